@@ -1,0 +1,177 @@
+//! `regelwerk.toml`: the site's settings, read strictly (unknown keys are errors with their line).
+
+use std::path::Path;
+
+use crate::content::fields::{FieldReader, Need};
+use crate::diagnostics::{Diagnostic, Rule, SourceText};
+
+/// The name of the configuration file at the site root.
+pub const CONFIG_FILE: &str = "regelwerk.toml";
+
+/// Languages the built-in theme has complete translations for.
+pub const LANGUAGES: &[&str] = &["de", "en"];
+
+/// The validated site configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub title: String,
+    pub description: String,
+    /// Absolute URL of the published site, always ending in `/`.
+    pub base_url: String,
+    /// The path part of `base_url` (`/` or `/sub/`): every internal link starts with it.
+    pub base_path: String,
+    /// `de` or `en`: selects the theme's translations.
+    pub language: String,
+    /// Name of the theme: `default`, or a folder under `themes/`.
+    pub theme: String,
+    pub markdown: MarkdownConfig,
+    pub legal: LegalPages,
+}
+
+/// How Markdown is turned into HTML.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MarkdownConfig {
+    /// Raw HTML in Markdown is escaped unless this is true; then it is sanitized (ammonia).
+    pub allow_html: bool,
+}
+
+/// The ids of the generic pages every public body's site must link from every page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegalPages {
+    pub impressum: String,
+    pub datenschutz: String,
+    pub barrierefreiheit: String,
+}
+
+impl Default for LegalPages {
+    fn default() -> Self {
+        LegalPages {
+            impressum: "impressum".into(),
+            datenschutz: "datenschutz".into(),
+            barrierefreiheit: "barrierefreiheit".into(),
+        }
+    }
+}
+
+/// Reads and validates `<root>/regelwerk.toml`. Returns the config if it is usable, and every problem found.
+pub fn load(root: &Path) -> (Option<Config>, Vec<Diagnostic>) {
+    let path = root.join(CONFIG_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => parse(&SourceText::new(CONFIG_FILE, text)),
+        Err(err) => (
+            None,
+            vec![Diagnostic::file(
+                CONFIG_FILE,
+                Rule::S1,
+                format!(
+                    "Die Konfigurationsdatei {CONFIG_FILE} kann nicht gelesen werden ({err}). \
+                     Ist --root das Verzeichnis der Website? Eine neue Website legt „regelwerk init“ an."
+                ),
+            )],
+        ),
+    }
+}
+
+/// Parses a configuration from its source text.
+pub fn parse(source: &SourceText) -> (Option<Config>, Vec<Diagnostic>) {
+    let mut reader = FieldReader::new(source, 0);
+    let Some(doc) = reader.parse(&source.text) else {
+        return (None, reader.into_diagnostics());
+    };
+    let mut root = reader.root(&doc, 0..0);
+    let title = reader.text(&mut root, "title", Need::Required, Some(100));
+    let description = reader.text(&mut root, "description", Need::Optional, Some(300));
+    let base_url = reader.url(&mut root, "base_url", Need::Required);
+    let language = reader.choice(&mut root, "language", Need::Optional, LANGUAGES);
+    let theme = reader.text(&mut root, "theme", Need::Optional, None);
+
+    let mut markdown = MarkdownConfig::default();
+    if let Some(mut table) = reader.table(&mut root, "markdown", Need::Optional) {
+        if let Some(allow) = reader.boolean(&mut table, "allow_html", Need::Optional) {
+            markdown.allow_html = allow.value;
+        }
+        reader.finish(table);
+    }
+
+    let mut legal = LegalPages::default();
+    if let Some(mut table) = reader.table(&mut root, "legal", Need::Optional) {
+        for (key, slot) in [
+            ("impressum", &mut legal.impressum),
+            ("datenschutz", &mut legal.datenschutz),
+            ("barrierefreiheit", &mut legal.barrierefreiheit),
+        ] {
+            if let Some(id) = reader.text(&mut table, key, Need::Optional, None) {
+                *slot = id.value;
+            }
+        }
+        reader.finish(table);
+    }
+
+    if let Some(theme) = &theme
+        && (theme.value.is_empty() || theme.value.contains(['/', '\\', '.']))
+    {
+        reader.report_at(
+            theme.span.clone(),
+            Rule::E9,
+            "„theme“ muss der Name eines Ordners unter themes/ sein (ohne / und .), z. B. \"default\".",
+        );
+    }
+    reader.finish(root);
+    let diagnostics = reader.into_diagnostics();
+
+    let config = match (title, base_url) {
+        (Some(title), Some(base_url)) if diagnostics.iter().all(|d| !d.is_error()) => {
+            let mut base_url = base_url.value;
+            if !base_url.ends_with('/') {
+                base_url.push('/');
+            }
+            let base_path = url::Url::parse(&base_url)
+                .map(|u| u.path().to_string())
+                .unwrap_or_else(|_| "/".into());
+            Some(Config {
+                title: title.value,
+                description: description.map(|d| d.value).unwrap_or_default(),
+                base_url,
+                base_path,
+                language: language.map_or_else(|| "de".into(), |l| l.value),
+                theme: theme.map_or_else(|| "default".into(), |t| t.value),
+                markdown,
+                legal,
+            })
+        }
+        _ => None,
+    };
+    (config, diagnostics)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(text: &str) -> (Option<Config>, Vec<Diagnostic>) {
+        parse(&SourceText::new(CONFIG_FILE, text))
+    }
+
+    #[test]
+    fn minimal_config_gets_defaults() {
+        let (config, diags) = parse_str("title = \"T\"\nbase_url = \"https://example.org/sub\"\n");
+        assert!(diags.is_empty(), "{diags:?}");
+        let config = config.unwrap();
+        assert_eq!(config.base_url, "https://example.org/sub/");
+        assert_eq!(config.base_path, "/sub/");
+        assert_eq!(config.language, "de");
+        assert_eq!(config.theme, "default");
+        assert_eq!(config.legal, LegalPages::default());
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_with_their_line() {
+        let (config, diags) = parse_str(
+            "title = \"T\"\nbase_url = \"https://example.org/\"\n\n[markdown]\nallow_htm = true\n",
+        );
+        assert!(config.is_none());
+        assert_eq!(diags.len(), 1);
+        assert_eq!((diags[0].rule, diags[0].line), (Rule::S2, 5));
+        assert!(diags[0].message.contains("markdown.allow_htm"));
+    }
+}

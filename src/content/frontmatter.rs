@@ -1,0 +1,78 @@
+//! Splitting a Markdown file into its TOML front matter (between `+++` lines) and its body,
+//! keeping byte offsets so that every problem points at the line in the original file.
+
+use std::ops::Range;
+
+use crate::diagnostics::{Diagnostic, Rule, SourceText};
+
+/// Where the parts of a Markdown file are (byte offsets into the file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Split {
+    /// The opening `+++` line: where a missing front-matter field is reported.
+    pub opening: Range<usize>,
+    /// The TOML text between the delimiters.
+    pub toml: Range<usize>,
+    /// The Markdown body after the closing delimiter.
+    pub body_start: usize,
+}
+
+const DELIMITER: &str = "+++";
+
+/// Finds the front matter; a file without a complete block is an S4 diagnostic.
+pub fn split(source: &SourceText) -> Result<Split, Diagnostic> {
+    let text = source.text.as_str();
+    let start = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let first_line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    if text[start..first_line_end].trim_end() != DELIMITER {
+        return Err(Diagnostic::at(
+            source,
+            start..first_line_end,
+            Rule::S4,
+            "Die Datei beginnt nicht mit Front Matter. Schreiben Sie in die erste Zeile „+++“, \
+             darunter die Felder (z. B. title = \"…\") und schließen Sie mit einer Zeile „+++“ ab.",
+        ));
+    }
+    let toml_start = (first_line_end + 1).min(text.len());
+    let mut line_start = toml_start;
+    while line_start < text.len() {
+        let line_end = text[line_start..]
+            .find('\n')
+            .map_or(text.len(), |i| line_start + i);
+        if text[line_start..line_end].trim_end() == DELIMITER {
+            return Ok(Split {
+                opening: start..first_line_end,
+                toml: toml_start..line_start,
+                body_start: (line_end + 1).min(text.len()),
+            });
+        }
+        line_start = line_end + 1;
+    }
+    Err(Diagnostic::at(
+        source,
+        start..first_line_end,
+        Rule::S4,
+        "Das Front Matter wird nicht geschlossen. Ergänzen Sie nach den Feldern eine Zeile „+++“.",
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_and_keeps_offsets() {
+        let src = SourceText::new("a.md", "+++\ntitle = \"x\"\n+++\n\nText\n");
+        let split = split(&src).unwrap();
+        assert_eq!(&src.text[split.toml.clone()], "title = \"x\"\n");
+        assert_eq!(&src.text[split.body_start..], "\nText\n");
+        assert_eq!(split.opening, 0..3);
+    }
+
+    #[test]
+    fn missing_or_unclosed_front_matter_is_s4() {
+        let missing = split(&SourceText::new("a.md", "# Titel\n")).unwrap_err();
+        assert_eq!((missing.rule, missing.line), (Rule::S4, 1));
+        let unclosed = split(&SourceText::new("a.md", "+++\ntitle = \"x\"\n")).unwrap_err();
+        assert_eq!((unclosed.rule, unclosed.line), (Rule::S4, 1));
+    }
+}

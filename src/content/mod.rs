@@ -1,0 +1,466 @@
+//! The content stage: find the site's source files, read their front matter and data, render their Markdown.
+//!
+//! Reading is parallel (rayon) and deterministic (sorted walks). Every file is read, even after a problem in
+//! another, so that one run reports everything; documents whose front matter is broken still have their
+//! Markdown checked, they just are not published.
+
+pub mod fields;
+pub mod frontmatter;
+pub mod guideline;
+pub mod page;
+pub mod roles;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use walkdir::WalkDir;
+
+use crate::diagnostics::{Diagnostic, Rule, SourceText};
+use crate::markdown::{self, LinkTarget, MarkdownOptions, Rendered};
+pub use guideline::{GuidelineMeta, Status};
+pub use page::PageMeta;
+pub use roles::{Role, Roles};
+
+/// Folder of guidelines, relative to the site root.
+pub const GUIDELINES_DIR: &str = "content/leitlinien";
+/// Folder of generic pages, relative to the site root.
+pub const PAGES_DIR: &str = "content/seiten";
+/// The home page text.
+pub const HOME_FILE: &str = "content/_index.md";
+
+/// A Markdown document: its source, where it is published, its front matter if valid, and its rendered body.
+#[derive(Debug, Clone)]
+pub struct Doc<M> {
+    pub source: SourceText,
+    /// The document's id: a guideline's `id`, a page's file name.
+    pub id: String,
+    /// Site-relative URL path, e.g. `leitlinien/governance/` (the home page: empty).
+    pub url_path: String,
+    /// `None` when the front matter has errors: the document is checked but never published.
+    pub meta: Option<M>,
+    pub body: Rendered,
+}
+
+/// Everything the content stage read, ready for validation.
+#[derive(Debug, Clone, Default)]
+pub struct Content {
+    pub home: Option<Doc<PageMeta>>,
+    /// Sorted by `order`, then title.
+    pub guidelines: Vec<Doc<GuidelineMeta>>,
+    /// Sorted by `order`, then title.
+    pub pages: Vec<Doc<PageMeta>>,
+    pub roles: Roles,
+}
+
+impl Content {
+    /// All Markdown documents, for checks that apply to every kind.
+    pub fn documents(&self) -> impl Iterator<Item = (&SourceText, &str, &Rendered)> {
+        let home = self
+            .home
+            .iter()
+            .map(|d| (&d.source, d.url_path.as_str(), &d.body));
+        let guidelines = self
+            .guidelines
+            .iter()
+            .map(|d| (&d.source, d.url_path.as_str(), &d.body));
+        let pages = self
+            .pages
+            .iter()
+            .map(|d| (&d.source, d.url_path.as_str(), &d.body));
+        home.chain(guidelines).chain(pages)
+    }
+
+    /// Guidelines whose front matter is valid.
+    pub fn valid_guidelines(&self) -> impl Iterator<Item = (&Doc<GuidelineMeta>, &GuidelineMeta)> {
+        self.guidelines
+            .iter()
+            .filter_map(|d| d.meta.as_ref().map(|m| (d, m)))
+    }
+
+    /// Generic pages whose front matter is valid.
+    pub fn valid_pages(&self) -> impl Iterator<Item = (&Doc<PageMeta>, &PageMeta)> {
+        self.pages
+            .iter()
+            .filter_map(|d| d.meta.as_ref().map(|m| (d, m)))
+    }
+}
+
+/// What the Markdown renderer needs from config and theme.
+pub struct RenderSettings<'a> {
+    pub allow_html: bool,
+    pub todo_label: &'a str,
+    pub base_path: &'a str,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Home,
+    Guideline,
+    Page,
+}
+
+/// A Markdown file after reading and front matter, before its body is rendered.
+struct Prepared {
+    kind: Kind,
+    source: SourceText,
+    id: String,
+    body_start: Option<usize>,
+    guideline: Option<GuidelineMeta>,
+    page: Option<PageMeta>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// Reads all content under `root`.
+pub fn load(root: &Path, settings: &RenderSettings) -> (Content, Vec<Diagnostic>) {
+    let mut files: Vec<(Kind, String)> = Vec::new();
+    if root.join(HOME_FILE).is_file() {
+        files.push((Kind::Home, HOME_FILE.to_string()));
+    }
+    files.extend(
+        markdown_files(root, GUIDELINES_DIR)
+            .into_iter()
+            .map(|p| (Kind::Guideline, p)),
+    );
+    files.extend(
+        markdown_files(root, PAGES_DIR)
+            .into_iter()
+            .map(|p| (Kind::Page, p)),
+    );
+
+    let prepared: Vec<Prepared> = files
+        .par_iter()
+        .map(|(kind, rel)| prepare(root, *kind, rel))
+        .collect();
+
+    // Where each source file is published: relative `.md` links resolve through this map.
+    let published: BTreeMap<String, String> = prepared
+        .iter()
+        .map(|p| (p.source.path.clone(), url_path(p.kind, &p.id)))
+        .collect();
+
+    let rendered: Vec<(Prepared, Rendered)> = prepared
+        .into_par_iter()
+        .map(|p| {
+            let body = match p.body_start {
+                Some(start) => {
+                    let own_path = url_path(p.kind, &p.id);
+                    let resolve =
+                        |dest: &str| resolve_link(dest, &p.source.path, &own_path, &published);
+                    markdown::render(
+                        &p.source,
+                        start,
+                        &MarkdownOptions {
+                            allow_html: settings.allow_html,
+                            todo_label: settings.todo_label,
+                            resolve: &resolve,
+                            base_path: settings.base_path,
+                        },
+                    )
+                }
+                None => Rendered::default(),
+            };
+            (p, body)
+        })
+        .collect();
+
+    let (roles, mut diagnostics) = roles::load(root);
+    let mut content = Content {
+        roles,
+        ..Content::default()
+    };
+    for (mut p, body) in rendered {
+        diagnostics.append(&mut p.diagnostics);
+        diagnostics.extend(body.diagnostics.iter().cloned());
+        let url_path = url_path(p.kind, &p.id);
+        match p.kind {
+            Kind::Guideline => content.guidelines.push(Doc {
+                source: p.source,
+                id: p.id,
+                url_path,
+                meta: p.guideline,
+                body,
+            }),
+            Kind::Page => content.pages.push(Doc {
+                source: p.source,
+                id: p.id,
+                url_path,
+                meta: p.page,
+                body,
+            }),
+            Kind::Home => {
+                content.home = Some(Doc {
+                    source: p.source,
+                    id: String::new(),
+                    url_path,
+                    meta: p.page,
+                    body,
+                })
+            }
+        }
+    }
+    content.guidelines.sort_by_key(sort_key_guideline);
+    content.pages.sort_by_key(sort_key_page);
+    (content, diagnostics)
+}
+
+fn sort_key_guideline(d: &Doc<GuidelineMeta>) -> (i64, String, String) {
+    let meta = d.meta.as_ref();
+    (
+        meta.and_then(|m| m.order).unwrap_or(i64::MAX),
+        meta.map(|m| m.title.clone()).unwrap_or_default(),
+        d.source.path.clone(),
+    )
+}
+
+fn sort_key_page(d: &Doc<PageMeta>) -> (i64, String, String) {
+    let meta = d.meta.as_ref();
+    (
+        meta.and_then(|m| m.order).unwrap_or(i64::MAX),
+        meta.map(|m| m.title.clone()).unwrap_or_default(),
+        d.source.path.clone(),
+    )
+}
+
+/// Site-relative URL path of a document.
+fn url_path(kind: Kind, id: &str) -> String {
+    match kind {
+        Kind::Home => String::new(),
+        Kind::Guideline => format!("leitlinien/{id}/"),
+        Kind::Page => format!("seiten/{id}/"),
+    }
+}
+
+/// The `.md` files directly in `dir`, sorted, as site-relative paths with `/`.
+fn markdown_files(root: &Path, dir: &str) -> Vec<String> {
+    let mut files: Vec<String> = WalkDir::new(root.join(dir))
+        .min_depth(1)
+        .max_depth(1)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "md"))
+        .filter_map(|e| relative(root, e.path()))
+        .collect();
+    files.sort();
+    files
+}
+
+/// `path` relative to `root`, with `/` separators.
+pub fn relative(root: &Path, path: &Path) -> Option<String> {
+    let rel: PathBuf = path.strip_prefix(root).ok()?.to_path_buf();
+    Some(
+        rel.components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/"),
+    )
+}
+
+fn prepare(root: &Path, kind: Kind, rel: &str) -> Prepared {
+    let stem = rel
+        .rsplit('/')
+        .next()
+        .and_then(|name| name.strip_suffix(".md"))
+        .unwrap_or(rel)
+        .to_string();
+    let mut prepared = Prepared {
+        kind,
+        source: SourceText::new(rel, String::new()),
+        id: stem.clone(),
+        body_start: None,
+        guideline: None,
+        page: None,
+        diagnostics: Vec::new(),
+    };
+    let text = match std::fs::read(root.join(rel)).map(String::from_utf8) {
+        Ok(Ok(text)) => text,
+        Ok(Err(_)) => {
+            prepared.diagnostics.push(Diagnostic::file(
+                rel,
+                Rule::S1,
+                "Die Datei ist nicht in UTF-8 gespeichert. Speichern Sie sie als UTF-8 (ohne Umwandlung der Umlaute).",
+            ));
+            return prepared;
+        }
+        Err(err) => {
+            prepared.diagnostics.push(Diagnostic::file(
+                rel,
+                Rule::S1,
+                format!("Die Datei kann nicht gelesen werden: {err}."),
+            ));
+            return prepared;
+        }
+    };
+    prepared.source = SourceText::new(rel, text);
+    let split = match frontmatter::split(&prepared.source) {
+        Ok(split) => split,
+        Err(diagnostic) => {
+            prepared.diagnostics.push(diagnostic);
+            return prepared;
+        }
+    };
+    prepared.body_start = Some(split.body_start);
+    match kind {
+        Kind::Guideline => {
+            let (meta, diags) = guideline::read_meta(&prepared.source, split.toml, split.opening);
+            if let Some(meta) = &meta {
+                prepared.id = meta.id.value.clone();
+            }
+            prepared.guideline = meta;
+            prepared.diagnostics = diags;
+        }
+        Kind::Page | Kind::Home => {
+            if kind == Kind::Page && !fields::is_slug(&stem) {
+                prepared.diagnostics.push(Diagnostic::file(
+                    rel,
+                    Rule::E9,
+                    format!(
+                        "Der Dateiname „{stem}.md“ ergibt keine gültige Adresse. Benennen Sie die Datei mit \
+                         Kleinbuchstaben, Ziffern und Bindestrichen, z. B. „barrierefreiheit.md“."
+                    ),
+                ));
+            }
+            let (meta, diags) = page::read_meta(&prepared.source, split.toml, split.opening);
+            prepared.page = meta;
+            prepared.diagnostics.extend(diags);
+        }
+    }
+    prepared
+}
+
+/// Decides what a link destination written in `from` (a source path) points to.
+///
+/// - `https://…`, `mailto:…`: external, not checked;
+/// - `#anker`: an anchor on the same page;
+/// - `andere.md#anker`, `../seiten/impressum.md`: another source file, resolved to where it is published;
+/// - `/leitlinien/x/#anker`: a site path (the base path is added when writing the HTML);
+/// - anything else relative: relative to the page's own URL.
+fn resolve_link(
+    dest: &str,
+    from: &str,
+    own_path: &str,
+    published: &BTreeMap<String, String>,
+) -> LinkTarget {
+    if dest.is_empty() {
+        return LinkTarget::SamePage(String::new());
+    }
+    if let Some(anchor) = dest.strip_prefix('#') {
+        return LinkTarget::SamePage(anchor.to_string());
+    }
+    if dest.starts_with("//") || has_scheme(dest) {
+        return LinkTarget::External;
+    }
+    let (path, fragment) = match dest.split_once('#') {
+        Some((p, f)) => (p, Some(f.to_string())),
+        None => (dest, None),
+    };
+    if let Some(site_path) = path.strip_prefix('/') {
+        return LinkTarget::Internal {
+            path: site_path.to_string(),
+            fragment,
+        };
+    }
+    if path.ends_with(".md") {
+        let dir = from.rsplit_once('/').map_or("", |(d, _)| d);
+        let joined = normalize(&format!("{dir}/{path}"));
+        return match published.get(&joined) {
+            Some(url) => LinkTarget::Internal {
+                path: url.clone(),
+                fragment,
+            },
+            None => LinkTarget::MissingSource(joined),
+        };
+    }
+    LinkTarget::Internal {
+        path: normalize(&format!("{own_path}{path}")),
+        fragment,
+    }
+}
+
+fn has_scheme(dest: &str) -> bool {
+    dest.split_once(':').is_some_and(|(scheme, _)| {
+        !scheme.is_empty()
+            && !scheme.contains('/')
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    })
+}
+
+/// Resolves `.` and `..` segments of a `/`-separated relative path, keeping a trailing `/`.
+fn normalize(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for segment in path.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            s => parts.push(s),
+        }
+    }
+    let mut out = parts.join("/");
+    if path.ends_with('/') && !out.is_empty() {
+        out.push('/');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_resolve_through_published_paths() {
+        let published: BTreeMap<String, String> = [
+            (
+                "content/leitlinien/a.md".to_string(),
+                "leitlinien/alpha/".to_string(),
+            ),
+            (
+                "content/seiten/impressum.md".to_string(),
+                "seiten/impressum/".to_string(),
+            ),
+        ]
+        .into();
+        let from = "content/leitlinien/b.md";
+        let own = "leitlinien/b/";
+        let r = |d: &str| resolve_link(d, from, own, &published);
+        assert_eq!(
+            r("a.md#x"),
+            LinkTarget::Internal {
+                path: "leitlinien/alpha/".into(),
+                fragment: Some("x".into())
+            }
+        );
+        assert_eq!(
+            r("../seiten/impressum.md"),
+            LinkTarget::Internal {
+                path: "seiten/impressum/".into(),
+                fragment: None
+            }
+        );
+        assert_eq!(
+            r("fehlt.md"),
+            LinkTarget::MissingSource("content/leitlinien/fehlt.md".into())
+        );
+        assert_eq!(r("https://eur-lex.europa.eu/"), LinkTarget::External);
+        assert_eq!(r("mailto:ki@example.org"), LinkTarget::External);
+        assert_eq!(r("#oben"), LinkTarget::SamePage("oben".into()));
+        assert_eq!(
+            r("/leitlinien/"),
+            LinkTarget::Internal {
+                path: "leitlinien/".into(),
+                fragment: None
+            }
+        );
+        assert_eq!(
+            r("../"),
+            LinkTarget::Internal {
+                path: "leitlinien/".into(),
+                fragment: None
+            }
+        );
+    }
+}

@@ -1,0 +1,374 @@
+//! Diagnostics: every problem regelwerk finds in a site, with file, line, column, rule and a German message.
+//!
+//! Stages never stop at the first problem: they collect [`Diagnostic`]s and hand them on; the CLI renders
+//! them all at once, as human-readable text with the offending source line, or as JSON.
+
+use std::fmt;
+use std::ops::Range;
+use std::path::Path;
+
+use serde::Serialize;
+
+/// How bad a problem is: errors stop the build, warnings are reported and the site is still published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// Every rule regelwerk checks. The code is stable: editors, CI annotations and tests refer to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Rule {
+    /// A file is not valid TOML (or CSV), or not readable as UTF-8.
+    S1,
+    /// A key that the schema does not know.
+    S2,
+    /// A value of the wrong type.
+    S3,
+    /// A Markdown file without a complete `+++` front matter block.
+    S4,
+    /// A required field is missing.
+    E1,
+    /// A value outside its vocabulary.
+    E2,
+    /// A role id that `content/rollen.toml` does not define.
+    E8,
+    /// A duplicate or malformed id.
+    E9,
+    /// A malformed URL, e-mail address or date.
+    E10,
+    /// A text longer than its limit.
+    E11,
+    /// A link to a page that does not exist.
+    L1,
+    /// A link to an anchor that does not exist on its page.
+    L2,
+    /// Raw HTML in Markdown, shown as text because the site does not allow HTML.
+    M1,
+    /// Two headings with the same explicit id on one page.
+    M2,
+    /// A theme template that does not parse or render.
+    T1,
+    /// A review date that has passed.
+    W3,
+}
+
+impl Rule {
+    /// The code as printed, e.g. `E10`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Rule::S1 => "S1",
+            Rule::S2 => "S2",
+            Rule::S3 => "S3",
+            Rule::S4 => "S4",
+            Rule::E1 => "E1",
+            Rule::E2 => "E2",
+            Rule::E8 => "E8",
+            Rule::E9 => "E9",
+            Rule::E10 => "E10",
+            Rule::E11 => "E11",
+            Rule::L1 => "L1",
+            Rule::L2 => "L2",
+            Rule::M1 => "M1",
+            Rule::M2 => "M2",
+            Rule::T1 => "T1",
+            Rule::W3 => "W3",
+        }
+    }
+
+    /// Whether the rule stops the build or only warns.
+    pub fn severity(self) -> Severity {
+        match self {
+            Rule::M1 | Rule::W3 => Severity::Warning,
+            _ => Severity::Error,
+        }
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// One problem at one place in one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Path relative to the site root, with `/` separators.
+    pub path: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column in characters, where known.
+    pub column: Option<usize>,
+    pub rule: Rule,
+    /// German, says what is wrong and what to do.
+    pub message: String,
+    /// Byte range in the file, for showing the source line.
+    pub span: Option<Range<usize>>,
+}
+
+impl Diagnostic {
+    /// A problem concerning a whole file (line 1, no column).
+    pub fn file(path: impl Into<String>, rule: Rule, message: impl Into<String>) -> Self {
+        Diagnostic {
+            path: path.into(),
+            line: 1,
+            column: None,
+            rule,
+            message: message.into(),
+            span: None,
+        }
+    }
+
+    /// A problem at a byte range of a source file.
+    pub fn at(
+        source: &SourceText,
+        span: Range<usize>,
+        rule: Rule,
+        message: impl Into<String>,
+    ) -> Self {
+        let (line, column) = source.line_col(span.start);
+        Diagnostic {
+            path: source.path.clone(),
+            line,
+            column: Some(column),
+            rule,
+            message: message.into(),
+            span: Some(span),
+        }
+    }
+
+    /// A problem on a whole line (no column), e.g. a CSV row.
+    pub fn line(
+        path: impl Into<String>,
+        line: usize,
+        rule: Rule,
+        message: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            line,
+            ..Diagnostic::file(path, rule, message)
+        }
+    }
+
+    pub fn severity(&self) -> Severity {
+        self.rule.severity()
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity() == Severity::Error
+    }
+}
+
+/// The text of a source file with its site-relative path, for turning byte offsets into lines and columns.
+#[derive(Debug, Clone)]
+pub struct SourceText {
+    pub path: String,
+    pub text: String,
+    line_starts: Vec<usize>,
+}
+
+impl SourceText {
+    pub fn new(path: impl Into<String>, text: impl Into<String>) -> Self {
+        let text = text.into();
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        SourceText {
+            path: path.into(),
+            text,
+            line_starts,
+        }
+    }
+
+    /// 1-based line and character column of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = self.line_starts.partition_point(|&start| start <= offset);
+        let start = self.line_starts[line - 1];
+        let column = self
+            .text
+            .get(start..offset)
+            .map_or(1, |prefix| prefix.chars().count() + 1);
+        (line, column)
+    }
+
+    /// Byte offset where a 1-based line starts.
+    pub fn line_start(&self, line: usize) -> usize {
+        self.line_starts
+            .get(line.saturating_sub(1))
+            .copied()
+            .unwrap_or(self.text.len())
+    }
+}
+
+/// All problems of a run, sorted by file, line, column and rule.
+#[derive(Debug, Clone, Default)]
+pub struct Diagnostics(Vec<Diagnostic>);
+
+impl Diagnostics {
+    pub fn new(mut list: Vec<Diagnostic>) -> Self {
+        list.sort_by(|a, b| {
+            (&a.path, a.line, a.column, a.rule, &a.message)
+                .cmp(&(&b.path, b.line, b.column, b.rule, &b.message))
+        });
+        list.dedup();
+        Diagnostics(list)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.0.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn error_count(&self) -> usize {
+        self.0.iter().filter(|d| d.is_error()).count()
+    }
+
+    pub fn warning_count(&self) -> usize {
+        self.0.len() - self.error_count()
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.error_count() > 0
+    }
+
+    /// The JSON form: an array of objects with exactly `path`, `line`, `column`, `code`, `severity`, `message`.
+    pub fn to_json(&self) -> String {
+        #[derive(Serialize)]
+        struct Json<'a> {
+            path: &'a str,
+            line: usize,
+            column: Option<usize>,
+            code: &'static str,
+            severity: Severity,
+            message: &'a str,
+        }
+        let items: Vec<Json> = self
+            .0
+            .iter()
+            .map(|d| Json {
+                path: &d.path,
+                line: d.line,
+                column: d.column,
+                code: d.rule.code(),
+                severity: d.severity(),
+                message: &d.message,
+            })
+            .collect();
+        serde_json::to_string_pretty(&items).expect("diagnostics serialize")
+    }
+
+    /// The human form: each problem with its source line, then a German summary line.
+    /// Source files are read from `root` to show the offending line.
+    pub fn to_human(&self, root: &Path, color: bool) -> String {
+        use annotate_snippets::{AnnotationKind, Level, Renderer, Snippet};
+        let renderer = if color {
+            Renderer::styled()
+        } else {
+            Renderer::plain()
+        };
+        let mut out = String::new();
+        for d in &self.0 {
+            let level = match d.severity() {
+                Severity::Error => Level::ERROR,
+                Severity::Warning => Level::WARNING,
+            };
+            let title = level.primary_title(d.message.as_str()).id(d.rule.code());
+            let text = std::fs::read_to_string(root.join(&d.path)).ok();
+            let rendered = match text {
+                Some(text) => {
+                    let source = SourceText::new(d.path.clone(), text);
+                    let span = d.span.clone().unwrap_or_else(|| {
+                        let start = source.line_start(d.line);
+                        let end = source.text[start..]
+                            .find('\n')
+                            .map_or(source.text.len(), |i| start + i);
+                        start..end
+                    });
+                    let span = span.start.min(source.text.len())..span.end.min(source.text.len());
+                    let report = [title.element(
+                        Snippet::source(source.text.as_str())
+                            .path(d.path.as_str())
+                            .fold(true)
+                            .annotation(AnnotationKind::Primary.span(span)),
+                    )];
+                    renderer.render(&report)
+                }
+                None => {
+                    let origin = format!("{}:{}", d.path, d.line);
+                    let report = [title.element(annotate_snippets::Origin::path(origin.as_str()))];
+                    renderer.render(&report)
+                }
+            };
+            out.push_str(&rendered);
+            out.push_str("\n\n");
+        }
+        out.push_str(&self.summary());
+        out.push('\n');
+        out
+    }
+
+    /// One German line: how many errors and warnings.
+    pub fn summary(&self) -> String {
+        let errors = self.error_count();
+        let warnings = self.warning_count();
+        match (errors, warnings) {
+            (0, 0) => "Keine Probleme gefunden.".to_string(),
+            _ => format!(
+                "{errors} Fehler, {warnings} {}.",
+                if warnings == 1 {
+                    "Warnung"
+                } else {
+                    "Warnungen"
+                }
+            ),
+        }
+    }
+}
+
+impl IntoIterator for Diagnostics {
+    type Item = Diagnostic;
+    type IntoIter = std::vec::IntoIter<Diagnostic>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_and_column_count_characters() {
+        let src = SourceText::new("a.md", "ab\nÄöü x\n");
+        assert_eq!(src.line_col(0), (1, 1));
+        assert_eq!(src.line_col(3), (2, 1));
+        // "Äöü " is 7 bytes, 4 characters: 'x' is in column 5.
+        assert_eq!(src.line_col(3 + 7), (2, 5));
+        assert_eq!(src.line_start(2), 3);
+    }
+
+    #[test]
+    fn json_has_exactly_the_documented_keys() {
+        let d = Diagnostics::new(vec![Diagnostic::line("x.md", 4, Rule::E1, "fehlt")]);
+        let v: serde_json::Value = serde_json::from_str(&d.to_json()).unwrap();
+        let obj = v[0].as_object().unwrap();
+        let mut keys: Vec<_> = obj.keys().map(String::as_str).collect();
+        keys.sort();
+        assert_eq!(
+            keys,
+            ["code", "column", "line", "message", "path", "severity"]
+        );
+        assert_eq!(obj["severity"], "error");
+        assert_eq!(obj["line"], 4);
+    }
+}

@@ -1,0 +1,232 @@
+//! regelwerk: a static site generator for public policy — guidelines, responsibility matrices and an AI
+//! register — with validation that speaks German to editors.
+//!
+//! The pipeline, one module per stage, each handing an immutable result to the next:
+//!
+//! ```text
+//! config → theme → content (guidelines, pages, roles) → validate → render → output
+//! ```
+//!
+//! [`check`] runs the stages up to validation; [`build`] runs them all and replaces the output directory
+//! only when the whole build succeeded. [`serve`] builds and serves a site locally.
+
+pub mod config;
+pub mod content;
+pub mod diagnostics;
+pub mod highlight;
+pub mod init;
+pub mod markdown;
+pub mod output;
+pub mod render;
+pub mod serve;
+pub mod theme;
+pub mod validate;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+
+use crate::config::Config;
+use crate::content::{Content, RenderSettings};
+use crate::diagnostics::Diagnostics;
+use crate::render::OutputFile;
+use crate::theme::Theme;
+
+/// What to build and how.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    /// The site root: the folder with `regelwerk.toml`.
+    pub root: PathBuf,
+    /// Where the site is written (replaced as a whole).
+    pub output: PathBuf,
+    /// Replaces the configured `base_url` (e.g. for a local preview).
+    pub base_url: Option<String>,
+    /// The date reviews are measured against: see [`today`].
+    pub today: NaiveDate,
+}
+
+impl BuildOptions {
+    /// Defaults: output `<root>/public`, today's date.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        let root = root.into();
+        BuildOptions {
+            output: root.join("public"),
+            root,
+            base_url: None,
+            today: today(),
+        }
+    }
+}
+
+/// The validated inputs of a build: the result of [`check`].
+pub struct Checked {
+    pub config: Config,
+    pub theme: Theme,
+    pub content: Content,
+}
+
+/// A successful build.
+#[derive(Debug)]
+pub struct Built {
+    /// Warnings (a successful build has no errors).
+    pub diagnostics: Diagnostics,
+    pub files: usize,
+    pub timings: Vec<(&'static str, Duration)>,
+}
+
+/// Why a build did not publish.
+#[derive(Debug)]
+pub enum BuildError {
+    /// The content has errors: nothing was written.
+    Invalid(Diagnostics),
+    /// Writing the output failed: the previous output is unchanged.
+    Output {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+}
+
+/// The date a run measures reviews against: `SOURCE_DATE_EPOCH` (seconds, for reproducible builds)
+/// when set, otherwise today's date.
+pub fn today() -> NaiveDate {
+    std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0))
+        .map(|dt| dt.date_naive())
+        .unwrap_or_else(|| chrono::Local::now().date_naive())
+}
+
+/// Reads and validates a site: every problem of every file, without writing anything.
+pub fn check(
+    root: &Path,
+    base_url: Option<&str>,
+    today: NaiveDate,
+) -> (Option<Checked>, Diagnostics) {
+    check_timed(root, base_url, today, &mut Vec::new())
+}
+
+fn check_timed(
+    root: &Path,
+    base_url: Option<&str>,
+    today: NaiveDate,
+    timings: &mut Vec<(&'static str, Duration)>,
+) -> (Option<Checked>, Diagnostics) {
+    let mut clock = Instant::now();
+    let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, Duration)>| {
+        timings.push((name, clock.elapsed()));
+        clock = Instant::now();
+    };
+
+    let (config, mut diagnostics) = config::load(root);
+    let Some(mut config) = config else {
+        return (None, Diagnostics::new(diagnostics));
+    };
+    if let Some(url) = base_url {
+        config.base_url = url.to_string();
+        config.base_path =
+            url::Url::parse(url).map_or_else(|_| "/".into(), |u| u.path().to_string());
+    }
+    lap("config", timings);
+
+    let (theme, theme_diagnostics) = theme::load(root, &config);
+    diagnostics.extend(theme_diagnostics);
+    let Some(theme) = theme else {
+        return (None, Diagnostics::new(diagnostics));
+    };
+    lap("theme", timings);
+
+    let todo_label = theme.text("todo_label");
+    let settings = RenderSettings {
+        allow_html: config.markdown.allow_html,
+        todo_label: &todo_label,
+        base_path: &config.base_path,
+    };
+    let (content, content_diagnostics) = content::load(root, &settings);
+    diagnostics.extend(content_diagnostics);
+    lap("content", timings);
+
+    let generated = render::generated_paths(&theme);
+    diagnostics.extend(validate::validate(
+        &content,
+        &validate::Context {
+            config: &config,
+            generated_paths: &generated,
+            today,
+        },
+    ));
+    lap("validate", timings);
+
+    let diagnostics = Diagnostics::new(diagnostics);
+    if diagnostics.has_errors() {
+        return (None, diagnostics);
+    }
+    (
+        Some(Checked {
+            config,
+            theme,
+            content,
+        }),
+        diagnostics,
+    )
+}
+
+/// Renders a checked site into files, without writing them.
+pub fn render_site(checked: &Checked, today: NaiveDate) -> Result<Vec<OutputFile>, Diagnostics> {
+    render::render(&checked.config, &checked.content, &checked.theme, today)
+        .map_err(Diagnostics::new)
+}
+
+/// Checks, renders and writes the site; the output is replaced only if everything succeeded.
+pub fn build(options: &BuildOptions) -> Result<Built, BuildError> {
+    let mut timings = Vec::new();
+    let (checked, diagnostics) = check_timed(
+        &options.root,
+        options.base_url.as_deref(),
+        options.today,
+        &mut timings,
+    );
+    let Some(checked) = checked else {
+        return Err(BuildError::Invalid(diagnostics));
+    };
+    if is_inside(&options.root, &options.output) {
+        let message = format!(
+            "Das Ausgabeverzeichnis {} enthält die Website selbst. Wählen Sie mit --output einen eigenen Ordner, z. B. public.",
+            options.output.display()
+        );
+        return Err(BuildError::Output {
+            path: options.output.clone(),
+            error: std::io::Error::new(std::io::ErrorKind::InvalidInput, message),
+        });
+    }
+    let clock = Instant::now();
+    let files = render_site(&checked, options.today).map_err(BuildError::Invalid)?;
+    timings.push(("render", clock.elapsed()));
+    let clock = Instant::now();
+    output::write_atomically(&options.output, &files).map_err(|error| BuildError::Output {
+        path: options.output.clone(),
+        error,
+    })?;
+    timings.push(("output", clock.elapsed()));
+    Ok(Built {
+        diagnostics,
+        files: files.len(),
+        timings,
+    })
+}
+
+/// Whether `output` is the site root itself or one of its ancestors (replacing it would delete the site).
+fn is_inside(root: &Path, output: &Path) -> bool {
+    let (Ok(root), Ok(output)) = (root.canonicalize(), absolute_lexical(output)) else {
+        return false;
+    };
+    root.starts_with(output)
+}
+
+fn absolute_lexical(path: &Path) -> std::io::Result<PathBuf> {
+    match path.canonicalize() {
+        Ok(p) => Ok(p),
+        Err(_) => std::path::absolute(path),
+    }
+}

@@ -1,0 +1,30 @@
+//! The validation stage: rules that need more than one file (links between pages, roles named in
+//! guidelines, duplicate ids, required legal pages) or the current date (overdue reviews).
+//! Rules that concern a single field are checked where the field is read (content stage).
+
+mod guidelines;
+mod links;
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+
+use crate::config::Config;
+use crate::content::Content;
+use crate::diagnostics::Diagnostic;
+
+/// Facts from outside the content that the rules need.
+pub struct Context<'a> {
+    pub config: &'a Config,
+    /// Site paths generated besides the documents (index pages, feeds, theme files).
+    pub generated_paths: &'a BTreeSet<String>,
+    /// The date reviews are measured against.
+    pub today: NaiveDate,
+}
+
+/// Runs every cross-file rule and returns the problems found.
+pub fn validate(content: &Content, context: &Context) -> Vec<Diagnostic> {
+    let mut diagnostics = links::check(content, context.generated_paths);
+    diagnostics.extend(guidelines::check(content, context));
+    diagnostics
+}
