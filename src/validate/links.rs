@@ -7,10 +7,11 @@ use crate::diagnostics::{Diagnostic, Rule};
 use crate::markdown::LinkTarget;
 
 pub fn check(content: &Content, generated: &BTreeSet<String>) -> Vec<Diagnostic> {
-    let anchors: BTreeMap<&str, &BTreeSet<String>> = content
-        .documents()
-        .map(|(_, path, body)| (path, &body.anchors))
-        .collect();
+    // The first document published at a path owns it (a duplicate id is reported on the later one).
+    let mut anchors: BTreeMap<&str, &BTreeSet<String>> = BTreeMap::new();
+    for (_, path, body) in content.documents() {
+        anchors.entry(path).or_insert(&body.anchors);
+    }
     let mut diagnostics = Vec::new();
     for (source, own_path, body) in content.documents() {
         for link in &body.links {
