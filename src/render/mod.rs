@@ -1,8 +1,12 @@
 //! The render stage: validated content + theme → the files of the site, rendered in parallel.
 //!
-//! Templates receive typed contexts (the structs below, serialized for Tera); every URL in a context is
-//! already a full path including the site's base path. The output is deterministic: no build timestamps,
-//! files sorted by path.
+//! Each part of the site has its own module that turns content into [`PageJob`]s — a template, an output
+//! path and the page's own context — and, where it publishes data files, into [`OutputFile`]s directly.
+//! All jobs are then rendered in parallel. Templates receive typed contexts (serialized structs); every URL
+//! in a context is already a full path including the site's base path. The output is deterministic: no
+//! build timestamps, files sorted by path.
+
+mod guidelines;
 
 use std::collections::BTreeSet;
 
@@ -11,7 +15,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::content::{Content, Doc, GuidelineMeta, PageMeta, Status};
+use crate::content::Content;
 use crate::diagnostics::{Diagnostic, Rule};
 use crate::markdown::TocEntry;
 use crate::theme::{Theme, error_chain};
@@ -24,12 +28,35 @@ pub struct OutputFile {
     pub bytes: Vec<u8>,
 }
 
+/// One page to render: which template, where to, and the context only this page has.
+pub(crate) struct PageJob {
+    pub template: &'static str,
+    /// Site-relative URL path of the page (`leitlinien/x/`, or a file name such as `404.html`).
+    pub url_path: String,
+    pub context: tera::Context,
+}
+
+impl PageJob {
+    /// The file a page is written to: `x/` becomes `x/index.html`.
+    fn output_path(&self) -> String {
+        if self.url_path.is_empty() || self.url_path.ends_with('/') {
+            format!("{}index.html", self.url_path)
+        } else {
+            self.url_path.clone()
+        }
+    }
+}
+
+/// The main navigation: site path and translation key of each entry, in order.
+const NAV: &[(&str, &str)] = &[("", "nav_home"), ("leitlinien/", "nav_leitlinien")];
+
 /// Site paths the render stage generates besides one page per document (for link checking).
 pub fn generated_paths(theme: &Theme) -> BTreeSet<String> {
-    let mut paths: BTreeSet<String> = ["", "leitlinien/", "sitemap.xml", "robots.txt", "404.html"]
+    let mut paths: BTreeSet<String> = ["", "sitemap.xml", "robots.txt"]
         .into_iter()
         .map(String::from)
         .collect();
+    paths.extend(guidelines::GENERATED.iter().map(|p| p.to_string()));
     paths.extend(theme.static_files.keys().cloned());
     paths
 }
@@ -43,14 +70,14 @@ struct SiteContext<'a> {
     base_path: &'a str,
 }
 
-#[derive(Serialize, Clone)]
+#[derive(Serialize)]
 struct NavItem {
     title: String,
     url: String,
     active: bool,
 }
 
-#[derive(Serialize, Clone)]
+#[derive(Serialize)]
 struct LinkItem {
     title: String,
     url: String,
@@ -62,94 +89,51 @@ struct Assets {
 }
 
 /// A date for templates: machine-readable and as the reader's language writes it.
-#[derive(Serialize, Clone)]
-struct DateContext {
-    iso: String,
-    display: String,
+#[derive(Serialize, Clone, Debug)]
+pub(crate) struct DateContext {
+    pub iso: String,
+    pub display: String,
 }
 
-#[derive(Serialize, Clone)]
-struct GuidelineSummary {
-    id: String,
-    title: String,
-    summary: String,
-    url: String,
-    status: &'static str,
-    status_label: String,
-    gueltig_ab: Option<DateContext>,
-}
-
+/// A table-of-contents entry for templates.
 #[derive(Serialize)]
-struct OwnerContext {
-    id: String,
-    title: String,
+pub(crate) struct TocContext {
+    pub level: u8,
+    pub id: String,
+    pub title: String,
 }
 
-#[derive(Serialize)]
-struct BeschlussContext {
-    gremium: String,
-    datum: DateContext,
-    vorlage: String,
-    url: String,
-}
-
-#[derive(Serialize)]
-struct ReviewContext {
-    last: DateContext,
-    interval_months: u32,
-    next: DateContext,
-    overdue: bool,
-}
-
-#[derive(Serialize)]
-struct GuidelineContext {
-    #[serde(flatten)]
-    summary: GuidelineSummary,
-    owner: OwnerContext,
-    beschluss: Option<BeschlussContext>,
-    review: Option<ReviewContext>,
-    toc: Vec<TocContext>,
-    content: String,
-    source_path: String,
-}
-
-#[derive(Serialize)]
-struct PageContext {
-    title: String,
-    description: String,
-    toc: Vec<TocContext>,
-    content: String,
-    url: String,
-}
-
-#[derive(Serialize)]
-struct TocContext {
-    level: u8,
-    id: String,
-    title: String,
-}
-
-#[derive(Serialize)]
-struct GroupContext {
-    status: &'static str,
-    label: String,
-    guidelines: Vec<GuidelineSummary>,
+pub(crate) fn toc(entries: &[TocEntry]) -> Vec<TocContext> {
+    entries
+        .iter()
+        .map(|e| TocContext {
+            level: e.level,
+            id: e.id.clone(),
+            title: e.title.clone(),
+        })
+        .collect()
 }
 
 /// Everything shared by all pages of one build.
-struct Shared<'a> {
-    config: &'a Config,
-    theme: &'a Theme,
-    today: NaiveDate,
+pub(crate) struct Shared<'a> {
+    pub config: &'a Config,
+    pub theme: &'a Theme,
+    pub today: NaiveDate,
     base: tera::Context,
 }
 
 impl Shared<'_> {
-    fn url(&self, path: &str) -> String {
+    /// The full path of a site path (with the base path).
+    pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.config.base_path, path)
     }
 
-    fn date(&self, date: NaiveDate) -> DateContext {
+    /// A translation of the theme.
+    pub fn text(&self, key: &str) -> String {
+        self.theme.text(key)
+    }
+
+    pub fn date(&self, date: NaiveDate) -> DateContext {
         let month = self.theme.text(&format!("month_{}", date.month()));
         let display = match self.config.language.as_str() {
             "de" => format!("{}. {} {}", date.day(), month, date.year()),
@@ -162,11 +146,10 @@ impl Shared<'_> {
     }
 
     /// The context every template gets, for the page at `path`.
-    fn context(&self, path: &str) -> tera::Context {
+    pub fn context(&self, path: &str) -> tera::Context {
         let mut context = self.base.clone();
-        let current = self.url(path);
-        let nav: Vec<NavItem> = [("", "nav_home"), ("leitlinien/", "nav_leitlinien")]
-            .into_iter()
+        let nav: Vec<NavItem> = NAV
+            .iter()
             .map(|(target, key)| NavItem {
                 title: self.theme.text(key),
                 url: self.url(target),
@@ -179,38 +162,38 @@ impl Shared<'_> {
             .collect();
         context.insert("nav", &nav);
         context.insert("canonical", &format!("{}{}", self.config.base_url, path));
-        context.insert("current_url", &current);
+        context.insert("current_url", &self.url(path));
         context
     }
 
-    fn summary(&self, doc: &Doc<GuidelineMeta>, meta: &GuidelineMeta) -> GuidelineSummary {
-        GuidelineSummary {
-            id: meta.id.value.clone(),
-            title: meta.title.clone(),
-            summary: meta.summary.clone(),
-            url: self.url(&doc.url_path),
-            status: meta.status.as_str(),
-            status_label: self.theme.text(&format!("status_{}", meta.status.as_str())),
-            gueltig_ab: meta.gueltig_ab.map(|d| self.date(d)),
+    /// A job for the page at `path`, with the shared context plus `extra`.
+    pub fn job(
+        &self,
+        template: &'static str,
+        path: &str,
+        extra: impl FnOnce(&mut tera::Context),
+    ) -> PageJob {
+        let mut context = self.context(path);
+        extra(&mut context);
+        PageJob {
+            template,
+            url_path: path.to_string(),
+            context,
         }
     }
 
-    fn render(
-        &self,
-        template: &str,
-        context: &tera::Context,
-        path: &str,
-    ) -> Result<OutputFile, Diagnostic> {
+    fn render(&self, job: &PageJob) -> Result<OutputFile, Diagnostic> {
+        let path = job.output_path();
         self.theme
             .templates
-            .render(template, context)
+            .render(job.template, &job.context)
             .map(|html| OutputFile {
-                path: path.to_string(),
+                path: path.clone(),
                 bytes: html.into_bytes(),
             })
             .map_err(|err| {
                 Diagnostic::file(
-                    format!("themes/{}/templates/{template}", self.config.theme),
+                    format!("themes/{}/templates/{}", self.config.theme, job.template),
                     Rule::T1,
                     format!(
                         "Die Vorlage kann für {path} nicht angewendet werden: {}",
@@ -221,26 +204,6 @@ impl Shared<'_> {
     }
 }
 
-fn toc(entries: &[TocEntry]) -> Vec<TocContext> {
-    entries
-        .iter()
-        .map(|e| TocContext {
-            level: e.level,
-            id: e.id.clone(),
-            title: e.title.clone(),
-        })
-        .collect()
-}
-
-/// A page to render: which template, where, with which extra context.
-enum Job<'c> {
-    Home,
-    GuidelineIndex,
-    Guideline(&'c Doc<GuidelineMeta>, &'c GuidelineMeta),
-    Page(&'c Doc<PageMeta>, &'c PageMeta),
-    NotFound,
-}
-
 /// Renders every page of the site. Fails with diagnostics if a template cannot be applied.
 pub fn render(
     config: &Config,
@@ -248,6 +211,47 @@ pub fn render(
     theme: &Theme,
     today: NaiveDate,
 ) -> Result<Vec<OutputFile>, Vec<Diagnostic>> {
+    let shared = shared(config, content, theme, today);
+
+    let mut jobs = guidelines::jobs(&shared, content);
+    jobs.sort_by(|a, b| a.url_path.cmp(&b.url_path));
+
+    let results: Vec<Result<OutputFile, Diagnostic>> =
+        jobs.par_iter().map(|job| shared.render(job)).collect();
+    let mut files = Vec::with_capacity(results.len() + theme.static_files.len() + 2);
+    let mut errors = Vec::new();
+    for result in results {
+        match result {
+            Ok(file) => files.push(file),
+            Err(diagnostic) => errors.push(diagnostic),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    files.push(sitemap(config, &jobs));
+    files.push(OutputFile {
+        path: "robots.txt".into(),
+        bytes: format!(
+            "User-agent: *\nAllow: /\nSitemap: {}sitemap.xml\n",
+            config.base_url
+        )
+        .into_bytes(),
+    });
+    files.extend(theme.static_files.iter().map(|(path, bytes)| OutputFile {
+        path: path.clone(),
+        bytes: bytes.clone(),
+    }));
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
+}
+
+fn shared<'a>(
+    config: &'a Config,
+    content: &Content,
+    theme: &'a Theme,
+    today: NaiveDate,
+) -> Shared<'a> {
     let css_hash = theme
         .static_files
         .get("css/regelwerk.css")
@@ -284,166 +288,28 @@ pub fn render(
     })
     .collect();
     base.insert("legal", &legal);
-    let shared = Shared {
+    Shared {
         config,
         theme,
         today,
         base,
-    };
-
-    let mut jobs = vec![Job::Home, Job::GuidelineIndex, Job::NotFound];
-    jobs.extend(
-        content
-            .valid_guidelines()
-            .map(|(d, m)| Job::Guideline(d, m)),
-    );
-    jobs.extend(content.valid_pages().map(|(d, m)| Job::Page(d, m)));
-
-    let results: Vec<Result<OutputFile, Diagnostic>> = jobs
-        .par_iter()
-        .map(|job| render_job(&shared, content, job))
-        .collect();
-    let mut files = Vec::with_capacity(results.len() + theme.static_files.len() + 2);
-    let mut errors = Vec::new();
-    for result in results {
-        match result {
-            Ok(file) => files.push(file),
-            Err(diagnostic) => errors.push(diagnostic),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    files.push(sitemap(config, content));
-    files.push(OutputFile {
-        path: "robots.txt".into(),
-        bytes: format!(
-            "User-agent: *\nAllow: /\nSitemap: {}sitemap.xml\n",
-            config.base_url
-        )
-        .into_bytes(),
-    });
-    files.extend(theme.static_files.iter().map(|(path, bytes)| OutputFile {
-        path: path.clone(),
-        bytes: bytes.clone(),
-    }));
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(files)
-}
-
-fn render_job(shared: &Shared, content: &Content, job: &Job) -> Result<OutputFile, Diagnostic> {
-    match job {
-        Job::Home => {
-            let mut context = shared.context("");
-            let (intro_title, intro_html) = content
-                .home
-                .as_ref()
-                .map(|home| {
-                    let title = home
-                        .meta
-                        .as_ref()
-                        .map(|m| m.title.clone())
-                        .unwrap_or_default();
-                    (title, home.body.html.clone())
-                })
-                .unwrap_or_default();
-            context.insert("intro_title", &intro_title);
-            context.insert("intro_html", &intro_html);
-            let guidelines: Vec<GuidelineSummary> = content
-                .valid_guidelines()
-                .map(|(d, m)| shared.summary(d, m))
-                .collect();
-            context.insert("guidelines", &guidelines);
-            shared.render("home.html", &context, "index.html")
-        }
-        Job::GuidelineIndex => {
-            let mut context = shared.context("leitlinien/");
-            let groups: Vec<GroupContext> = Status::ALL
-                .into_iter()
-                .map(|status| GroupContext {
-                    status: status.as_str(),
-                    label: shared.theme.text(&format!("status_{}", status.as_str())),
-                    guidelines: content
-                        .valid_guidelines()
-                        .filter(|(_, m)| m.status == status)
-                        .map(|(d, m)| shared.summary(d, m))
-                        .collect(),
-                })
-                .filter(|g| !g.guidelines.is_empty())
-                .collect();
-            context.insert("groups", &groups);
-            shared.render("guideline_index.html", &context, "leitlinien/index.html")
-        }
-        Job::Guideline(doc, meta) => {
-            let mut context = shared.context(&doc.url_path);
-            let owner = OwnerContext {
-                id: meta.owner.value.clone(),
-                title: content
-                    .roles
-                    .get(&meta.owner.value)
-                    .map_or_else(|| meta.owner.value.clone(), |r| r.title.clone()),
-            };
-            let page = GuidelineContext {
-                summary: shared.summary(doc, meta),
-                owner,
-                beschluss: meta.beschluss.as_ref().map(|b| BeschlussContext {
-                    gremium: b.gremium.clone(),
-                    datum: shared.date(b.datum),
-                    vorlage: b.vorlage.clone(),
-                    url: b.url.clone().unwrap_or_default(),
-                }),
-                review: meta.review.as_ref().map(|r| ReviewContext {
-                    last: shared.date(r.value.last),
-                    interval_months: r.value.interval_months,
-                    next: shared.date(r.value.next()),
-                    overdue: r.value.next() < shared.today,
-                }),
-                toc: toc(&doc.body.toc),
-                content: doc.body.html.clone(),
-                source_path: doc.source.path.clone(),
-            };
-            context.insert("page", &page);
-            shared.render(
-                "guideline.html",
-                &context,
-                &format!("{}index.html", doc.url_path),
-            )
-        }
-        Job::Page(doc, meta) => {
-            let mut context = shared.context(&doc.url_path);
-            let page = PageContext {
-                title: meta.title.clone(),
-                description: meta.description.clone(),
-                toc: toc(&doc.body.toc),
-                content: doc.body.html.clone(),
-                url: shared.url(&doc.url_path),
-            };
-            context.insert("page", &page);
-            shared.render(
-                "page.html",
-                &context,
-                &format!("{}index.html", doc.url_path),
-            )
-        }
-        Job::NotFound => {
-            let context = shared.context("404.html");
-            shared.render("404.html", &context, "404.html")
-        }
     }
 }
 
-/// `sitemap.xml` with every public page, sorted.
-fn sitemap(config: &Config, content: &Content) -> OutputFile {
-    let mut paths: Vec<&str> = vec!["", "leitlinien/"];
-    paths.extend(content.valid_guidelines().map(|(d, _)| d.url_path.as_str()));
-    paths.extend(content.valid_pages().map(|(d, _)| d.url_path.as_str()));
-    paths.sort_unstable();
+/// `sitemap.xml` with every page (directory URLs), sorted.
+fn sitemap(config: &Config, jobs: &[PageJob]) -> OutputFile {
     let mut xml = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
     );
-    for path in paths {
+    for job in jobs
+        .iter()
+        .filter(|j| j.url_path.is_empty() || j.url_path.ends_with('/'))
+    {
         xml.push_str("  <url><loc>");
-        xml.push_str(&tera::escape_html(&format!("{}{}", config.base_url, path)));
+        xml.push_str(&tera::escape_html(&format!(
+            "{}{}",
+            config.base_url, job.url_path
+        )));
         xml.push_str("</loc></url>\n");
     }
     xml.push_str("</urlset>\n");

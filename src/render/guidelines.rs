@@ -1,0 +1,178 @@
+//! Pages of the guidelines part: home, guideline index, one page per guideline, generic pages, 404.
+
+use serde::Serialize;
+
+use crate::content::{Content, Doc, GuidelineMeta, Status};
+use crate::render::{DateContext, PageJob, Shared, TocContext, toc};
+
+/// Site paths this module generates besides one page per document.
+pub(crate) const GENERATED: &[&str] = &["leitlinien/", "404.html"];
+
+#[derive(Serialize, Clone)]
+pub(crate) struct GuidelineSummary {
+    pub id: String,
+    pub title: String,
+    pub summary: String,
+    pub url: String,
+    pub status: &'static str,
+    pub status_label: String,
+    pub gueltig_ab: Option<DateContext>,
+}
+
+#[derive(Serialize)]
+struct OwnerContext {
+    id: String,
+    title: String,
+}
+
+#[derive(Serialize)]
+struct BeschlussContext {
+    gremium: String,
+    datum: DateContext,
+    vorlage: String,
+    url: String,
+}
+
+#[derive(Serialize)]
+struct ReviewContext {
+    last: DateContext,
+    interval_months: u32,
+    next: DateContext,
+    overdue: bool,
+}
+
+#[derive(Serialize)]
+struct GuidelineContext {
+    #[serde(flatten)]
+    summary: GuidelineSummary,
+    owner: OwnerContext,
+    beschluss: Option<BeschlussContext>,
+    review: Option<ReviewContext>,
+    toc: Vec<TocContext>,
+    content: String,
+    source_path: String,
+}
+
+#[derive(Serialize)]
+struct PageContext {
+    title: String,
+    description: String,
+    toc: Vec<TocContext>,
+    content: String,
+    url: String,
+}
+
+#[derive(Serialize)]
+struct GroupContext {
+    status: &'static str,
+    label: String,
+    guidelines: Vec<GuidelineSummary>,
+}
+
+/// The summary of a guideline as lists show it.
+pub(crate) fn summary(
+    shared: &Shared,
+    doc: &Doc<GuidelineMeta>,
+    meta: &GuidelineMeta,
+) -> GuidelineSummary {
+    GuidelineSummary {
+        id: meta.id.value.clone(),
+        title: meta.title.clone(),
+        summary: meta.summary.clone(),
+        url: shared.url(&doc.url_path),
+        status: meta.status.as_str(),
+        status_label: shared.text(&format!("status_{}", meta.status.as_str())),
+        gueltig_ab: meta.gueltig_ab.map(|d| shared.date(d)),
+    }
+}
+
+pub(crate) fn jobs(shared: &Shared, content: &Content) -> Vec<PageJob> {
+    let summaries: Vec<GuidelineSummary> = content
+        .valid_guidelines()
+        .map(|(d, m)| summary(shared, d, m))
+        .collect();
+    let mut jobs = Vec::new();
+
+    jobs.push(shared.job("home.html", "", |c| {
+        let (intro_title, intro_html) = content
+            .home
+            .as_ref()
+            .map(|home| {
+                let title = home
+                    .meta
+                    .as_ref()
+                    .map(|m| m.title.clone())
+                    .unwrap_or_default();
+                (title, home.body.html.clone())
+            })
+            .unwrap_or_default();
+        c.insert("intro_title", &intro_title);
+        c.insert("intro_html", &intro_html);
+        c.insert("guidelines", &summaries);
+    }));
+
+    jobs.push(shared.job("guideline_index.html", "leitlinien/", |c| {
+        let groups: Vec<GroupContext> = Status::ALL
+            .into_iter()
+            .map(|status| GroupContext {
+                status: status.as_str(),
+                label: shared.text(&format!("status_{}", status.as_str())),
+                guidelines: summaries
+                    .iter()
+                    .filter(|s| s.status == status.as_str())
+                    .cloned()
+                    .collect(),
+            })
+            .filter(|g| !g.guidelines.is_empty())
+            .collect();
+        c.insert("groups", &groups);
+    }));
+
+    jobs.push(shared.job("404.html", "404.html", |_| {}));
+
+    for (doc, meta) in content.valid_guidelines() {
+        jobs.push(shared.job("guideline.html", &doc.url_path, |c| {
+            let owner = OwnerContext {
+                id: meta.owner.value.clone(),
+                title: content
+                    .roles
+                    .get(&meta.owner.value)
+                    .map_or_else(|| meta.owner.value.clone(), |r| r.title.clone()),
+            };
+            let page = GuidelineContext {
+                summary: summary(shared, doc, meta),
+                owner,
+                beschluss: meta.beschluss.as_ref().map(|b| BeschlussContext {
+                    gremium: b.gremium.clone(),
+                    datum: shared.date(b.datum),
+                    vorlage: b.vorlage.clone(),
+                    url: b.url.clone().unwrap_or_default(),
+                }),
+                review: meta.review.as_ref().map(|r| ReviewContext {
+                    last: shared.date(r.value.last),
+                    interval_months: r.value.interval_months,
+                    next: shared.date(r.value.next()),
+                    overdue: r.value.next() < shared.today,
+                }),
+                toc: toc(&doc.body.toc),
+                content: doc.body.html.clone(),
+                source_path: doc.source.path.clone(),
+            };
+            c.insert("page", &page);
+        }));
+    }
+
+    for (doc, meta) in content.valid_pages() {
+        jobs.push(shared.job("page.html", &doc.url_path, |c| {
+            let page = PageContext {
+                title: meta.title.clone(),
+                description: meta.description.clone(),
+                toc: toc(&doc.body.toc),
+                content: doc.body.html.clone(),
+                url: shared.url(&doc.url_path),
+            };
+            c.insert("page", &page);
+        }));
+    }
+    jobs
+}
