@@ -67,9 +67,12 @@ pub fn code_block(code: &str, lang: &str) -> String {
     let class = if lang.is_empty() {
         String::new()
     } else {
-        format!(" class=\"language-{}\"", tera::escape_html(lang))
+        format!(
+            " class=\"language-{}\"",
+            crate::theme::escape_html_minimal(lang)
+        )
     };
-    let inner = highlight(code, lang).unwrap_or_else(|| tera::escape_html(code));
+    let inner = highlight(code, lang).unwrap_or_else(|| crate::theme::escape_html_minimal(code));
     format!("<pre class=\"code\"><code{class}>{inner}</code></pre>\n")
 }
 

@@ -137,10 +137,10 @@ fn check_timed(
     };
     lap("theme", timings);
 
-    let todo_label = theme.text("todo_label");
+    let labels = theme.markdown_labels();
     let settings = RenderSettings {
         allow_html: config.markdown.allow_html,
-        todo_label: &todo_label,
+        labels: &labels,
         base_path: &config.base_path,
     };
     let (content, content_diagnostics) = content::load(root, &settings);

@@ -21,12 +21,23 @@ const TODO_CLOSE: &str = "]]";
 pub struct MarkdownOptions<'a> {
     /// Keep raw HTML (sanitized) instead of escaping it.
     pub allow_html: bool,
-    /// Label shown before a `[[ergänzen: …]]` marker, from the theme's translations.
-    pub todo_label: &'a str,
+    /// Words the HTML needs, from the theme's translations.
+    pub labels: &'a Labels,
     /// Resolves a link destination written in the Markdown to a target.
     pub resolve: &'a dyn Fn(&str) -> LinkTarget,
     /// Path prefix of every internal link (`/` or `/sub/`).
     pub base_path: &'a str,
+}
+
+/// Words the rendered Markdown shows, taken from the theme's translations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Labels {
+    /// Shown before a `[[ergänzen: …]]` marker (`todo_label`).
+    pub todo: String,
+    /// Accessible name of a ticked task-list box (`task_done`).
+    pub task_done: String,
+    /// Accessible name of an open task-list box (`task_open`).
+    pub task_open: String,
 }
 
 /// One entry of a page's table of contents.
@@ -280,13 +291,25 @@ pub fn render(source: &SourceText, body_offset: usize, options: &MarkdownOptions
                     .collect();
                 out.text.push_str(&text);
                 out.text.push(' ');
-                push_text_with_markers(&text, options.todo_label, &mut html_events);
+                push_text_with_markers(&text, &options.labels.todo, &mut html_events);
                 i = end;
                 continue;
             }
             Event::Code(code) => {
                 out.text.push_str(code);
                 html_events.push(event.clone());
+            }
+            Event::TaskListMarker(done) => {
+                // A labelled, disabled checkbox: screen readers announce the state, axe finds a name.
+                let (label, checked) = if *done {
+                    (&options.labels.task_done, " checked")
+                } else {
+                    (&options.labels.task_open, "")
+                };
+                html_events.push(Event::Html(CowStr::from(format!(
+                    "<input type=\"checkbox\" class=\"task\" disabled{checked} aria-label=\"{}\"> ",
+                    escape(label)
+                ))));
             }
             Event::SoftBreak | Event::HardBreak => {
                 out.text.push(' ');
@@ -387,7 +410,7 @@ fn push_text_with_markers<'a>(text: &str, label: &str, out: &mut Vec<Event<'a>>)
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(text: &str) -> String {
-    tera::escape_html(text)
+    crate::theme::escape_html_minimal(text)
 }
 
 /// Sanitizes HTML when the site allows raw HTML: scripts, event handlers and foreign styles are removed;
@@ -468,7 +491,11 @@ mod tests {
             0,
             &MarkdownOptions {
                 allow_html,
-                todo_label: "vom Landkreis zu ergänzen",
+                labels: &Labels {
+                    todo: "vom Landkreis zu ergänzen".into(),
+                    task_done: "erledigt".into(),
+                    task_open: "offen".into(),
+                },
                 resolve: &resolve,
                 base_path: "/",
             },
@@ -560,6 +587,23 @@ mod tests {
             "Zeile\n\nSiehe [dort](fehlt.md#x) und [hier](#oben).\n",
         );
         assert_eq!(src.line_col(r.links[0].span.start), (3, 7));
+    }
+
+    #[test]
+    fn task_list_boxes_have_an_accessible_name() {
+        let r = render_str("- [x] fertig\n- [ ] offen\n", false);
+        assert!(
+            r.html.contains(
+                "<input type=\"checkbox\" class=\"task\" disabled checked aria-label=\"erledigt\">"
+            ),
+            "{}",
+            r.html
+        );
+        assert!(
+            r.html.contains("disabled aria-label=\"offen\">"),
+            "{}",
+            r.html
+        );
     }
 
     #[test]

@@ -26,6 +26,8 @@ pub const ENGINE_KEYS: &[&str] = &[
     "status_beschlossen",
     "status_aufgehoben",
     "todo_label",
+    "task_done",
+    "task_open",
     "month_1",
     "month_2",
     "month_3",
@@ -55,6 +57,15 @@ impl Theme {
         self.translations
             .get(key)
             .map_or_else(|| key.to_string(), String::clone)
+    }
+
+    /// The words rendered Markdown needs.
+    pub fn markdown_labels(&self) -> crate::markdown::Labels {
+        crate::markdown::Labels {
+            todo: self.text("todo_label"),
+            task_done: self.text("task_done"),
+            task_open: self.text("task_open"),
+        }
     }
 }
 
@@ -103,6 +114,7 @@ pub fn load(root: &Path, config: &Config) -> (Option<Theme>, Vec<Diagnostic>) {
     }
     let mut tera = Tera::default();
     tera.autoescape_on(vec![".html", ".xml"]);
+    tera.set_escape_fn(escape_html_minimal);
     let mut template_ok = true;
     let sources: Vec<(&str, &str)> = templates
         .iter()
@@ -225,6 +237,22 @@ pub fn is_editor_temp(name: &str) -> bool {
         || name.ends_with(".swp")
         || name.ends_with(".swx")
         || name.starts_with(".~")
+}
+
+/// Escapes what HTML requires (`& < > " '`) and leaves `/` readable, unlike Tera's default.
+pub fn escape_html_minimal(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    for c in input.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A template error as a diagnostic, with the line Tera's parser reports where there is one.

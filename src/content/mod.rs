@@ -89,7 +89,7 @@ impl Content {
 /// What the Markdown renderer needs from config and theme.
 pub struct RenderSettings<'a> {
     pub allow_html: bool,
-    pub todo_label: &'a str,
+    pub labels: &'a markdown::Labels,
     pub base_path: &'a str,
 }
 
@@ -152,7 +152,7 @@ pub fn load(root: &Path, settings: &RenderSettings) -> (Content, Vec<Diagnostic>
                         start,
                         &MarkdownOptions {
                             allow_html: settings.allow_html,
-                            todo_label: settings.todo_label,
+                            labels: settings.labels,
                             resolve: &resolve,
                             base_path: settings.base_path,
                         },

@@ -306,7 +306,7 @@ fn sitemap(config: &Config, jobs: &[PageJob]) -> OutputFile {
         .filter(|j| j.url_path.is_empty() || j.url_path.ends_with('/'))
     {
         xml.push_str("  <url><loc>");
-        xml.push_str(&tera::escape_html(&format!(
+        xml.push_str(&crate::theme::escape_html_minimal(&format!(
             "{}{}",
             config.base_url, job.url_path
         )));

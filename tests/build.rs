@@ -1,0 +1,205 @@
+//! The build as a user runs it: deterministic output, atomic replacement, a snapshot of a rendered page,
+//! and the command line's exit codes.
+
+mod support;
+
+use support::{regelwerk, snapshot_tree, valid_site};
+
+fn build(root: &std::path::Path, output: &std::path::Path) -> std::process::Output {
+    regelwerk(&[
+        "build",
+        "--root",
+        root.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+    ])
+}
+
+#[test]
+fn the_same_input_gives_byte_identical_output() {
+    let site = valid_site();
+    let out = tempfile::tempdir().unwrap();
+    let (a, b) = (out.path().join("a"), out.path().join("b"));
+    assert!(build(site.path(), &a).status.success());
+    assert!(build(site.path(), &b).status.success());
+    let (first, second) = (snapshot_tree(&a), snapshot_tree(&b));
+    assert!(
+        first.len() > 10,
+        "the build wrote only {} files",
+        first.len()
+    );
+    assert!(first == second, "two builds of the same input differ");
+}
+
+#[test]
+fn a_broken_build_leaves_the_previous_site_byte_identical() {
+    let site = valid_site();
+    let public = site.path().join("public");
+    let first = regelwerk(&["build", "--root", site.path().to_str().unwrap()]);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let before = snapshot_tree(&public);
+
+    // An edit that breaks the site: a guideline with an invalid date and a broken link.
+    let broken = site.path().join("content/leitlinien/kaputt.md");
+    std::fs::write(
+        &broken,
+        "+++\nid = \"kaputt\"\ntitle = \"K\"\nsummary = \"Kaputt\"\nstatus = \"entwurf\"\nowner = \"ki-beauftragte\"\n\
+         gueltig_ab = \"2026-13-01\"\n+++\n\n[Link](fehlt.md)\n",
+    )
+    .unwrap();
+    let second = regelwerk(&["build", "--root", site.path().to_str().unwrap()]);
+    assert_eq!(second.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        stderr.contains("E10") && stderr.contains("L1"),
+        "all problems are reported: {stderr}"
+    );
+    assert!(
+        stderr.contains("content/leitlinien/kaputt.md:7"),
+        "file and line are named: {stderr}"
+    );
+    assert!(
+        before == snapshot_tree(&public),
+        "the previous output changed"
+    );
+
+    let leftovers: Vec<String> = std::fs::read_dir(site.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|name| name.starts_with(".public"))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "staging folders left behind: {leftovers:?}"
+    );
+}
+
+#[test]
+fn a_rebuild_replaces_removed_pages() {
+    let site = valid_site();
+    let public = site.path().join("public");
+    assert!(
+        regelwerk(&["build", "--root", site.path().to_str().unwrap()])
+            .status
+            .success()
+    );
+    assert!(public.join("leitlinien/datenschutz/index.html").is_file());
+    std::fs::remove_file(site.path().join("content/leitlinien/datenschutz.md")).unwrap();
+    // The remaining guideline links to the removed one: fix that link, then rebuild.
+    let path = site.path().join("content/leitlinien/grundsaetze.md");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("(datenschutz.md#dsfa)", "(#geltungsbereich)");
+    std::fs::write(&path, text).unwrap();
+    let out = regelwerk(&["build", "--root", site.path().to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!public.join("leitlinien/datenschutz").exists());
+}
+
+#[test]
+fn a_guideline_page_renders_as_in_the_snapshot() {
+    let site = valid_site();
+    let out = tempfile::tempdir().unwrap();
+    assert!(build(site.path(), out.path()).status.success());
+    let html =
+        std::fs::read_to_string(out.path().join("leitlinien/grundsaetze/index.html")).unwrap();
+    insta::assert_snapshot!("guideline_page", redact_asset_hashes(&html));
+}
+
+/// The stylesheet's cache-busting hash changes with every CSS edit; the page layout is what matters here.
+fn redact_asset_hashes(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(i) = rest.find("?v=") {
+        out.push_str(&rest[..i + 3]);
+        rest = &rest[i + 3..];
+        let hash_len = rest.chars().take_while(char::is_ascii_hexdigit).count();
+        out.push_str("HASH");
+        rest = &rest[hash_len..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn the_output_may_not_contain_the_site() {
+    let site = valid_site();
+    let out = build(site.path(), site.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(site.path().join("regelwerk.toml").is_file());
+}
+
+#[test]
+fn every_command_has_help_and_usage_errors_exit_with_2() {
+    for args in [
+        vec!["--help"],
+        vec!["init", "--help"],
+        vec!["build", "--help"],
+        vec!["check", "--help"],
+        vec!["serve", "--help"],
+    ] {
+        let out = regelwerk(&args);
+        assert!(out.status.success(), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Usage"),
+            "{args:?}"
+        );
+    }
+    assert_eq!(
+        regelwerk(&["build", "--no-such-flag"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        regelwerk(&["check", "--format", "xml"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(regelwerk(&["frobnicate"]).status.code(), Some(2));
+}
+
+#[test]
+fn a_site_from_init_passes_check_and_builds() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("neu");
+    let out = regelwerk(&["init", site.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let check = regelwerk(&[
+        "check",
+        "--root",
+        site.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(String::from_utf8_lossy(&check.stdout).trim(), "[]");
+    assert!(check.status.success());
+    assert!(
+        regelwerk(&["build", "--root", site.to_str().unwrap()])
+            .status
+            .success()
+    );
+    assert!(site.join("public/index.html").is_file());
+    // A second init refuses to overwrite the site.
+    assert_eq!(
+        regelwerk(&["init", site.to_str().unwrap()]).status.code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn a_missing_config_is_a_content_error_with_a_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = regelwerk(&["check", "--root", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("regelwerk init"));
+}
