@@ -52,6 +52,8 @@ pub enum Rule {
     T1,
     /// A review date that has passed.
     W3,
+    /// A point of the motion that no guideline section implements.
+    W7,
 }
 
 impl Rule {
@@ -74,13 +76,14 @@ impl Rule {
             Rule::M2 => "M2",
             Rule::T1 => "T1",
             Rule::W3 => "W3",
+            Rule::W7 => "W7",
         }
     }
 
     /// Whether the rule stops the build or only warns.
     pub fn severity(self) -> Severity {
         match self {
-            Rule::M1 | Rule::W3 => Severity::Warning,
+            Rule::M1 | Rule::W3 | Rule::W7 => Severity::Warning,
             _ => Severity::Error,
         }
     }
@@ -162,7 +165,7 @@ impl Diagnostic {
 }
 
 /// The text of a source file with its site-relative path, for turning byte offsets into lines and columns.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceText {
     pub path: String,
     pub text: String,

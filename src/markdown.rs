@@ -38,6 +38,8 @@ pub struct Labels {
     pub task_done: String,
     /// Accessible name of an open task-list box (`task_open`).
     pub task_open: String,
+    /// Introduces the motion points a section implements (`implements_label`).
+    pub implements: String,
 }
 
 /// One entry of a page's table of contents.
@@ -117,6 +119,8 @@ pub fn render(source: &SourceText, body_offset: usize, options: &MarkdownOptions
     let mut used_ids: BTreeSet<String> = BTreeSet::new();
     let mut explicit_ids: BTreeSet<String> = BTreeSet::new();
     let mut html_events: Vec<Event> = Vec::with_capacity(events.len());
+    // Motion points of the heading being rendered, shown as links right after it.
+    let mut pending_points: Option<Vec<String>> = None;
     let mut i = 0;
     while i < events.len() {
         let (event, range) = &events[i];
@@ -150,7 +154,7 @@ pub fn render(source: &SourceText, body_offset: usize, options: &MarkdownOptions
                 let mut kept_attrs = Vec::new();
                 for (key, value) in attrs {
                     if key.as_ref() == IMPLEMENTS_ATTRIBUTE {
-                        let points = value
+                        let points: Vec<String> = value
                             .as_deref()
                             .unwrap_or("")
                             .split(',')
@@ -158,6 +162,7 @@ pub fn render(source: &SourceText, body_offset: usize, options: &MarkdownOptions
                             .filter(|p| !p.is_empty())
                             .map(str::to_string)
                             .collect();
+                        pending_points = Some(points.clone());
                         out.implements.push(Implements {
                             heading_id: id.clone(),
                             heading_title: title.clone(),
@@ -264,6 +269,16 @@ pub fn render(source: &SourceText, body_offset: usize, options: &MarkdownOptions
                 html_events.push(Event::Html(CowStr::from("<div class=\"table-wrap\">")));
                 html_events.push(Event::Start(Tag::Table(alignments.clone())));
             }
+            Event::End(TagEnd::Heading(level)) => {
+                html_events.push(Event::End(TagEnd::Heading(*level)));
+                if let Some(points) = pending_points.take() {
+                    html_events.push(Event::Html(CowStr::from(implements_line(
+                        &points,
+                        &options.labels.implements,
+                        options.base_path,
+                    ))));
+                }
+            }
             Event::End(TagEnd::Table) => {
                 html_events.push(Event::End(TagEnd::Table));
                 html_events.push(Event::Html(CowStr::from("</div>")));
@@ -366,6 +381,25 @@ fn raw_html_warning(source: &SourceText, span: Range<usize>) -> Diagnostic {
         Rule::M1,
         "Roh-HTML wird als Text angezeigt, weil die Website kein HTML in Markdown erlaubt. \
          Verwenden Sie Markdown oder setzen Sie [markdown] allow_html = true in regelwerk.toml.",
+    )
+}
+
+/// The line under a heading that names the motion points its section implements, linked to the motion page.
+fn implements_line(points: &[String], label: &str, base_path: &str) -> String {
+    let links: Vec<String> = points
+        .iter()
+        .map(|p| {
+            format!(
+                "<a href=\"{base_path}antrag/#{}\">{}</a>",
+                escape(&p.to_ascii_lowercase()),
+                escape(p)
+            )
+        })
+        .collect();
+    format!(
+        "<p class=\"implements\"><span class=\"implements__label\">{}</span> {}</p>\n",
+        escape(label),
+        links.join(", ")
     )
 }
 
@@ -495,6 +529,7 @@ mod tests {
                     todo: "vom Landkreis zu ergänzen".into(),
                     task_done: "erledigt".into(),
                     task_open: "offen".into(),
+                    implements: "Setzt um:".into(),
                 },
                 resolve: &resolve,
                 base_path: "/",

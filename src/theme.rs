@@ -28,6 +28,7 @@ pub const ENGINE_KEYS: &[&str] = &[
     "todo_label",
     "task_done",
     "task_open",
+    "implements_label",
     "month_1",
     "month_2",
     "month_3",
@@ -65,6 +66,7 @@ impl Theme {
             todo: self.text("todo_label"),
             task_done: self.text("task_done"),
             task_open: self.text("task_open"),
+            implements: self.text("implements_label"),
         }
     }
 }

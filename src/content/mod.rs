@@ -7,6 +7,7 @@
 pub mod fields;
 pub mod frontmatter;
 pub mod guideline;
+pub mod motion;
 pub mod page;
 pub mod roles;
 
@@ -51,6 +52,8 @@ pub struct Content {
     /// Sorted by `order`, then title.
     pub pages: Vec<Doc<PageMeta>>,
     pub roles: Roles,
+    /// The council motion the guidelines implement, if the site has one.
+    pub motion: Option<motion::Motion>,
 }
 
 impl Content {
@@ -165,8 +168,11 @@ pub fn load(root: &Path, settings: &RenderSettings) -> (Content, Vec<Diagnostic>
         .collect();
 
     let (roles, mut diagnostics) = roles::load(root);
+    let (motion, motion_diagnostics) = motion::load(root);
+    diagnostics.extend(motion_diagnostics);
     let mut content = Content {
         roles,
+        motion,
         ..Content::default()
     };
     for (mut p, body) in rendered {

@@ -7,6 +7,7 @@
 //! build timestamps, files sorted by path.
 
 mod guidelines;
+mod motion;
 
 use std::collections::BTreeSet;
 
@@ -48,7 +49,11 @@ impl PageJob {
 }
 
 /// The main navigation: site path and translation key of each entry, in order.
-const NAV: &[(&str, &str)] = &[("", "nav_home"), ("leitlinien/", "nav_leitlinien")];
+const NAV: &[(&str, &str)] = &[
+    ("", "nav_home"),
+    ("leitlinien/", "nav_leitlinien"),
+    ("antrag/", "nav_antrag"),
+];
 
 /// Site paths the render stage generates besides one page per document (for link checking).
 pub fn generated_paths(theme: &Theme) -> BTreeSet<String> {
@@ -57,6 +62,7 @@ pub fn generated_paths(theme: &Theme) -> BTreeSet<String> {
         .map(String::from)
         .collect();
     paths.extend(guidelines::GENERATED.iter().map(|p| p.to_string()));
+    paths.extend(motion::GENERATED.iter().map(|p| p.to_string()));
     paths.extend(theme.static_files.keys().cloned());
     paths
 }
@@ -214,6 +220,7 @@ pub fn render(
     let shared = shared(config, content, theme, today);
 
     let mut jobs = guidelines::jobs(&shared, content);
+    jobs.extend(motion::jobs(&shared, content));
     jobs.sort_by(|a, b| a.url_path.cmp(&b.url_path));
 
     let results: Vec<Result<OutputFile, Diagnostic>> =

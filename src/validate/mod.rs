@@ -4,6 +4,7 @@
 
 mod guidelines;
 mod links;
+mod motion;
 
 use std::collections::BTreeSet;
 
@@ -26,5 +27,6 @@ pub struct Context<'a> {
 pub fn validate(content: &Content, context: &Context) -> Vec<Diagnostic> {
     let mut diagnostics = links::check(content, context.generated_paths);
     diagnostics.extend(guidelines::check(content, context));
+    diagnostics.extend(motion::check(content));
     diagnostics
 }
