@@ -10,10 +10,12 @@
 //! [`check`] runs the stages up to validation; [`build`] runs them all and replaces the output directory
 //! only when the whole build succeeded. [`serve`] builds and serves a site locally.
 
+pub mod compare;
 pub mod config;
 pub mod content;
 pub mod diagnostics;
 pub mod highlight;
+pub mod history;
 pub mod init;
 pub mod markdown;
 pub mod output;
