@@ -54,6 +54,8 @@ pub enum Rule {
     W3,
     /// A point of the motion that no guideline section implements.
     W7,
+    /// The version history is missing or incomplete (no git repository, shallow clone).
+    W8,
 }
 
 impl Rule {
@@ -77,13 +79,14 @@ impl Rule {
             Rule::T1 => "T1",
             Rule::W3 => "W3",
             Rule::W7 => "W7",
+            Rule::W8 => "W8",
         }
     }
 
     /// Whether the rule stops the build or only warns.
     pub fn severity(self) -> Severity {
         match self {
-            Rule::M1 | Rule::W3 | Rule::W7 => Severity::Warning,
+            Rule::M1 | Rule::W3 | Rule::W7 | Rule::W8 => Severity::Warning,
             _ => Severity::Error,
         }
     }

@@ -4,7 +4,7 @@
 //! The pipeline, one module per stage, each handing an immutable result to the next:
 //!
 //! ```text
-//! config → theme → content (guidelines, pages, roles) → validate → render → output
+//! config → theme → content (guidelines, pages, roles) → validate → history → render → output
 //! ```
 //!
 //! [`check`] runs the stages up to validation; [`build`] runs them all and replaces the output directory
@@ -23,6 +23,7 @@ pub mod render;
 pub mod serve;
 pub mod theme;
 pub mod validate;
+pub mod versions;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -66,6 +67,8 @@ pub struct Checked {
     pub config: Config,
     pub theme: Theme,
     pub content: Content,
+    /// Every published version of each document, from git.
+    pub versions: versions::Versions,
 }
 
 /// A successful build.
@@ -160,6 +163,11 @@ fn check_timed(
     ));
     lap("validate", timings);
 
+    let log = history::History::log(&history::for_site(root), &["content"]);
+    let versions = versions::build(&log);
+    diagnostics.extend(versions::diagnostics(&versions));
+    lap("history", timings);
+
     let diagnostics = Diagnostics::new(diagnostics);
     if diagnostics.has_errors() {
         return (None, diagnostics);
@@ -169,6 +177,7 @@ fn check_timed(
             config,
             theme,
             content,
+            versions,
         }),
         diagnostics,
     )

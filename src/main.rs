@@ -95,6 +95,23 @@ fn init(dir: &Path) -> ExitCode {
             for file in files {
                 println!("  {file}");
             }
+            match regelwerk::init::init_git(dir) {
+                regelwerk::init::GitSetup::Committed => {
+                    println!(
+                        "Ein git-Repository mit einem ersten Commit ist angelegt: jeder Commit wird ein Stand."
+                    )
+                }
+                regelwerk::init::GitSetup::ExistingRepository => {
+                    println!(
+                        "Der Ordner liegt in einem git-Repository: committen Sie die neuen Dateien."
+                    )
+                }
+                regelwerk::init::GitSetup::Skipped(reason) => {
+                    eprintln!(
+                        "Hinweis: kein git-Repository angelegt ({reason}). Ohne git gibt es keine Versionsgeschichte."
+                    )
+                }
+            }
             println!("Als Nächstes: regelwerk serve --root {}", dir.display());
             ExitCode::SUCCESS
         }

@@ -54,6 +54,8 @@ pub struct Content {
     pub roles: Roles,
     /// The council motion the guidelines implement, if the site has one.
     pub motion: Option<motion::Motion>,
+    /// Where each Markdown source file is published (source path → site path): links resolve through it.
+    pub published: BTreeMap<String, String>,
 }
 
 impl Content {
@@ -146,21 +148,13 @@ pub fn load(root: &Path, settings: &RenderSettings) -> (Content, Vec<Diagnostic>
         .into_par_iter()
         .map(|p| {
             let body = match p.body_start {
-                Some(start) => {
-                    let own_path = url_path(p.kind, &p.id);
-                    let resolve =
-                        |dest: &str| resolve_link(dest, &p.source.path, &own_path, &published);
-                    markdown::render(
-                        &p.source,
-                        start,
-                        &MarkdownOptions {
-                            allow_html: settings.allow_html,
-                            labels: settings.labels,
-                            resolve: &resolve,
-                            base_path: settings.base_path,
-                        },
-                    )
-                }
+                Some(start) => render_body(
+                    &p.source,
+                    start,
+                    &url_path(p.kind, &p.id),
+                    &published,
+                    settings,
+                ),
                 None => Rendered::default(),
             };
             (p, body)
@@ -173,6 +167,7 @@ pub fn load(root: &Path, settings: &RenderSettings) -> (Content, Vec<Diagnostic>
     let mut content = Content {
         roles,
         motion,
+        published,
         ..Content::default()
     };
     for (mut p, body) in rendered {
@@ -225,6 +220,28 @@ fn sort_key_page(d: &Doc<PageMeta>) -> (i64, String, String) {
         meta.and_then(|m| m.order).unwrap_or(i64::MAX),
         meta.map(|m| m.title.clone()).unwrap_or_default(),
         d.source.path.clone(),
+    )
+}
+
+/// Renders a Markdown body published at `own_path`, resolving links through `published`.
+/// Also used for earlier versions of a document, whose links resolve against today's site.
+pub fn render_body(
+    source: &SourceText,
+    body_start: usize,
+    own_path: &str,
+    published: &BTreeMap<String, String>,
+    settings: &RenderSettings,
+) -> Rendered {
+    let resolve = |dest: &str| resolve_link(dest, &source.path, own_path, published);
+    markdown::render(
+        source,
+        body_start,
+        &MarkdownOptions {
+            allow_html: settings.allow_html,
+            labels: settings.labels,
+            resolve: &resolve,
+            base_path: settings.base_path,
+        },
     )
 }
 

@@ -24,11 +24,62 @@ pub fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-/// A copy of the valid fixture site in a fresh temporary folder.
+/// A copy of the valid fixture site in a fresh temporary folder, committed to a new git repository
+/// (a site is published from git; without history `check` warns with W8).
 pub fn valid_site() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     copy_tree(&fixtures().join("valid"), dir.path());
+    git(dir.path(), &["init", "--quiet", "--initial-branch=main"]);
+    commit_all(dir.path(), "Erste Fassung", 1_780_000_000);
     dir
+}
+
+/// Runs git in `dir` with a fixed identity; panics if it fails.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "Redaktion")
+        .env("GIT_AUTHOR_EMAIL", "redaktion@testkreis.example")
+        .env("GIT_COMMITTER_NAME", "Redaktion")
+        .env("GIT_COMMITTER_EMAIL", "redaktion@testkreis.example")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Commits everything in `dir` at a fixed time (seconds since 1970), so commit ids are reproducible.
+pub fn commit_all(dir: &Path, message: &str, time: i64) -> String {
+    git(dir, &["add", "--all"]);
+    let date = format!("@{time} +0000");
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["commit", "--quiet", "--allow-empty", "-m", message])
+        .env("GIT_AUTHOR_NAME", "Redaktion")
+        .env("GIT_AUTHOR_EMAIL", "redaktion@testkreis.example")
+        .env("GIT_COMMITTER_NAME", "Redaktion")
+        .env("GIT_COMMITTER_EMAIL", "redaktion@testkreis.example")
+        .env("GIT_AUTHOR_DATE", &date)
+        .env("GIT_COMMITTER_DATE", &date)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git commit: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    git(dir, &["rev-parse", "HEAD"]).trim().to_string()
 }
 
 /// Runs the `regelwerk` binary with the fixed test date.

@@ -1,0 +1,268 @@
+//! The history stage: from git revisions to the versions of each document.
+//!
+//! - A **Stand** is every first-parent commit that changed a document: each was published, so each gets a
+//!   permanent page.
+//! - A **Fassung** is a Stand in which the document's `beschluss` block appears or changes: the text a council
+//!   body adopted. Fassungen are reviewable in the pull request that adds the decision, unlike git tags.
+//!
+//! A document keeps its history across renames through its stable `id` (not its file name).
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+
+use crate::config::CONFIG_FILE;
+use crate::content::frontmatter;
+use crate::content::guideline::{self, Beschluss, GuidelineMeta};
+use crate::diagnostics::{Diagnostic, Rule, SourceText};
+use crate::history::{Commit, Completeness, Log};
+
+/// Folder whose files are versioned as guidelines.
+const GUIDELINES_PREFIX: &str = "content/leitlinien/";
+
+/// One published state of a document.
+#[derive(Debug, Clone)]
+pub struct Stand {
+    pub commit: Commit,
+    /// The file as the commit left it (path at that commit).
+    pub source: SourceText,
+    pub body_start: usize,
+    /// The front matter, if it is valid under today's rules.
+    pub meta: Option<GuidelineMeta>,
+    /// Whether the decision block appeared or changed here: this Stand is a Fassung.
+    pub fassung: bool,
+}
+
+impl Stand {
+    /// The adopted decision of this Stand, if any.
+    pub fn beschluss(&self) -> Option<&Beschluss> {
+        self.meta.as_ref().and_then(|m| m.beschluss.as_ref())
+    }
+
+    /// The title at that time (the file name if the front matter no longer parses).
+    pub fn title(&self) -> String {
+        self.meta
+            .as_ref()
+            .map_or_else(|| self.source.path.clone(), |m| m.title.clone())
+    }
+
+    /// The Markdown body.
+    pub fn body(&self) -> &str {
+        &self.source.text[self.body_start..]
+    }
+
+    /// The date the text is in force from, when it was adopted.
+    pub fn in_force_from(&self) -> Option<NaiveDate> {
+        let meta = self.meta.as_ref()?;
+        meta.gueltig_ab.or(meta.beschluss.as_ref().map(|b| b.datum))
+    }
+}
+
+/// All Stände of one document, oldest first.
+#[derive(Debug, Clone, Default)]
+pub struct DocHistory {
+    pub stands: Vec<Stand>,
+}
+
+impl DocHistory {
+    /// The Stände that are Fassungen, oldest first.
+    pub fn fassungen(&self) -> impl Iterator<Item = (usize, &Stand)> {
+        self.stands.iter().enumerate().filter(|(_, s)| s.fassung)
+    }
+
+    /// The Stand at a commit (by its 12-digit short id).
+    pub fn by_short(&self, short: &str) -> Option<(usize, &Stand)> {
+        self.stands
+            .iter()
+            .enumerate()
+            .find(|(_, s)| s.commit.short() == short)
+    }
+}
+
+/// The versions of every document, and how complete the history behind them is.
+#[derive(Debug, Clone)]
+pub struct Versions {
+    pub completeness: Completeness,
+    /// Guideline id → its history.
+    pub guidelines: BTreeMap<String, DocHistory>,
+}
+
+impl Versions {
+    /// No history at all.
+    pub fn none(reason: impl Into<String>) -> Self {
+        Versions {
+            completeness: Completeness::None(reason.into()),
+            guidelines: BTreeMap::new(),
+        }
+    }
+}
+
+/// Builds the documents' versions from the site's revisions.
+pub fn build(log: &Log) -> Versions {
+    let mut guidelines: BTreeMap<String, DocHistory> = BTreeMap::new();
+    for revision in &log.revisions {
+        for change in &revision.changes {
+            let (Some(blob), true) = (&change.blob, is_guideline_path(&change.path)) else {
+                continue;
+            };
+            let Some(text) = log.blobs.get(blob) else {
+                continue;
+            };
+            let Some(stand) = read_stand(&revision.commit, &change.path, text) else {
+                continue;
+            };
+            let id = stand
+                .meta
+                .as_ref()
+                .map(|m| m.id.value.clone())
+                .unwrap_or_else(|| file_stem(&change.path));
+            let history = guidelines.entry(id).or_default();
+            if history
+                .stands
+                .last()
+                .is_some_and(|last| last.source.text == stand.source.text)
+            {
+                // A rename without a change of text is not a new Stand.
+                continue;
+            }
+            let previous = history.stands.last().and_then(Stand::beschluss);
+            let mut stand = stand;
+            stand.fassung = stand.beschluss().is_some() && stand.beschluss() != previous;
+            history.stands.push(stand);
+        }
+    }
+    Versions {
+        completeness: log.completeness.clone(),
+        guidelines,
+    }
+}
+
+fn is_guideline_path(path: &str) -> bool {
+    path.strip_prefix(GUIDELINES_PREFIX)
+        .is_some_and(|rest| !rest.contains('/') && rest.ends_with(".md"))
+}
+
+fn file_stem(path: &str) -> String {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.strip_suffix(".md").unwrap_or(name).to_string()
+}
+
+fn read_stand(commit: &Commit, path: &str, text: &str) -> Option<Stand> {
+    let source = SourceText::new(path, text);
+    let split = frontmatter::split(&source).ok()?;
+    let (meta, _) = guideline::read_meta(&source, split.toml, split.opening);
+    Some(Stand {
+        commit: commit.clone(),
+        body_start: split.body_start,
+        source,
+        meta,
+        fassung: false,
+    })
+}
+
+/// The warning for a site whose history is missing or incomplete (W8).
+pub fn diagnostics(versions: &Versions) -> Vec<Diagnostic> {
+    let message = match &versions.completeness {
+        Completeness::Full => return Vec::new(),
+        Completeness::Shallow => "Die Versionsgeschichte ist unvollständig (flacher Klon): ältere Stände und \
+                                  Fassungen fehlen auf der Website. Holen Sie die ganze Geschichte mit \
+                                  „git fetch --unshallow“ bzw. in CI mit fetch-depth: 0 (GitHub) oder \
+                                  GIT_DEPTH: 0 (GitLab)."
+            .to_string(),
+        Completeness::None(reason) => format!(
+            "Keine Versionsgeschichte: {reason}. Die Website wird ohne Stände, Fassungen und Synopsen gebaut. \
+             Legen Sie die Website in ein git-Repository („git init“, „git add .“, „git commit“), damit jede \
+             veröffentlichte Änderung eine dauerhafte Adresse erhält."
+        ),
+    };
+    vec![Diagnostic::file(CONFIG_FILE, Rule::W8, message)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::{FileChange, Revision};
+    use std::collections::HashMap;
+
+    fn doc(id: &str, beschluss: Option<&str>, body: &str) -> String {
+        let mut text = format!(
+            "+++\nid = \"{id}\"\ntitle = \"T\"\nsummary = \"S\"\nstatus = \"{}\"\nowner = \"ki\"\n",
+            if beschluss.is_some() {
+                "beschlossen"
+            } else {
+                "entwurf"
+            }
+        );
+        if let Some(date) = beschluss {
+            text.push_str(&format!(
+                "gueltig_ab = {date}\n[beschluss]\ngremium = \"Kreistag\"\ndatum = {date}\nvorlage = \"2026/1\"\n"
+            ));
+        }
+        text.push_str("+++\n");
+        text.push_str(body);
+        text
+    }
+
+    #[test]
+    fn stands_follow_the_id_across_renames_and_fassungen_follow_the_decision() {
+        let texts = [
+            ("b1", doc("regel", None, "Entwurf.\n")),
+            ("b2", doc("regel", Some("2026-03-01"), "Beschlossen.\n")),
+            ("b3", doc("regel", Some("2026-03-01"), "Beschlossen.\n")),
+            (
+                "b4",
+                doc("regel", Some("2026-03-01"), "Redaktionell geändert.\n"),
+            ),
+            ("b5", doc("regel", Some("2026-09-01"), "Neu beschlossen.\n")),
+        ];
+        let blobs: HashMap<String, String> = texts
+            .iter()
+            .map(|(b, t)| (b.to_string(), t.clone()))
+            .collect();
+        let rev = |id: &str, time: i64, changes: Vec<(&str, Option<&str>)>| Revision {
+            commit: Commit {
+                id: format!("{id:0<40}"),
+                time,
+            },
+            changes: changes
+                .into_iter()
+                .map(|(p, b)| FileChange {
+                    path: p.into(),
+                    blob: b.map(str::to_string),
+                })
+                .collect(),
+        };
+        let log = Log {
+            completeness: Completeness::Full,
+            revisions: vec![
+                rev("a", 1, vec![("content/leitlinien/alt.md", Some("b1"))]),
+                rev("b", 2, vec![("content/leitlinien/alt.md", Some("b2"))]),
+                // Renamed without change: no new Stand.
+                rev(
+                    "c",
+                    3,
+                    vec![
+                        ("content/leitlinien/alt.md", None),
+                        ("content/leitlinien/neu.md", Some("b3")),
+                    ],
+                ),
+                rev("d", 4, vec![("content/leitlinien/neu.md", Some("b4"))]),
+                rev(
+                    "e",
+                    5,
+                    vec![
+                        ("content/leitlinien/neu.md", Some("b5")),
+                        ("content/seiten/x.md", Some("b1")),
+                    ],
+                ),
+            ],
+            blobs,
+        };
+        let versions = build(&log);
+        let history = &versions.guidelines["regel"];
+        let fassung: Vec<bool> = history.stands.iter().map(|s| s.fassung).collect();
+        assert_eq!(fassung, [false, true, false, true]);
+        assert_eq!(history.stands[2].source.path, "content/leitlinien/neu.md");
+        assert!(diagnostics(&versions).is_empty());
+    }
+}
