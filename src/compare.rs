@@ -343,17 +343,40 @@ fn tokenize(html: &str) -> Vec<Token<'_>> {
         let text_end = rest.find('<').unwrap_or(rest.len());
         let mut text = &rest[..text_end];
         while !text.is_empty() {
-            let first_space = text.starts_with(char::is_whitespace);
-            let len = text
-                .char_indices()
-                .find(|(_, c)| c.is_whitespace() != first_space)
-                .map_or(text.len(), |(i, _)| i);
+            // A word (letters, digits, entities), a run of whitespace, or one punctuation character.
+            let first = text.chars().next().expect("text is not empty");
+            let class = char_class(first);
+            let len = if class == CharClass::Punctuation {
+                first.len_utf8()
+            } else {
+                text.char_indices()
+                    .find(|(_, c)| char_class(*c) != class)
+                    .map_or(text.len(), |(i, _)| i)
+            };
             tokens.push(Token::Text(&text[..len]));
             text = &text[len..];
         }
         rest = &rest[text_end..];
     }
     tokens
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CharClass {
+    Word,
+    Space,
+    Punctuation,
+}
+
+fn char_class(c: char) -> CharClass {
+    if c.is_whitespace() {
+        CharClass::Space
+    } else if c.is_alphanumeric() || matches!(c, '&' | ';' | '#' | '-' | '_' | '§') {
+        // `&amp;`-style entities and hyphenated compounds stay one word.
+        CharClass::Word
+    } else {
+        CharClass::Punctuation
+    }
 }
 
 /// Word diff of two HTML fragments: the old with `<del>`, the new with `<ins>` around changed words.

@@ -185,8 +185,14 @@ fn check_timed(
 
 /// Renders a checked site into files, without writing them.
 pub fn render_site(checked: &Checked, today: NaiveDate) -> Result<Vec<OutputFile>, Diagnostics> {
-    render::render(&checked.config, &checked.content, &checked.theme, today)
-        .map_err(Diagnostics::new)
+    render::render(
+        &checked.config,
+        &checked.content,
+        &checked.theme,
+        &checked.versions,
+        today,
+    )
+    .map_err(Diagnostics::new)
 }
 
 /// Checks, renders and writes the site; the output is replaced only if everything succeeded.

@@ -114,15 +114,23 @@ fn a_guideline_page_renders_as_in_the_snapshot() {
     insta::assert_snapshot!("guideline_page", redact_asset_hashes(&html));
 }
 
-/// The stylesheet's cache-busting hash changes with every CSS edit; the page layout is what matters here.
+/// The stylesheet's cache-busting hash changes with every CSS edit, a commit id with every fixture edit;
+/// the page layout is what matters here.
 fn redact_asset_hashes(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut rest = html;
-    while let Some(i) = rest.find("?v=") {
-        out.push_str(&rest[..i + 3]);
-        rest = &rest[i + 3..];
+    redact_after(&redact_after(html, "?v=", "HASH"), "stand/", "COMMIT")
+}
+
+/// Replaces the hex digits that follow each `marker` with `placeholder`.
+fn redact_after(text: &str, marker: &str, placeholder: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(marker) {
+        out.push_str(&rest[..i + marker.len()]);
+        rest = &rest[i + marker.len()..];
         let hash_len = rest.chars().take_while(char::is_ascii_hexdigit).count();
-        out.push_str("HASH");
+        if hash_len > 0 {
+            out.push_str(placeholder);
+        }
         rest = &rest[hash_len..];
     }
     out.push_str(rest);

@@ -3,7 +3,9 @@
 use serde::Serialize;
 
 use crate::content::{Content, Doc, GuidelineMeta, Status};
+use crate::render::versions::{VersionsSummary, summary_for};
 use crate::render::{DateContext, PageJob, Shared, TocContext, toc};
+use crate::versions::Versions;
 
 /// Site paths this module generates besides one page per document.
 pub(crate) const GENERATED: &[&str] = &["leitlinien/", "404.html"];
@@ -51,6 +53,8 @@ struct GuidelineContext {
     toc: Vec<TocContext>,
     content: String,
     source_path: String,
+    /// Stände and Fassungen, when the site has a history.
+    versions: Option<VersionsSummary>,
 }
 
 #[derive(Serialize)]
@@ -86,7 +90,7 @@ pub(crate) fn summary(
     }
 }
 
-pub(crate) fn jobs(shared: &Shared, content: &Content) -> Vec<PageJob> {
+pub(crate) fn jobs(shared: &Shared, content: &Content, versions: &Versions) -> Vec<PageJob> {
     let summaries: Vec<GuidelineSummary> = content
         .valid_guidelines()
         .map(|(d, m)| summary(shared, d, m))
@@ -157,6 +161,7 @@ pub(crate) fn jobs(shared: &Shared, content: &Content) -> Vec<PageJob> {
                 toc: toc(&doc.body.toc),
                 content: doc.body.html.clone(),
                 source_path: doc.source.path.clone(),
+                versions: summary_for(shared, versions, doc),
             };
             c.insert("page", &page);
         }));

@@ -8,6 +8,7 @@
 
 mod guidelines;
 mod motion;
+mod versions;
 
 use std::collections::BTreeSet;
 
@@ -16,10 +17,11 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::content::Content;
+use crate::content::{Content, RenderSettings};
 use crate::diagnostics::{Diagnostic, Rule};
 use crate::markdown::TocEntry;
 use crate::theme::{Theme, error_chain};
+use crate::versions::Versions;
 
 /// One file of the built site.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +55,7 @@ const NAV: &[(&str, &str)] = &[
     ("", "nav_home"),
     ("leitlinien/", "nav_leitlinien"),
     ("antrag/", "nav_antrag"),
+    ("aenderungen/", "nav_aenderungen"),
 ];
 
 /// Site paths the render stage generates besides one page per document (for link checking).
@@ -63,6 +66,7 @@ pub fn generated_paths(theme: &Theme) -> BTreeSet<String> {
         .collect();
     paths.extend(guidelines::GENERATED.iter().map(|p| p.to_string()));
     paths.extend(motion::GENERATED.iter().map(|p| p.to_string()));
+    paths.extend(versions::GENERATED.iter().map(|p| p.to_string()));
     paths.extend(theme.static_files.keys().cloned());
     paths
 }
@@ -215,12 +219,21 @@ pub fn render(
     config: &Config,
     content: &Content,
     theme: &Theme,
+    versions: &Versions,
     today: NaiveDate,
 ) -> Result<Vec<OutputFile>, Vec<Diagnostic>> {
     let shared = shared(config, content, theme, today);
+    let labels = theme.markdown_labels();
+    let settings = RenderSettings {
+        allow_html: config.markdown.allow_html,
+        labels: &labels,
+        base_path: &config.base_path,
+    };
 
-    let mut jobs = guidelines::jobs(&shared, content);
+    let mut jobs = guidelines::jobs(&shared, content, versions);
     jobs.extend(motion::jobs(&shared, content));
+    let (version_jobs, version_files) = versions::render(&shared, content, versions, &settings);
+    jobs.extend(version_jobs);
     jobs.sort_by(|a, b| a.url_path.cmp(&b.url_path));
 
     let results: Vec<Result<OutputFile, Diagnostic>> =
@@ -236,6 +249,7 @@ pub fn render(
     if !errors.is_empty() {
         return Err(errors);
     }
+    files.extend(version_files);
     files.push(sitemap(config, &jobs));
     files.push(OutputFile {
         path: "robots.txt".into(),

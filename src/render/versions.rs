@@ -1,0 +1,911 @@
+//! Version pages: a permanent page per Stand, the Fassungen of each guideline, Synopse comparisons,
+//! `versions.json`, the site-wide decisions, point-in-time view and change feed.
+//!
+//! URL scheme (permanent once published):
+//! - `leitlinien/<id>/stand/<commit12>/` — the text as that commit published it
+//! - `leitlinien/<id>/fassung/<beschlussdatum>/` — an adopted text
+//! - `leitlinien/<id>/fassungen/` — the document's Fassungen and Stände, and the comparison picker
+//! - `leitlinien/<id>/synopse/<a>/<b>/` — comparison; `a`, `b` are commit12 ids or `aktuell` (today's text)
+//! - `leitlinien/<id>/versions.json` — the same as data, for the picker
+//! - `beschluesse/`, `stichtag/`, `aenderungen/`, `aenderungen.atom`
+//!
+//! What is precomputed grows linearly with the history: each Stand vs its predecessor, each Fassung vs the
+//! previous Fassung and vs today's text, and every pair of Fassungen while a document has at most
+//! [`ALL_PAIRS_LIMIT`] of them.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::compare::{self, Block, DiffLabels, Row, Summary};
+use crate::content::{Content, Doc, GuidelineMeta, RenderSettings, render_body};
+use crate::diagnostics::SourceText;
+use crate::render::{DateContext, OutputFile, PageJob, Shared, TocContext, toc};
+use crate::versions::{DocHistory, Stand, Versions};
+
+/// Up to this many Fassungen, every pair of them is compared.
+pub const ALL_PAIRS_LIMIT: usize = 30;
+/// The key of today's text in comparisons.
+pub const CURRENT: &str = "aktuell";
+/// How many Stände the change feed lists.
+const FEED_LENGTH: usize = 50;
+/// Unchanged rows beyond this many in a row are collapsed.
+const COLLAPSE_AFTER: usize = 2;
+
+/// Site paths this module generates besides per-document pages.
+pub(crate) const GENERATED: &[&str] = &[
+    "beschluesse/",
+    "stichtag/",
+    "aenderungen/",
+    "aenderungen.atom",
+];
+
+/// One version of a document as comparisons see it: a Stand, or today's text.
+struct Version<'a> {
+    key: String,
+    label: String,
+    date: Option<DateContext>,
+    url: String,
+    source: &'a SourceText,
+    body_start: usize,
+}
+
+#[derive(Serialize, Clone)]
+struct VersionRef {
+    key: String,
+    label: String,
+    date: Option<DateContext>,
+    url: String,
+}
+
+#[derive(Serialize, Clone)]
+struct FassungContext {
+    datum: DateContext,
+    gremium: String,
+    vorlage: String,
+    vorlage_url: String,
+    von: Option<DateContext>,
+    bis: Option<DateContext>,
+    url: String,
+    stand_key: String,
+    compare_previous_url: String,
+    compare_current_url: String,
+    in_force: bool,
+}
+
+#[derive(Serialize, Clone)]
+struct StandRow {
+    key: String,
+    date: DateContext,
+    url: String,
+    fassung: bool,
+    compare_previous_url: String,
+}
+
+#[derive(Serialize)]
+struct StandPage {
+    id: String,
+    title: String,
+    current_url: String,
+    fassungen_url: String,
+    key: String,
+    date: DateContext,
+    fassung: Option<FassungContext>,
+    previous: Option<VersionRef>,
+    next: Option<VersionRef>,
+    compare_previous_url: String,
+    is_latest: bool,
+    toc: Vec<TocContext>,
+    content: String,
+}
+
+#[derive(Serialize)]
+struct FassungenPage {
+    id: String,
+    title: String,
+    current_url: String,
+    fassungen: Vec<FassungContext>,
+    stands: Vec<StandRow>,
+    versions: Vec<VersionRef>,
+    comparisons: Vec<ComparisonRef>,
+    json_url: String,
+}
+
+#[derive(Serialize, Clone)]
+struct ComparisonRef {
+    from: String,
+    to: String,
+    label: String,
+    url: String,
+}
+
+#[derive(Serialize)]
+struct RowContext {
+    kind: &'static str,
+    old_html: String,
+    new_html: String,
+    old_anchor: String,
+    new_anchor: String,
+    /// For moves: the anchor of the other place.
+    link: String,
+}
+
+#[derive(Serialize)]
+struct RowGroup {
+    collapsed: bool,
+    rows: Vec<RowContext>,
+}
+
+#[derive(Serialize)]
+struct SynopsePage {
+    id: String,
+    title: String,
+    current_url: String,
+    fassungen_url: String,
+    old: VersionRef,
+    new: VersionRef,
+    summary: Summary,
+    groups: Vec<RowGroup>,
+}
+
+/// What the guideline page shows about its versions.
+#[derive(Serialize, Clone)]
+pub(crate) struct VersionsSummary {
+    pub fassungen_url: String,
+    pub stand_count: usize,
+    pub fassung_count: usize,
+    /// The Fassung in force today, if any.
+    pub in_force: Option<FassungLink>,
+    /// Whether today's text is exactly that Fassung (otherwise it is a newer draft).
+    pub current_is_in_force: bool,
+    pub compare_in_force_url: String,
+    pub latest_stand_url: String,
+}
+
+#[derive(Serialize, Clone)]
+pub(crate) struct FassungLink {
+    pub datum: DateContext,
+    pub gremium: String,
+    pub url: String,
+}
+
+fn base(id: &str) -> String {
+    format!("leitlinien/{id}/")
+}
+
+fn stand_path(id: &str, stand: &Stand) -> String {
+    format!("{}stand/{}/", base(id), stand.commit.short())
+}
+
+/// Fassung paths by Stand index: the decision date, with `-2`, `-3` if a document has two on one day.
+fn fassung_paths(id: &str, history: &DocHistory) -> BTreeMap<usize, String> {
+    let mut used: BTreeSet<String> = BTreeSet::new();
+    let mut paths = BTreeMap::new();
+    for (i, stand) in history.fassungen() {
+        let date = stand
+            .beschluss()
+            .map(|b| b.datum.to_string())
+            .unwrap_or_default();
+        let mut slug = date.clone();
+        let mut n = 2;
+        while !used.insert(slug.clone()) {
+            slug = format!("{date}-{n}");
+            n += 1;
+        }
+        paths.insert(i, format!("{}fassung/{slug}/", base(id)));
+    }
+    paths
+}
+
+fn synopse_path(id: &str, a: &str, b: &str) -> String {
+    format!("{}synopse/{a}/{b}/", base(id))
+}
+
+/// The pairs (old key, new key) precomputed for one document.
+fn pairs(history: &DocHistory, current_differs: bool) -> Vec<(String, String)> {
+    let key = |i: usize| history.stands[i].commit.short().to_string();
+    let mut pairs: BTreeSet<(usize, usize)> = BTreeSet::new();
+    let mut out: Vec<(String, String)> = Vec::new();
+    for i in 1..history.stands.len() {
+        pairs.insert((i - 1, i));
+    }
+    let fassungen: Vec<usize> = history.fassungen().map(|(i, _)| i).collect();
+    for w in fassungen.windows(2) {
+        pairs.insert((w[0], w[1]));
+    }
+    if fassungen.len() <= ALL_PAIRS_LIMIT {
+        for (x, &a) in fassungen.iter().enumerate() {
+            for &b in &fassungen[x + 1..] {
+                pairs.insert((a, b));
+            }
+        }
+    }
+    out.extend(pairs.into_iter().map(|(a, b)| (key(a), key(b))));
+    let last = history.stands.len().checked_sub(1);
+    for &f in &fassungen {
+        if current_differs || Some(f) != last {
+            out.push((key(f), CURRENT.to_string()));
+        }
+    }
+    if current_differs && let Some(last) = last {
+        out.push((key(last), CURRENT.to_string()));
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The versions summary for the guideline page.
+pub(crate) fn summary_for(
+    shared: &Shared,
+    versions: &Versions,
+    doc: &Doc<GuidelineMeta>,
+) -> Option<VersionsSummary> {
+    let id = doc.meta.as_ref()?.id.value.as_str();
+    let history = versions.guidelines.get(id)?;
+    let last = history.stands.last()?;
+    let fassung_paths = fassung_paths(id, history);
+    let in_force = in_force_index(history, shared.today);
+    let current_differs = last.source.text != doc.source.text;
+    let current_is_in_force =
+        in_force.is_some_and(|i| i + 1 == history.stands.len() && !current_differs);
+    Some(VersionsSummary {
+        fassungen_url: shared.url(&format!("{}fassungen/", base(id))),
+        stand_count: history.stands.len(),
+        fassung_count: fassung_paths.len(),
+        in_force: in_force.map(|i| {
+            let stand = &history.stands[i];
+            let beschluss = stand.beschluss().expect("a Fassung has a decision");
+            FassungLink {
+                datum: shared.date(beschluss.datum),
+                gremium: beschluss.gremium.clone(),
+                url: shared.url(&fassung_paths[&i]),
+            }
+        }),
+        current_is_in_force,
+        compare_in_force_url: in_force
+            .filter(|_| !current_is_in_force)
+            .map(|i| shared.url(&synopse_path(id, history.stands[i].commit.short(), CURRENT)))
+            .unwrap_or_default(),
+        latest_stand_url: shared.url(&stand_path(id, last)),
+    })
+}
+
+/// The Fassung in force on `date`: the latest one whose validity has begun.
+fn in_force_index(history: &DocHistory, date: chrono::NaiveDate) -> Option<usize> {
+    history
+        .fassungen()
+        .filter(|(_, s)| s.in_force_from().is_some_and(|from| from <= date))
+        .map(|(i, _)| i)
+        .last()
+}
+
+/// All version pages and files of all guidelines.
+pub(crate) fn render(
+    shared: &Shared,
+    content: &Content,
+    versions: &Versions,
+    settings: &RenderSettings,
+) -> (Vec<PageJob>, Vec<OutputFile>) {
+    let published = historical_published(content, versions);
+    let per_doc: Vec<(Vec<PageJob>, Vec<OutputFile>)> = content
+        .valid_guidelines()
+        .collect::<Vec<_>>()
+        .par_iter()
+        .filter_map(|(doc, meta)| {
+            let history = versions.guidelines.get(&meta.id.value)?;
+            (!history.stands.is_empty())
+                .then(|| document(shared, &published, settings, doc, meta, history))
+        })
+        .collect();
+    let mut jobs = Vec::new();
+    let mut files = Vec::new();
+    for (j, f) in per_doc {
+        jobs.extend(j);
+        files.extend(f);
+    }
+    jobs.extend(site_pages(shared, content, versions));
+    files.push(feed(shared, content, versions));
+    (jobs, files)
+}
+
+/// Where links in earlier versions lead: today's files, plus every earlier path of a guideline to where that
+/// guideline is published now (a link to `datenschutz.md` still works after the file became `dsgvo.md`).
+fn historical_published(content: &Content, versions: &Versions) -> BTreeMap<String, String> {
+    let mut published = content.published.clone();
+    for (id, history) in &versions.guidelines {
+        for stand in &history.stands {
+            published
+                .entry(stand.source.path.clone())
+                .or_insert_with(|| base(id));
+        }
+    }
+    published
+}
+
+fn version_ref(v: &Version) -> VersionRef {
+    VersionRef {
+        key: v.key.clone(),
+        label: v.label.clone(),
+        date: v.date.clone(),
+        url: v.url.clone(),
+    }
+}
+
+fn document(
+    shared: &Shared,
+    published: &BTreeMap<String, String>,
+    settings: &RenderSettings,
+    doc: &Doc<GuidelineMeta>,
+    meta: &GuidelineMeta,
+    history: &DocHistory,
+) -> (Vec<PageJob>, Vec<OutputFile>) {
+    let id = meta.id.value.as_str();
+    let current_url = shared.url(&doc.url_path);
+    let fassungen_url = shared.url(&format!("{}fassungen/", base(id)));
+    let fassung_paths = fassung_paths(id, history);
+    let last = history.stands.len() - 1;
+    let current_differs = history.stands[last].source.text != doc.source.text;
+    let in_force = in_force_index(history, shared.today);
+
+    let stand_label = shared.text("versions_stand_of");
+    let mut versions: Vec<Version> = history
+        .stands
+        .iter()
+        .map(|s| Version {
+            key: s.commit.short().to_string(),
+            label: format!("{stand_label} {}", shared.date(s.commit.date()).display),
+            date: Some(shared.date(s.commit.date())),
+            url: shared.url(&stand_path(id, s)),
+            source: &s.source,
+            body_start: s.body_start,
+        })
+        .collect();
+    versions.push(Version {
+        key: CURRENT.to_string(),
+        label: shared.text("versions_current"),
+        date: None,
+        url: current_url.clone(),
+        source: &doc.source,
+        body_start: body_offset(doc),
+    });
+    let by_key: BTreeMap<&str, &Version> = versions.iter().map(|v| (v.key.as_str(), v)).collect();
+
+    let pairs = pairs(history, current_differs);
+    let compare_url = |a: &str, b: &str| {
+        if pairs.iter().any(|(x, y)| x == a && y == b) {
+            shared.url(&synopse_path(id, a, b))
+        } else {
+            String::new()
+        }
+    };
+
+    let fassung_context = |i: usize| -> FassungContext {
+        let stand = &history.stands[i];
+        let beschluss = stand.beschluss().expect("a Fassung has a decision");
+        let next_from = history
+            .fassungen()
+            .find(|(j, _)| *j > i)
+            .and_then(|(_, s)| s.in_force_from());
+        let previous = history.fassungen().filter(|(j, _)| *j < i).last();
+        FassungContext {
+            datum: shared.date(beschluss.datum),
+            gremium: beschluss.gremium.clone(),
+            vorlage: beschluss.vorlage.clone(),
+            vorlage_url: beschluss.url.clone().unwrap_or_default(),
+            von: stand.in_force_from().map(|d| shared.date(d)),
+            bis: next_from.and_then(|d| d.pred_opt()).map(|d| shared.date(d)),
+            url: shared.url(&fassung_paths[&i]),
+            stand_key: stand.commit.short().to_string(),
+            compare_previous_url: previous
+                .map(|(_, p)| compare_url(p.commit.short(), stand.commit.short()))
+                .unwrap_or_default(),
+            compare_current_url: compare_url(stand.commit.short(), CURRENT),
+            in_force: in_force == Some(i),
+        }
+    };
+
+    let mut jobs = Vec::new();
+    // One page per Stand; a Fassung also under its decision date.
+    for (i, stand) in history.stands.iter().enumerate() {
+        let rendered = render_body(
+            &stand.source,
+            stand.body_start,
+            &doc.url_path,
+            published,
+            settings,
+        );
+        let previous = i.checked_sub(1).map(|p| version_ref(&versions[p]));
+        let page = StandPage {
+            id: id.to_string(),
+            title: stand.title(),
+            current_url: current_url.clone(),
+            fassungen_url: fassungen_url.clone(),
+            key: stand.commit.short().to_string(),
+            date: shared.date(stand.commit.date()),
+            fassung: stand.fassung.then(|| fassung_context(i)),
+            previous,
+            next: (i < last).then(|| version_ref(&versions[i + 1])),
+            compare_previous_url: i
+                .checked_sub(1)
+                .map(|p| compare_url(history.stands[p].commit.short(), stand.commit.short()))
+                .unwrap_or_default(),
+            is_latest: i == last && !current_differs,
+            toc: toc(&rendered.toc),
+            content: rendered.html,
+        };
+        if let Some(path) = fassung_paths.get(&i) {
+            let mut copy = shared.job("stand.html", path, |_| {});
+            copy.context.insert("page", &page);
+            copy.context
+                .insert("canonical", &format!("{}{}", shared.config.base_url, path));
+            jobs.push(copy);
+        }
+        jobs.push(shared.job("stand.html", &stand_path(id, stand), |c| {
+            c.insert("page", &page)
+        }));
+    }
+
+    // Comparisons.
+    let labels = DiffLabels {
+        deleted: &shared.text("synopse_deleted"),
+        inserted: &shared.text("synopse_inserted"),
+    };
+    let mut blocks: BTreeMap<&str, Vec<Block>> = BTreeMap::new();
+    for (a, b) in &pairs {
+        for key in [a, b] {
+            if !blocks.contains_key(key.as_str()) {
+                let v = by_key[key.as_str()];
+                blocks.insert(
+                    v.key.as_str(),
+                    version_blocks(v, &doc.url_path, published, settings),
+                );
+            }
+        }
+    }
+    let mut comparisons = Vec::new();
+    for (a, b) in &pairs {
+        let (old, new) = (by_key[a.as_str()], by_key[b.as_str()]);
+        let synopsis = compare::compare(&blocks[a.as_str()], &blocks[b.as_str()], &labels);
+        let path = synopse_path(id, a, b);
+        comparisons.push(ComparisonRef {
+            from: a.clone(),
+            to: b.clone(),
+            label: format!("{} → {}", old.label, new.label),
+            url: shared.url(&path),
+        });
+        let page = SynopsePage {
+            id: id.to_string(),
+            title: meta.title.clone(),
+            current_url: current_url.clone(),
+            fassungen_url: fassungen_url.clone(),
+            old: version_ref(old),
+            new: version_ref(new),
+            summary: synopsis.summary,
+            groups: groups(&synopsis.rows, &blocks[a.as_str()], &blocks[b.as_str()]),
+        };
+        jobs.push(shared.job("synopse.html", &path, |c| c.insert("page", &page)));
+    }
+
+    // The overview of Fassungen and Stände, with the picker.
+    let page = FassungenPage {
+        id: id.to_string(),
+        title: meta.title.clone(),
+        current_url: current_url.clone(),
+        fassungen: history
+            .fassungen()
+            .map(|(i, _)| fassung_context(i))
+            .collect(),
+        stands: history
+            .stands
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, s)| StandRow {
+                key: s.commit.short().to_string(),
+                date: shared.date(s.commit.date()),
+                url: shared.url(&stand_path(id, s)),
+                fassung: s.fassung,
+                compare_previous_url: i
+                    .checked_sub(1)
+                    .map(|p| compare_url(history.stands[p].commit.short(), s.commit.short()))
+                    .unwrap_or_default(),
+            })
+            .collect(),
+        versions: versions.iter().rev().map(version_ref).collect(),
+        comparisons: comparisons.clone(),
+        json_url: shared.url(&format!("{}versions.json", base(id))),
+    };
+    jobs.push(
+        shared.job("fassungen.html", &format!("{}fassungen/", base(id)), |c| {
+            c.insert("page", &page)
+        }),
+    );
+
+    let json = versions_json(
+        shared,
+        id,
+        meta,
+        history,
+        &versions,
+        &fassung_paths,
+        &comparisons,
+    );
+    let files = vec![OutputFile {
+        path: format!("{}versions.json", base(id)),
+        bytes: json.into_bytes(),
+    }];
+    (jobs, files)
+}
+
+/// Where the Markdown body of today's document starts.
+fn body_offset(doc: &Doc<GuidelineMeta>) -> usize {
+    crate::content::frontmatter::split(&doc.source).map_or(0, |s| s.body_start)
+}
+
+fn version_blocks(
+    v: &Version,
+    own_path: &str,
+    published: &BTreeMap<String, String>,
+    settings: &RenderSettings,
+) -> Vec<Block> {
+    let body = &v.source.text[v.body_start..];
+    compare::split_blocks(body)
+        .into_iter()
+        .map(|range| {
+            let markdown = body[range].to_string();
+            let source = SourceText::new(v.source.path.clone(), markdown.clone());
+            let html = render_body(&source, 0, own_path, published, settings).html;
+            Block { markdown, html }
+        })
+        .collect()
+}
+
+/// Rows for the template, with long unchanged runs collapsed.
+fn groups(rows: &[Row], old: &[Block], new: &[Block]) -> Vec<RowGroup> {
+    let mut groups: Vec<RowGroup> = Vec::new();
+    let mut run: Vec<RowContext> = Vec::new();
+    let flush = |run: &mut Vec<RowContext>, groups: &mut Vec<RowGroup>| {
+        if run.is_empty() {
+            return;
+        }
+        let collapsed = run.len() > COLLAPSE_AFTER;
+        groups.push(RowGroup {
+            collapsed,
+            rows: std::mem::take(run),
+        });
+    };
+    for row in rows {
+        let context = match row {
+            Row::Same { old: o, new: n } => {
+                run.push(RowContext {
+                    kind: "same",
+                    old_html: old[*o].html.clone(),
+                    new_html: new[*n].html.clone(),
+                    old_anchor: format!("a-{o}"),
+                    new_anchor: format!("b-{n}"),
+                    link: String::new(),
+                });
+                continue;
+            }
+            Row::Changed {
+                old: o,
+                new: n,
+                old_html,
+                new_html,
+            } => RowContext {
+                kind: "changed",
+                old_html: old_html.clone(),
+                new_html: new_html.clone(),
+                old_anchor: format!("a-{o}"),
+                new_anchor: format!("b-{n}"),
+                link: String::new(),
+            },
+            Row::Deleted { old: o } => RowContext {
+                kind: "deleted",
+                old_html: old[*o].html.clone(),
+                new_html: String::new(),
+                old_anchor: format!("a-{o}"),
+                new_anchor: String::new(),
+                link: String::new(),
+            },
+            Row::Inserted { new: n } => RowContext {
+                kind: "inserted",
+                old_html: String::new(),
+                new_html: new[*n].html.clone(),
+                old_anchor: String::new(),
+                new_anchor: format!("b-{n}"),
+                link: String::new(),
+            },
+            Row::MovedAway { old: o, new: n } => RowContext {
+                kind: "moved_away",
+                old_html: old[*o].html.clone(),
+                new_html: String::new(),
+                old_anchor: format!("a-{o}"),
+                new_anchor: String::new(),
+                link: format!("b-{n}"),
+            },
+            Row::MovedHere {
+                old: o,
+                new: n,
+                old_html: _,
+                new_html,
+            } => RowContext {
+                kind: "moved_here",
+                old_html: String::new(),
+                new_html: new_html.clone(),
+                old_anchor: String::new(),
+                new_anchor: format!("b-{n}"),
+                link: format!("a-{o}"),
+            },
+        };
+        flush(&mut run, &mut groups);
+        groups.push(RowGroup {
+            collapsed: false,
+            rows: vec![context],
+        });
+    }
+    flush(&mut run, &mut groups);
+    groups
+}
+
+fn versions_json(
+    shared: &Shared,
+    id: &str,
+    meta: &GuidelineMeta,
+    history: &DocHistory,
+    versions: &[Version],
+    fassung_paths: &BTreeMap<usize, String>,
+    comparisons: &[ComparisonRef],
+) -> String {
+    #[derive(Serialize)]
+    struct Beschluss<'a> {
+        gremium: &'a str,
+        datum: String,
+        vorlage: &'a str,
+        url: Option<&'a str>,
+    }
+    #[derive(Serialize)]
+    struct Entry<'a> {
+        key: &'a str,
+        commit: Option<&'a str>,
+        date: Option<String>,
+        label: &'a str,
+        url: &'a str,
+        fassung_url: Option<String>,
+        beschluss: Option<Beschluss<'a>>,
+    }
+    #[derive(Serialize)]
+    struct Json<'a> {
+        id: &'a str,
+        title: &'a str,
+        current_url: String,
+        versions: Vec<Entry<'a>>,
+        comparisons: &'a [ComparisonRef],
+    }
+    let entries = versions
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let stand = history.stands.get(i);
+            Entry {
+                key: &v.key,
+                commit: stand.map(|s| s.commit.id.as_str()),
+                date: v.date.as_ref().map(|d| d.iso.clone()),
+                label: &v.label,
+                url: &v.url,
+                fassung_url: fassung_paths.get(&i).map(|p| shared.url(p)),
+                beschluss: stand.and_then(|s| s.beschluss()).map(|b| Beschluss {
+                    gremium: &b.gremium,
+                    datum: b.datum.to_string(),
+                    vorlage: &b.vorlage,
+                    url: b.url.as_deref(),
+                }),
+            }
+        })
+        .collect();
+    let json = Json {
+        id,
+        title: &meta.title,
+        current_url: shared.url(&base(id)),
+        versions: entries,
+        comparisons,
+    };
+    serde_json::to_string_pretty(&json).expect("versions serialize")
+}
+
+#[derive(Serialize)]
+struct DecisionContext {
+    gremium: String,
+    datum: DateContext,
+    vorlage: String,
+    url: String,
+    documents: Vec<DecisionDocument>,
+}
+
+#[derive(Serialize)]
+struct DecisionDocument {
+    title: String,
+    fassung_url: String,
+    current_url: String,
+}
+
+#[derive(Serialize)]
+struct ChangeContext {
+    title: String,
+    date: DateContext,
+    key: String,
+    url: String,
+    fassung: bool,
+    compare_url: String,
+    current_url: String,
+}
+
+#[derive(Serialize)]
+struct PointInTimeDoc {
+    title: String,
+    current_url: String,
+    fassungen: Vec<FassungContext>,
+}
+
+/// The site-wide pages: decisions, point in time, recent changes.
+fn site_pages(shared: &Shared, content: &Content, versions: &Versions) -> Vec<PageJob> {
+    let mut decisions: BTreeMap<(chrono::NaiveDate, String, String), DecisionContext> =
+        BTreeMap::new();
+    let mut changes: Vec<(i64, String, ChangeContext)> = Vec::new();
+    let mut point_in_time: Vec<PointInTimeDoc> = Vec::new();
+    for (doc, meta) in content.valid_guidelines() {
+        let id = meta.id.value.as_str();
+        let Some(history) = versions.guidelines.get(id) else {
+            continue;
+        };
+        let fassung_paths = fassung_paths(id, history);
+        let current_url = shared.url(&doc.url_path);
+        let mut fassungen = Vec::new();
+        for (i, stand) in history.fassungen() {
+            let beschluss = stand.beschluss().expect("a Fassung has a decision");
+            let key = (
+                beschluss.datum,
+                beschluss.gremium.clone(),
+                beschluss.vorlage.clone(),
+            );
+            let entry = decisions.entry(key).or_insert_with(|| DecisionContext {
+                gremium: beschluss.gremium.clone(),
+                datum: shared.date(beschluss.datum),
+                vorlage: beschluss.vorlage.clone(),
+                url: beschluss.url.clone().unwrap_or_default(),
+                documents: Vec::new(),
+            });
+            entry.documents.push(DecisionDocument {
+                title: stand.title(),
+                fassung_url: shared.url(&fassung_paths[&i]),
+                current_url: current_url.clone(),
+            });
+            let next_from = history
+                .fassungen()
+                .find(|(j, _)| *j > i)
+                .and_then(|(_, s)| s.in_force_from());
+            fassungen.push(FassungContext {
+                datum: shared.date(beschluss.datum),
+                gremium: beschluss.gremium.clone(),
+                vorlage: beschluss.vorlage.clone(),
+                vorlage_url: beschluss.url.clone().unwrap_or_default(),
+                von: stand.in_force_from().map(|d| shared.date(d)),
+                bis: next_from.and_then(|d| d.pred_opt()).map(|d| shared.date(d)),
+                url: shared.url(&fassung_paths[&i]),
+                stand_key: stand.commit.short().to_string(),
+                compare_previous_url: String::new(),
+                compare_current_url: String::new(),
+                in_force: in_force_index(history, shared.today) == Some(i),
+            });
+        }
+        point_in_time.push(PointInTimeDoc {
+            title: meta.title.clone(),
+            current_url: current_url.clone(),
+            fassungen,
+        });
+        for (i, stand) in history.stands.iter().enumerate() {
+            changes.push((
+                stand.commit.time,
+                id.to_string(),
+                ChangeContext {
+                    title: stand.title(),
+                    date: shared.date(stand.commit.date()),
+                    key: stand.commit.short().to_string(),
+                    url: shared.url(&stand_path(id, stand)),
+                    fassung: stand.fassung,
+                    compare_url: i
+                        .checked_sub(1)
+                        .map(|p| {
+                            shared.url(&synopse_path(
+                                id,
+                                history.stands[p].commit.short(),
+                                stand.commit.short(),
+                            ))
+                        })
+                        .unwrap_or_default(),
+                    current_url: current_url.clone(),
+                },
+            ));
+        }
+    }
+    changes.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let changes: Vec<ChangeContext> = changes
+        .into_iter()
+        .take(FEED_LENGTH)
+        .map(|(_, _, c)| c)
+        .collect();
+    let decisions: Vec<DecisionContext> = decisions.into_values().rev().collect();
+    vec![
+        shared.job("decisions.html", "beschluesse/", |c| {
+            c.insert("decisions", &decisions)
+        }),
+        shared.job("point_in_time.html", "stichtag/", |c| {
+            c.insert("documents", &point_in_time)
+        }),
+        shared.job("changes.html", "aenderungen/", |c| {
+            c.insert("changes", &changes);
+            c.insert("feed_url", &shared.url("aenderungen.atom"));
+        }),
+    ]
+}
+
+/// The Atom feed of the most recent Stände (valid Atom 1.0; times from the commits, never from the build).
+fn feed(shared: &Shared, content: &Content, versions: &Versions) -> OutputFile {
+    use crate::theme::escape_html_minimal as esc;
+    let mut entries: Vec<(i64, String, String, String)> = Vec::new(); // time, id url, title, rfc3339
+    for (_, meta) in content.valid_guidelines() {
+        let id = meta.id.value.as_str();
+        let Some(history) = versions.guidelines.get(id) else {
+            continue;
+        };
+        for stand in &history.stands {
+            let url = format!("{}{}", shared.config.base_url, stand_path(id, stand));
+            let kind = if stand.fassung {
+                shared.text("feed_fassung")
+            } else {
+                shared.text("feed_stand")
+            };
+            entries.push((
+                stand.commit.time,
+                url,
+                format!("{}: {kind}", stand.title()),
+                stand.commit.rfc3339(),
+            ));
+        }
+    }
+    entries.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    entries.truncate(FEED_LENGTH);
+    let updated = entries
+        .first()
+        .map_or_else(|| "1970-01-01T00:00:00+00:00".to_string(), |e| e.3.clone());
+    let self_url = format!("{}aenderungen.atom", shared.config.base_url);
+    let mut xml = format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{}\">\n\
+         <title>{}: {}</title>\n<id>{}</id>\n<link rel=\"self\" href=\"{}\"/>\n<link href=\"{}aenderungen/\"/>\n\
+         <updated>{}</updated>\n<author><name>{}</name></author>\n",
+        esc(&shared.config.language),
+        esc(&shared.config.title),
+        esc(&shared.text("changes_title")),
+        esc(&self_url),
+        esc(&self_url),
+        esc(&shared.config.base_url),
+        updated,
+        esc(&shared.config.title),
+    );
+    for (_, url, title, time) in &entries {
+        xml.push_str(&format!(
+            "<entry>\n<title>{}</title>\n<id>{}</id>\n<link href=\"{}\"/>\n<updated>{}</updated>\n</entry>\n",
+            esc(title),
+            esc(url),
+            esc(url),
+            time
+        ));
+    }
+    xml.push_str("</feed>\n");
+    OutputFile {
+        path: "aenderungen.atom".into(),
+        bytes: xml.into_bytes(),
+    }
+}
