@@ -14,6 +14,7 @@ pub mod compare;
 pub mod config;
 pub mod content;
 pub mod diagnostics;
+pub mod diff;
 pub mod highlight;
 pub mod history;
 pub mod init;

@@ -49,6 +49,19 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
+    /// Summarise what changed in policy terms between two git revisions (for pull-request comments).
+    Diff {
+        /// The earlier revision (branch, tag or commit), e.g. origin/main.
+        from: String,
+        /// The later revision, e.g. HEAD.
+        to: String,
+        /// The site root (the folder with regelwerk.toml).
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = DiffFormat::Markdown)]
+        format: DiffFormat,
+    },
     /// Build the site for preview and serve it on http://127.0.0.1:<port>/.
     Serve {
         /// The site root (the folder with regelwerk.toml).
@@ -58,6 +71,14 @@ enum Command {
         #[arg(long, default_value_t = 1111)]
         port: u16,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DiffFormat {
+    /// A Markdown summary, ready to paste into a pull-request comment.
+    Markdown,
+    /// The same as JSON.
+    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -85,6 +106,12 @@ fn main() -> ExitCode {
         }
         Command::Check { root, format } => check(&root, format),
         Command::Serve { root, port } => serve(&root, port),
+        Command::Diff {
+            from,
+            to,
+            root,
+            format,
+        } => diff(&root, &from, &to, format),
     }
 }
 
@@ -181,6 +208,22 @@ fn check(root: &Path, format: Format) -> ExitCode {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+fn diff(root: &Path, from: &str, to: &str, format: DiffFormat) -> ExitCode {
+    match regelwerk::diff::diff(root, from, to) {
+        Ok(diff) => {
+            match format {
+                DiffFormat::Markdown => print!("{}", regelwerk::diff::to_markdown(&diff)),
+                DiffFormat::Json => println!("{}", regelwerk::diff::to_json(&diff)),
+            }
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("Fehler: {err}.");
+            ExitCode::from(2)
+        }
     }
 }
 

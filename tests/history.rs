@@ -260,6 +260,65 @@ fn check_atom(feed: &str) -> usize {
 }
 
 #[test]
+fn diff_summarises_policy_changes_between_revisions() {
+    let (site, commits) = repository();
+    let root = site.path().to_str().unwrap();
+    let out = regelwerk(&[
+        "diff",
+        &commits[0],
+        &commits[4],
+        "--root",
+        root,
+        "--format",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let docs = json["documents"].as_array().unwrap();
+    let grundsaetze = docs
+        .iter()
+        .find(|d| d["id"] == "grundsaetze")
+        .expect("grundsaetze changed");
+    assert_eq!(grundsaetze["change"], "geändert");
+    assert_eq!(grundsaetze["blocks"]["moved"], 1);
+    assert_eq!(
+        grundsaetze["blocks"]["changed"], 1,
+        "the paragraph with the new scope and the renamed link"
+    );
+    let datenschutz = docs
+        .iter()
+        .find(|d| d["id"] == "datenschutz")
+        .expect("datenschutz changed");
+    assert_eq!(
+        datenschutz["path"], "content/leitlinien/dsgvo.md",
+        "followed across the rename"
+    );
+    assert_eq!(
+        datenschutz["status"],
+        serde_json::json!(["entwurf", "beschlossen"])
+    );
+    assert!(
+        datenschutz["new_fassung"]
+            .as_str()
+            .unwrap()
+            .contains("Kreistag am 24.09.2026")
+    );
+    assert_eq!(docs.len(), 2, "nothing else changed: {docs:?}");
+
+    let markdown = regelwerk(&["diff", &commits[0], &commits[4], "--root", root]);
+    let text = String::from_utf8_lossy(&markdown.stdout);
+    assert!(text.contains("**Neue beschlossene Fassungen:**"), "{text}");
+    assert!(text.contains("| Grundsätze (`content/leitlinien/grundsaetze.md`) | leitlinie | geändert | 1 | 0 | 0 | 1 |"), "{text}");
+
+    let unknown = regelwerk(&["diff", "gibt-es-nicht", "HEAD", "--root", root]);
+    assert_eq!(unknown.status.code(), Some(2));
+}
+
+#[test]
 fn a_shallow_clone_builds_with_a_warning() {
     let (site, _) = repository();
     let clone = tempfile::tempdir().unwrap();

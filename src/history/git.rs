@@ -43,6 +43,39 @@ impl GitCli {
         }
     }
 
+    /// The files under `dir` at revision `rev` (any git revision: a branch, a tag, a commit), with contents.
+    pub fn files_at(&self, rev: &str, dir: &str) -> Result<Vec<(String, String)>, String> {
+        let commit = self.output(&[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{rev}^{{commit}}"),
+        ]);
+        if commit.is_err() {
+            return Err(format!(
+                "die Revision „{rev}“ gibt es in diesem Repository nicht"
+            ));
+        }
+        let listing = self.output(&["ls-tree", "-r", "-z", rev, "--", dir])?;
+        let listing = String::from_utf8_lossy(&listing);
+        let mut entries: Vec<(String, String)> = listing
+            .split('\0')
+            .filter_map(|line| {
+                let (meta, path) = line.split_once('\t')?;
+                let mut fields = meta.split(' ');
+                let (_, kind, blob) = (fields.next()?, fields.next()?, fields.next()?);
+                (kind == "blob").then(|| (path.to_string(), blob.to_string()))
+            })
+            .collect();
+        entries.sort();
+        let ids: Vec<String> = entries.iter().map(|(_, b)| b.clone()).collect();
+        let blobs = self.read_blobs(&ids)?;
+        Ok(entries
+            .into_iter()
+            .filter_map(|(path, blob)| blobs.get(&blob).map(|text| (path, text.clone())))
+            .collect())
+    }
+
     /// Reads many blobs with one `git cat-file --batch`.
     fn read_blobs(&self, ids: &[String]) -> Result<HashMap<String, String>, String> {
         let mut child = self
