@@ -40,7 +40,12 @@ pub struct Labels {
     pub task_open: String,
     /// Introduces the motion points a section implements (`implements_label`).
     pub implements: String,
+    /// Accessible name of the scrollable region around a table (`table_region`).
+    pub table_region: String,
 }
+
+/// Ids the theme uses on every page: headings must not take them.
+const RESERVED_IDS: &[&str] = &["inhalt"];
 
 /// One entry of a page's table of contents.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,11 +121,13 @@ pub fn render(source: &SourceText, body_offset: usize, options: &MarkdownOptions
         .collect();
 
     let mut out = Rendered::default();
-    let mut used_ids: BTreeSet<String> = BTreeSet::new();
+    let mut used_ids: BTreeSet<String> = RESERVED_IDS.iter().map(|s| s.to_string()).collect();
     let mut explicit_ids: BTreeSet<String> = BTreeSet::new();
     let mut html_events: Vec<Event> = Vec::with_capacity(events.len());
     // Motion points of the heading being rendered, shown as links right after it.
     let mut pending_points: Option<Vec<String>> = None;
+    // Names of the table regions on this page: each must be unique.
+    let mut table_labels: BTreeSet<String> = BTreeSet::new();
     let mut i = 0;
     while i < events.len() {
         let (event, range) = &events[i];
@@ -134,6 +141,21 @@ pub fn render(source: &SourceText, body_offset: usize, options: &MarkdownOptions
                 let end = find_end(&events, i, |e| matches!(e, Event::End(TagEnd::Heading(_))));
                 let title = plain_text(&events[i + 1..end]);
                 let id = match id {
+                    Some(explicit)
+                        if RESERVED_IDS.contains(&explicit.as_ref())
+                            || explicit.starts_with("rw-") =>
+                    {
+                        out.diagnostics.push(Diagnostic::at(
+                            source,
+                            file_span(range.clone()),
+                            Rule::M2,
+                            format!(
+                                "Die Überschriften-ID „{explicit}“ ist für die Seitenstruktur reserviert \
+                                 (ebenso alle IDs, die mit „rw-“ beginnen). Wählen Sie eine andere ID."
+                            ),
+                        ));
+                        unique_id(&slugify(&title), &mut used_ids)
+                    }
                     Some(explicit) => {
                         if !explicit_ids.insert(explicit.to_string()) {
                             out.diagnostics.push(Diagnostic::at(
@@ -266,8 +288,32 @@ pub fn render(source: &SourceText, body_offset: usize, options: &MarkdownOptions
                 }
             }
             Event::Start(Tag::Table(alignments)) => {
-                html_events.push(Event::Html(CowStr::from("<div class=\"table-wrap\">")));
-                html_events.push(Event::Start(Tag::Table(alignments.clone())));
+                // A focusable region named after its column headers: keyboard users can scroll a wide
+                // table (WCAG 2.1.1), and several tables on one page stay distinguishable.
+                let head_end = find_end(&events, i, |e| matches!(e, Event::End(TagEnd::TableHead)));
+                let columns: Vec<String> = events[i + 1..head_end]
+                    .split(|(e, _)| matches!(e, Event::End(TagEnd::TableCell)))
+                    .map(plain_text)
+                    .filter(|t| !t.is_empty())
+                    .collect();
+                let base = if columns.is_empty() {
+                    options.labels.table_region.clone()
+                } else {
+                    format!("{}: {}", options.labels.table_region, columns.join(", "))
+                };
+                let mut label = base.clone();
+                let mut n = 2;
+                while !table_labels.insert(label.clone()) {
+                    label = format!("{base} ({n})");
+                    n += 1;
+                }
+                html_events.push(Event::Html(CowStr::from(format!(
+                    "<div class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"{}\">",
+                    escape(&label)
+                ))));
+                // Column alignment would be written as inline styles, which the CSP forbids: tables align left.
+                let plain = vec![pulldown_cmark::Alignment::None; alignments.len()];
+                html_events.push(Event::Start(Tag::Table(plain)));
             }
             Event::End(TagEnd::Heading(level)) => {
                 html_events.push(Event::End(TagEnd::Heading(*level)));
@@ -530,6 +576,7 @@ mod tests {
                     task_done: "erledigt".into(),
                     task_open: "offen".into(),
                     implements: "Setzt um:".into(),
+                    table_region: "Tabelle".into(),
                 },
                 resolve: &resolve,
                 base_path: "/",
@@ -645,10 +692,34 @@ mod tests {
     fn tables_scroll_in_their_own_wrapper() {
         let r = render_str("| a | b |\n|---|---|\n| 1 | 2 |\n", false);
         assert!(
-            r.html.starts_with("<div class=\"table-wrap\"><table>"),
+            r.html.starts_with(
+                "<div class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"Tabelle: a, b\"><table>"
+            ),
             "{}",
             r.html
         );
+        let aligned = render_str(
+            "| a | b |\n|:-:|--:|\n| 1 | 2 |\n\n| a | b |\n|---|---|\n",
+            false,
+        );
+        assert!(
+            !aligned.html.contains("style="),
+            "no inline styles: {}",
+            aligned.html
+        );
+        assert!(
+            aligned.html.contains("aria-label=\"Tabelle: a, b (2)\""),
+            "unique names: {}",
+            aligned.html
+        );
+    }
+
+    #[test]
+    fn headings_never_take_the_ids_of_the_page_structure() {
+        let r = render_str("## Inhalt\n\n## Andere {#rw-toc-titel}\n", false);
+        assert_eq!(r.toc[0].id, "inhalt-2");
+        assert_eq!(r.diagnostics.len(), 1);
+        assert_eq!(r.diagnostics[0].rule, Rule::M2);
     }
 
     #[test]

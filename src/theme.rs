@@ -29,6 +29,7 @@ pub const ENGINE_KEYS: &[&str] = &[
     "task_done",
     "task_open",
     "implements_label",
+    "table_region",
     "month_1",
     "month_2",
     "month_3",
@@ -67,6 +68,7 @@ impl Theme {
             task_done: self.text("task_done"),
             task_open: self.text("task_open"),
             implements: self.text("implements_label"),
+            table_region: self.text("table_region"),
         }
     }
 }

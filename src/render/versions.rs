@@ -483,7 +483,12 @@ fn document(
             old: version_ref(old),
             new: version_ref(new),
             summary: synopsis.summary,
-            groups: groups(&synopsis.rows, &blocks[a.as_str()], &blocks[b.as_str()]),
+            groups: groups(
+                &synopsis.rows,
+                &blocks[a.as_str()],
+                &blocks[b.as_str()],
+                (&shared.text("synopse_old"), &shared.text("synopse_new")),
+            ),
         };
         jobs.push(shared.job("synopse.html", &path, |c| c.insert("page", &page)));
     }
@@ -562,8 +567,26 @@ fn version_blocks(
         .collect()
 }
 
+/// Names the regions (scrollable tables) of one column after that column, so both columns' copies of a
+/// table stay distinguishable landmarks.
+fn name_regions(html: &str, column: &str) -> String {
+    html.replace(
+        "role=\"region\" aria-label=\"",
+        &format!("role=\"region\" aria-label=\"{column}: "),
+    )
+}
+
 /// Rows for the template, with long unchanged runs collapsed.
-fn groups(rows: &[Row], old: &[Block], new: &[Block]) -> Vec<RowGroup> {
+fn groups(rows: &[Row], old: &[Block], new: &[Block], columns: (&str, &str)) -> Vec<RowGroup> {
+    let mut groups = groups_unnamed(rows, old, new);
+    for row in groups.iter_mut().flat_map(|g| g.rows.iter_mut()) {
+        row.old_html = name_regions(&row.old_html, columns.0);
+        row.new_html = name_regions(&row.new_html, columns.1);
+    }
+    groups
+}
+
+fn groups_unnamed(rows: &[Row], old: &[Block], new: &[Block]) -> Vec<RowGroup> {
     let mut groups: Vec<RowGroup> = Vec::new();
     let mut run: Vec<RowContext> = Vec::new();
     let flush = |run: &mut Vec<RowContext>, groups: &mut Vec<RowGroup>| {

@@ -11,11 +11,16 @@
 export const PAGES = [
   { name: 'home', path: '/', status: 200 },
   { name: 'guideline index', path: '/leitlinien/', status: 200 },
-  { name: 'guideline', path: '/leitlinien/governance/', status: 200 },
+  { name: 'guideline', path: process.env.REGELWERK_GUIDELINE || '/leitlinien/governance/', status: 200 },
   { name: 'generic page', path: '/seiten/impressum/', status: 200 },
   { name: 'motion page', path: '/antrag/', status: 200 },
   { name: '404 page', path: '/404.html', status: null },
 ];
+
+// REGELWERK_EXTRA_PAGES=/a/,/b/ adds pages (scripts/test passes the version pages of a site with history).
+for (const path of (process.env.REGELWERK_EXTRA_PAGES || '').split(',').filter(Boolean)) {
+  if (!PAGES.some((p) => p.path === path)) PAGES.push({ name: path, path, status: 200 });
+}
 
 // REGELWERK_ALL_PAGES=1 adds every page listed in the site's sitemap.xml (slower; for a full sweep).
 if (process.env.REGELWERK_ALL_PAGES === '1' && process.env.REGELWERK_URL) {
@@ -345,3 +350,60 @@ describe('navigation', { timeout: TEST_TIMEOUT * 3 }, () => {
     }
   });
 });
+
+// The version picker and the point-in-time view: defined when REGELWERK_PICKER names a Fassungen page
+// (scripts/test runs this file a second time against a site with history).
+if (process.env.REGELWERK_PICKER) {
+  describe('versions', { timeout: TEST_TIMEOUT * 3 }, () => {
+    test('the picker opens the comparison of two chosen versions', { timeout: TEST_TIMEOUT }, async () => {
+      const b = await browser();
+      const context = await b.newContext({ viewport: { width: 1280, height: 900 } });
+      try {
+        const page = await context.newPage();
+        page.setDefaultTimeout(NAV_TIMEOUT);
+        await page.goto(pageUrl(process.env.REGELWERK_PICKER));
+        const options = await page.locator('#rw-picker-a option').evaluateAll((os) => os.map((o) => o.value));
+        assert.ok(options.length >= 3, `the picker offers ${options.length} versions`);
+        // The same version twice: a message in the live region, no navigation.
+        await page.selectOption('#rw-picker-a', options[1]);
+        await page.selectOption('#rw-picker-b', options[1]);
+        await page.getByRole('button', { name: /Vergleichen|Compare/ }).click();
+        await page.waitForFunction(() => document.querySelector('.picker__message').textContent.trim() !== '');
+        assert.match(page.url(), /fassungen\/$/);
+        // The oldest Stand against the one after it: a precomputed Synopse.
+        const oldest = options[options.length - 1];
+        const next = options[options.length - 2];
+        await page.selectOption('#rw-picker-a', oldest);
+        await page.selectOption('#rw-picker-b', next);
+        await Promise.all([
+          page.waitForURL(new RegExp(`/synopse/${oldest}/${next}/$`)),
+          page.getByRole('button', { name: /Vergleichen|Compare/ }).click(),
+        ]);
+        const summary = await page.locator('.synopse__summary').innerText();
+        assert.match(summary, /geändert|changed/);
+        assert.ok(await page.locator('.synopse__row--moved_here').count() >= 1, 'the moved block is marked');
+        assert.ok(await page.locator('.synopse ins').count() >= 1, 'inserted words are marked');
+      } finally {
+        await context.close();
+      }
+    });
+
+    test('?stichtag= marks the Fassung in force on that day', { timeout: TEST_TIMEOUT }, async () => {
+      const b = await browser();
+      const context = await b.newContext({ viewport: { width: 1280, height: 900 } });
+      try {
+        const page = await context.newPage();
+        page.setDefaultTimeout(NAV_TIMEOUT);
+        await page.goto(pageUrl('/stichtag/?stichtag=2026-11-15'));
+        await page.waitForFunction(() => document.querySelector('.pit-form__message').textContent.trim() !== '');
+        const marked = await page.locator('tr.is-in-force-on-date').count();
+        assert.ok(marked >= 1, 'no row is marked as in force on 2026-11-15');
+        await page.goto(pageUrl('/stichtag/?stichtag=2001-01-01'));
+        await page.waitForFunction(() => document.querySelector('.pit-form__message').textContent.trim() !== '');
+        assert.equal(await page.locator('tr.is-in-force-on-date').count(), 0);
+      } finally {
+        await context.close();
+      }
+    });
+  });
+}
