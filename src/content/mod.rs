@@ -8,6 +8,7 @@ pub mod fields;
 pub mod frontmatter;
 pub mod guideline;
 pub mod page;
+pub mod raci;
 pub mod roles;
 
 use std::collections::BTreeMap;
@@ -20,6 +21,7 @@ use crate::diagnostics::{Diagnostic, Rule, SourceText};
 use crate::markdown::{self, LinkTarget, MarkdownOptions, Rendered};
 pub use guideline::{GuidelineMeta, Status};
 pub use page::PageMeta;
+pub use raci::{Letter, Matrix};
 pub use roles::{Role, Roles};
 
 /// Folder of guidelines, relative to the site root.
@@ -51,6 +53,8 @@ pub struct Content {
     /// Sorted by `order`, then title.
     pub pages: Vec<Doc<PageMeta>>,
     pub roles: Roles,
+    /// Responsibility matrices, sorted by id.
+    pub raci: Vec<Matrix>,
 }
 
 impl Content {
@@ -164,9 +168,12 @@ pub fn load(root: &Path, settings: &RenderSettings) -> (Content, Vec<Diagnostic>
         })
         .collect();
 
-    let (roles, mut diagnostics) = roles::load(root);
+    let ((roles, mut diagnostics), (raci, mut raci_diagnostics)) =
+        rayon::join(|| roles::load(root), || raci::load(root));
+    diagnostics.append(&mut raci_diagnostics);
     let mut content = Content {
         roles,
+        raci,
         ..Content::default()
     };
     for (mut p, body) in rendered {
