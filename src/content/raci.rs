@@ -219,7 +219,9 @@ fn load_one(
     sidecar: Option<String>,
 ) -> (Option<Matrix>, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
-    let csv_rel = csv.clone().unwrap_or_else(|| format!("{RACI_DIR}/{stem}.csv"));
+    let csv_rel = csv
+        .clone()
+        .unwrap_or_else(|| format!("{RACI_DIR}/{stem}.csv"));
     let sidecar_rel = sidecar
         .clone()
         .unwrap_or_else(|| format!("{RACI_DIR}/{stem}.toml"));
@@ -328,7 +330,12 @@ pub fn parse_sidecar(source: &SourceText) -> (Option<Sidecar>, Vec<Diagnostic>) 
     };
     let mut root = r.root(&doc, 0..0);
     let title = r.text(&mut root, "title", Need::Required, Some(MAX_TITLE));
-    let description = r.text(&mut root, "description", Need::Required, Some(MAX_DESCRIPTION));
+    let description = r.text(
+        &mut root,
+        "description",
+        Need::Required,
+        Some(MAX_DESCRIPTION),
+    );
     r.finish(root);
     let meta = match (title, description) {
         (Some(title), Some(description)) => Some(Sidecar {
@@ -507,7 +514,10 @@ fn read_header(
     diagnostics: &mut Vec<Diagnostic>,
     cell_diagnostic: &impl Fn(Range<usize>, Rule, String) -> Diagnostic,
 ) -> (String, Vec<Located<String>>) {
-    let task_label = cells.first().map(|(v, _)| v.to_string()).unwrap_or_default();
+    let task_label = cells
+        .first()
+        .map(|(v, _)| v.to_string())
+        .unwrap_or_default();
     let used = cells
         .iter()
         .rposition(|(value, _)| !value.is_empty())
@@ -640,9 +650,8 @@ mod tests {
 
     #[test]
     fn reads_semicolon_separated_matrix_with_lines() {
-        let (table, diags) = parse_str(
-            "Aufgabe;ki;dsb;it\nBedarf feststellen;A;C;R\n\nBetrieb; I ;;AR\n",
-        );
+        let (table, diags) =
+            parse_str("Aufgabe;ki;dsb;it\nBedarf feststellen;A;C;R\n\nBetrieb; I ;;AR\n");
         assert!(diags.is_empty(), "{diags:?}");
         assert_eq!(table.task_label, "Aufgabe");
         let roles: Vec<&str> = table.roles.iter().map(|r| r.value.as_str()).collect();
@@ -701,9 +710,7 @@ mod tests {
 
     #[test]
     fn reports_bad_cells_and_rows() {
-        let (table, diags) = parse_str(
-            "Aufgabe;ki;dsb;\nA;RA;C;;\n;A;R\nB;A;R;I\nA;A;R\n",
-        );
+        let (table, diags) = parse_str("Aufgabe;ki;dsb;\nA;RA;C;;\n;A;R\nB;A;R;I\nA;A;R\n");
         // The empty trailing header cell is dropped.
         assert_eq!(table.roles.len(), 2);
         let got: Vec<_> = diags.iter().map(|d| (d.rule, d.line)).collect();

@@ -369,11 +369,17 @@ mod tests {
         // AR counts under A and under R; the links point at the rows.
         // (Tera escapes `/` in attributes as `&#x2F;`.)
         let html = html.replace("&#x2F;", "/");
-        assert_eq!(html.matches("/verantwortung/m/#aufgabe-betrieb\"").count(), 2);
+        assert_eq!(
+            html.matches("/verantwortung/m/#aufgabe-betrieb\"").count(),
+            2
+        );
         assert!(html.contains("/verantwortung/m/#aufgabe-bedarf-feststellen\""));
         let dsb = render("rollen/dsb/");
         assert!(dsb.contains("Datenschutz &amp; Recht"));
-        assert!(!dsb.contains("noch nicht benannt"), "only M9 roles name a person");
+        assert!(
+            !dsb.contains("noch nicht benannt"),
+            "only M9 roles name a person"
+        );
     }
 
     #[test]
@@ -381,7 +387,12 @@ mod tests {
         let paths = generated(&content());
         assert_eq!(
             paths,
-            ["verantwortung/", "verantwortung/m/", "rollen/dsb/", "rollen/ki/"]
+            [
+                "verantwortung/",
+                "verantwortung/m/",
+                "rollen/dsb/",
+                "rollen/ki/"
+            ]
         );
     }
 }

@@ -212,21 +212,31 @@ mod tests {
 
     #[test]
     fn a_complete_matrix_has_no_problems() {
-        assert_eq!(found("Aufgabe;ki;dsb;it;pr;gs\nX;A;R;C;I;\nY;AR;;;;I\n"), []);
+        assert_eq!(
+            found("Aufgabe;ki;dsb;it;pr;gs\nX;A;R;C;I;\nY;AR;;;;I\n"),
+            []
+        );
     }
 
     #[test]
     fn counts_a_and_r_per_task() {
-        let got = found(
-            "Aufgabe;ki;dsb;it;pr;gs\nZwei A;A;AR;C;I;I\nKein A;R;C;;;I\nKein R;A;C;I;I;I\n",
-        );
+        let got =
+            found("Aufgabe;ki;dsb;it;pr;gs\nZwei A;A;AR;C;I;I\nKein A;R;C;;;I\nKein R;A;C;I;I;I\n");
         // Two A: at the second one (column "Zwei A;A;" + 1); no A, no R: at the task.
         assert_eq!(
             got,
-            [(Rule::R1, 2, Some(10)), (Rule::R1, 3, Some(1)), (Rule::R2, 4, Some(1))]
+            [
+                (Rule::R1, 2, Some(10)),
+                (Rule::R1, 3, Some(1)),
+                (Rule::R2, 4, Some(1))
+            ]
         );
         let diags = check(&content("Aufgabe;ki;dsb;it;pr;gs\nZwei A;A;AR;R;I;I\n"));
-        assert!(diags[0].message.contains("2 A: ki (A), dsb (AR)"), "{}", diags[0].message);
+        assert!(
+            diags[0].message.contains("2 A: ki (A), dsb (AR)"),
+            "{}",
+            diags[0].message
+        );
     }
 
     #[test]
