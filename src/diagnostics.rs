@@ -40,6 +40,14 @@ pub enum Rule {
     E10,
     /// A text longer than its limit.
     E11,
+    /// A task of a responsibility matrix without exactly one A (AR counts as A).
+    R1,
+    /// A task of a responsibility matrix without an R (AR counts as R).
+    R2,
+    /// A matrix cell other than R, A, C, I, AR or empty.
+    R3,
+    /// A matrix column whose header is not a role id that `content/rollen.toml` defines.
+    R4,
     /// A link to a page that does not exist.
     L1,
     /// A link to an anchor that does not exist on its page.
@@ -56,6 +64,10 @@ pub enum Rule {
     W7,
     /// The version history is missing or incomplete (no git repository, shallow clone).
     W8,
+    /// A role that no responsibility matrix assigns anything.
+    W5,
+    /// A task on which many roles are consulted (more than three C).
+    W6,
 }
 
 impl Rule {
@@ -72,6 +84,10 @@ impl Rule {
             Rule::E9 => "E9",
             Rule::E10 => "E10",
             Rule::E11 => "E11",
+            Rule::R1 => "R1",
+            Rule::R2 => "R2",
+            Rule::R3 => "R3",
+            Rule::R4 => "R4",
             Rule::L1 => "L1",
             Rule::L2 => "L2",
             Rule::M1 => "M1",
@@ -80,13 +96,15 @@ impl Rule {
             Rule::W3 => "W3",
             Rule::W7 => "W7",
             Rule::W8 => "W8",
+            Rule::W5 => "W5",
+            Rule::W6 => "W6",
         }
     }
 
     /// Whether the rule stops the build or only warns.
     pub fn severity(self) -> Severity {
         match self {
-            Rule::M1 | Rule::W3 | Rule::W7 | Rule::W8 => Severity::Warning,
+            Rule::M1 | Rule::W3 | Rule::W5 | Rule::W6 | Rule::W7 | Rule::W8 => Severity::Warning,
             _ => Severity::Error,
         }
     }

@@ -9,6 +9,7 @@ pub mod frontmatter;
 pub mod guideline;
 pub mod motion;
 pub mod page;
+pub mod raci;
 pub mod roles;
 
 use std::collections::BTreeMap;
@@ -21,6 +22,7 @@ use crate::diagnostics::{Diagnostic, Rule, SourceText};
 use crate::markdown::{self, LinkTarget, MarkdownOptions, Rendered};
 pub use guideline::{GuidelineMeta, Status};
 pub use page::PageMeta;
+pub use raci::{Letter, Matrix};
 pub use roles::{Role, Roles};
 
 /// Folder of guidelines, relative to the site root.
@@ -56,6 +58,8 @@ pub struct Content {
     pub motion: Option<motion::Motion>,
     /// Where each Markdown source file is published (source path → site path): links resolve through it.
     pub published: BTreeMap<String, String>,
+    /// Responsibility matrices, sorted by id.
+    pub raci: Vec<Matrix>,
 }
 
 impl Content {
@@ -161,11 +165,14 @@ pub fn load(root: &Path, settings: &RenderSettings) -> (Content, Vec<Diagnostic>
         })
         .collect();
 
-    let (roles, mut diagnostics) = roles::load(root);
+    let ((roles, mut diagnostics), (raci, mut raci_diagnostics)) =
+        rayon::join(|| roles::load(root), || raci::load(root));
+    diagnostics.append(&mut raci_diagnostics);
     let (motion, motion_diagnostics) = motion::load(root);
     diagnostics.extend(motion_diagnostics);
     let mut content = Content {
         roles,
+        raci,
         motion,
         published,
         ..Content::default()

@@ -23,6 +23,8 @@ pub struct Role {
     pub person: Option<String>,
     pub names_person: bool,
     pub description: String,
+    /// 1-based line of the role's `id` in `content/rollen.toml`, for diagnostics about the role.
+    pub line: usize,
 }
 
 /// All roles of the site by id.
@@ -84,6 +86,7 @@ pub fn parse(source: &SourceText) -> (Roles, Vec<Diagnostic>) {
         if !check_id(&mut r, &id, &mut first_seen) {
             continue;
         }
+        let line = r.source().line_col(id.span.start).0;
         roles.by_id.insert(
             id.value.clone(),
             Role {
@@ -94,6 +97,7 @@ pub fn parse(source: &SourceText) -> (Roles, Vec<Diagnostic>) {
                 person: person.map(|p| p.value).filter(|p| !p.trim().is_empty()),
                 names_person,
                 description: description.map(|d| d.value).unwrap_or_default(),
+                line,
             },
         );
     }
@@ -145,6 +149,7 @@ mod tests {
         assert_eq!(roles.by_id.len(), 1);
         let ki = roles.get("ki").unwrap();
         assert!(ki.names_person && ki.person.is_none());
+        assert_eq!(ki.line, 2);
         assert_eq!(diags.len(), 1);
         assert_eq!((diags[0].rule, diags[0].line), (Rule::E9, 7));
     }

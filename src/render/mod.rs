@@ -8,6 +8,7 @@
 
 mod guidelines;
 mod motion;
+mod raci;
 mod versions;
 
 use std::collections::BTreeSet;
@@ -54,12 +55,13 @@ impl PageJob {
 const NAV: &[(&str, &str)] = &[
     ("", "nav_home"),
     ("leitlinien/", "nav_leitlinien"),
+    ("verantwortung/", "nav_verantwortung"),
     ("antrag/", "nav_antrag"),
     ("aenderungen/", "nav_aenderungen"),
 ];
 
 /// Site paths the render stage generates besides one page per document (for link checking).
-pub fn generated_paths(theme: &Theme) -> BTreeSet<String> {
+pub fn generated_paths(theme: &Theme, content: &Content) -> BTreeSet<String> {
     let mut paths: BTreeSet<String> = ["", "sitemap.xml", "robots.txt"]
         .into_iter()
         .map(String::from)
@@ -67,6 +69,7 @@ pub fn generated_paths(theme: &Theme) -> BTreeSet<String> {
     paths.extend(guidelines::GENERATED.iter().map(|p| p.to_string()));
     paths.extend(motion::GENERATED.iter().map(|p| p.to_string()));
     paths.extend(versions::GENERATED.iter().map(|p| p.to_string()));
+    paths.extend(raci::generated(content));
     paths.extend(theme.static_files.keys().cloned());
     paths
 }
@@ -232,6 +235,7 @@ pub fn render(
 
     let mut jobs = guidelines::jobs(&shared, content, versions);
     jobs.extend(motion::jobs(&shared, content));
+    jobs.extend(raci::jobs(&shared, content));
     let (version_jobs, version_files) = versions::render(&shared, content, versions, &settings);
     jobs.extend(version_jobs);
     jobs.sort_by(|a, b| a.url_path.cmp(&b.url_path));

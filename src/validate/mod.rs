@@ -1,10 +1,12 @@
 //! The validation stage: rules that need more than one file (links between pages, roles named in
-//! guidelines, duplicate ids, required legal pages) or the current date (overdue reviews).
+//! guidelines and matrices, duplicate ids, required legal pages), a whole row of a matrix, or the current
+//! date (overdue reviews).
 //! Rules that concern a single field are checked where the field is read (content stage).
 
 mod guidelines;
 mod links;
 mod motion;
+mod raci;
 
 use std::collections::BTreeSet;
 
@@ -28,5 +30,6 @@ pub fn validate(content: &Content, context: &Context) -> Vec<Diagnostic> {
     let mut diagnostics = links::check(content, context.generated_paths);
     diagnostics.extend(guidelines::check(content, context));
     diagnostics.extend(motion::check(content));
+    diagnostics.extend(raci::check(content));
     diagnostics
 }
