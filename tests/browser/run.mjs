@@ -8,19 +8,22 @@
 
 // Pages every check runs on. Add new page types here (register, RACI, search, …).
 // path: relative to REGELWERK_URL; status: expected HTTP status, or null to only load the page.
-export const PAGES = [
-  { name: 'home', path: '/', status: 200 },
-  { name: 'guideline index', path: '/leitlinien/', status: 200 },
-  { name: 'guideline', path: process.env.REGELWERK_GUIDELINE || '/leitlinien/governance/', status: 200 },
-  { name: 'generic page', path: '/seiten/impressum/', status: 200 },
-  { name: 'motion page', path: '/antrag/', status: 200 },
-  { name: '404 page', path: '/404.html', status: null },
-];
-
-// REGELWERK_EXTRA_PAGES=/a/,/b/ adds pages (scripts/test passes the version pages of a site with history).
-for (const path of (process.env.REGELWERK_EXTRA_PAGES || '').split(',').filter(Boolean)) {
-  if (!PAGES.some((p) => p.path === path)) PAGES.push({ name: path, path, status: 200 });
-}
+export const PAGES = process.env.REGELWERK_PAGES
+  // REGELWERK_PAGES=/a/,/b/ replaces the list (scripts/test tests a second site, one with version history).
+  ? process.env.REGELWERK_PAGES.split(',').filter(Boolean).map((path) => ({ name: path, path, status: 200 }))
+  : [
+    { name: 'home', path: '/', status: 200 },
+    { name: 'guideline index', path: '/leitlinien/', status: 200 },
+    { name: 'guideline', path: '/leitlinien/governance/', status: 200 },
+    { name: 'generic page', path: '/seiten/impressum/', status: 200 },
+    { name: 'motion page', path: '/antrag/', status: 200 },
+    { name: 'responsibility index', path: '/verantwortung/', status: 200 },
+    { name: 'responsibility matrix', path: '/verantwortung/ki-lebenszyklus/', status: 200 },
+    { name: 'role page', path: '/rollen/ki-beauftragte/', status: 200 },
+    { name: 'changes', path: '/aenderungen/', status: 200 },
+    { name: 'versions of a guideline', path: '/leitlinien/governance/fassungen/', status: 200 },
+    { name: '404 page', path: '/404.html', status: null },
+  ];
 
 // REGELWERK_ALL_PAGES=1 adds every page listed in the site's sitemap.xml (slower; for a full sweep).
 if (process.env.REGELWERK_ALL_PAGES === '1' && process.env.REGELWERK_URL) {
