@@ -25,6 +25,8 @@ pub(crate) struct GuidelineSummary {
 struct OwnerContext {
     id: String,
     title: String,
+    /// The role's page.
+    url: String,
 }
 
 #[derive(Serialize)]
@@ -142,6 +144,7 @@ pub(crate) fn jobs(shared: &Shared, content: &Content, versions: &Versions) -> V
                     .roles
                     .get(&meta.owner.value)
                     .map_or_else(|| meta.owner.value.clone(), |r| r.title.clone()),
+                url: shared.url(&format!("rollen/{}/", meta.owner.value)),
             };
             let page = GuidelineContext {
                 summary: summary(shared, doc, meta),
