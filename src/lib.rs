@@ -4,7 +4,7 @@
 //! The pipeline, one module per stage, each handing an immutable result to the next:
 //!
 //! ```text
-//! config → theme → content (guidelines, pages, roles) → validate → render → output
+//! config → theme → content (guidelines, pages, roles, KI-Register) → validate → render → output
 //! ```
 //!
 //! [`check`] runs the stages up to validation; [`build`] runs them all and replaces the output directory
@@ -147,7 +147,7 @@ fn check_timed(
     diagnostics.extend(content_diagnostics);
     lap("content", timings);
 
-    let generated = render::generated_paths(&theme);
+    let generated = render::generated_paths(&theme, &content);
     diagnostics.extend(validate::validate(
         &content,
         &validate::Context {

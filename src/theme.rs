@@ -22,6 +22,7 @@ static BUILT_IN: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/themes/default");
 pub const ENGINE_KEYS: &[&str] = &[
     "nav_home",
     "nav_leitlinien",
+    "nav_register",
     "status_entwurf",
     "status_beschlossen",
     "status_aufgehoben",

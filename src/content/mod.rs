@@ -8,7 +8,10 @@ pub mod fields;
 pub mod frontmatter;
 pub mod guideline;
 pub mod page;
+pub mod register;
 pub mod roles;
+pub mod training;
+pub mod vocab;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -21,6 +24,8 @@ use crate::markdown::{self, LinkTarget, MarkdownOptions, Rendered};
 pub use guideline::{GuidelineMeta, Status};
 pub use page::PageMeta;
 pub use roles::{Role, Roles};
+pub use training::Training;
+pub use vocab::Vocabularies;
 
 /// Folder of guidelines, relative to the site root.
 pub const GUIDELINES_DIR: &str = "content/leitlinien";
@@ -51,6 +56,12 @@ pub struct Content {
     /// Sorted by `order`, then title.
     pub pages: Vec<Doc<PageMeta>>,
     pub roles: Roles,
+    /// Vocabularies of the register: built-in, with the site's additions.
+    pub vocabularies: Vocabularies,
+    /// Training modules (`content/daten/schulungen.toml`).
+    pub training: Training,
+    /// The KI-Register, sorted by id; entries with errors are kept for checking but not published.
+    pub register: Vec<register::Entry>,
 }
 
 impl Content {
@@ -76,6 +87,11 @@ impl Content {
         self.guidelines
             .iter()
             .filter_map(|d| d.meta.as_ref().map(|m| (d, m)))
+    }
+
+    /// Register entries without errors: the ones that are published.
+    pub fn valid_register(&self) -> impl Iterator<Item = &register::Entry> {
+        self.register.iter().filter(|e| e.valid)
     }
 
     /// Generic pages whose front matter is valid.
@@ -165,8 +181,17 @@ pub fn load(root: &Path, settings: &RenderSettings) -> (Content, Vec<Diagnostic>
         .collect();
 
     let (roles, mut diagnostics) = roles::load(root);
+    let (vocabularies, vocab_diagnostics) = vocab::load(root);
+    diagnostics.extend(vocab_diagnostics);
+    let (training, training_diagnostics) = training::load(root);
+    diagnostics.extend(training_diagnostics);
+    let (register, register_diagnostics) = register::load(root, &vocabularies);
+    diagnostics.extend(register_diagnostics);
     let mut content = Content {
         roles,
+        vocabularies,
+        training,
+        register,
         ..Content::default()
     };
     for (mut p, body) in rendered {

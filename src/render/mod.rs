@@ -7,6 +7,7 @@
 //! build timestamps, files sorted by path.
 
 mod guidelines;
+mod register;
 
 use std::collections::BTreeSet;
 
@@ -48,15 +49,20 @@ impl PageJob {
 }
 
 /// The main navigation: site path and translation key of each entry, in order.
-const NAV: &[(&str, &str)] = &[("", "nav_home"), ("leitlinien/", "nav_leitlinien")];
+const NAV: &[(&str, &str)] = &[
+    ("", "nav_home"),
+    ("leitlinien/", "nav_leitlinien"),
+    ("register/", "nav_register"),
+];
 
 /// Site paths the render stage generates besides one page per document (for link checking).
-pub fn generated_paths(theme: &Theme) -> BTreeSet<String> {
+pub fn generated_paths(theme: &Theme, content: &Content) -> BTreeSet<String> {
     let mut paths: BTreeSet<String> = ["", "sitemap.xml", "robots.txt"]
         .into_iter()
         .map(String::from)
         .collect();
     paths.extend(guidelines::GENERATED.iter().map(|p| p.to_string()));
+    paths.extend(register::generated_paths(content));
     paths.extend(theme.static_files.keys().cloned());
     paths
 }
@@ -214,6 +220,7 @@ pub fn render(
     let shared = shared(config, content, theme, today);
 
     let mut jobs = guidelines::jobs(&shared, content);
+    jobs.extend(register::jobs(&shared, content));
     jobs.sort_by(|a, b| a.url_path.cmp(&b.url_path));
 
     let results: Vec<Result<OutputFile, Diagnostic>> =
@@ -229,6 +236,7 @@ pub fn render(
     if !errors.is_empty() {
         return Err(errors);
     }
+    files.extend(register::files(&shared, content));
     files.push(sitemap(config, &jobs));
     files.push(OutputFile {
         path: "robots.txt".into(),

@@ -1,9 +1,11 @@
 //! The validation stage: rules that need more than one file (links between pages, roles named in
-//! guidelines, duplicate ids, required legal pages) or the current date (overdue reviews).
+//! guidelines and register entries, duplicate ids, required legal pages), more than one field of a register
+//! entry (the AI Act rules E3–E7) or the current date (overdue reviews).
 //! Rules that concern a single field are checked where the field is read (content stage).
 
 mod guidelines;
 mod links;
+mod register;
 
 use std::collections::BTreeSet;
 
@@ -26,5 +28,6 @@ pub struct Context<'a> {
 pub fn validate(content: &Content, context: &Context) -> Vec<Diagnostic> {
     let mut diagnostics = links::check(content, context.generated_paths);
     diagnostics.extend(guidelines::check(content, context));
+    diagnostics.extend(register::check(content, context));
     diagnostics
 }
