@@ -352,7 +352,13 @@ fn main() {
                     paragraphs.insert(to, moved);
                 }
             }
-            bodies[i] = paragraphs.join("\n\n");
+            let edited = paragraphs.join("\n\n");
+            // Every commit changes something: a no-op edit (same verb, same place) becomes an insertion.
+            bodies[i] = if edited == bodies[i] {
+                format!("{edited}\n\n{}", paragraph(&mut rng))
+            } else {
+                edited
+            };
             if c % 25 == 24 {
                 let date = chrono::DateTime::from_timestamp(time, 0)
                     .unwrap()

@@ -32,6 +32,17 @@ pub enum Rule {
     E1,
     /// A value outside its vocabulary.
     E2,
+    /// Register: `retired_on` without `status = retired`, or `status = retired` without `retired_on`.
+    E3,
+    /// Register: a prohibited practice (Art. 5 KI-VO) in pilot or in use.
+    E4,
+    /// Register: high risk as deployer outside Annex III area 2 without EU database entry and FRIA
+    /// (Art. 49(3), Art. 27 KI-VO).
+    E5,
+    /// Register: the Art. 6(3) exception claimed together with profiling.
+    E6,
+    /// Register: personal data without a DPIA and without a stated reason.
+    E7,
     /// A role id that `content/rollen.toml` does not define.
     E8,
     /// A duplicate or malformed id.
@@ -58,6 +69,10 @@ pub enum Rule {
     M2,
     /// A theme template that does not parse or render.
     T1,
+    /// Register: a proprietary model without `oss_deviation_reason` (motion M2).
+    W1,
+    /// Register: data processed in a third country without a legal basis (DSGVO Art. 44 ff.).
+    W2,
     /// A review date that has passed.
     W3,
     /// A point of the motion that no guideline section implements.
@@ -68,6 +83,8 @@ pub enum Rule {
     W5,
     /// A task on which many roles are consulted (more than three C).
     W6,
+    /// Register: a personal instead of a functional mailbox.
+    W4,
 }
 
 impl Rule {
@@ -80,6 +97,11 @@ impl Rule {
             Rule::S4 => "S4",
             Rule::E1 => "E1",
             Rule::E2 => "E2",
+            Rule::E3 => "E3",
+            Rule::E4 => "E4",
+            Rule::E5 => "E5",
+            Rule::E6 => "E6",
+            Rule::E7 => "E7",
             Rule::E8 => "E8",
             Rule::E9 => "E9",
             Rule::E10 => "E10",
@@ -93,18 +115,29 @@ impl Rule {
             Rule::M1 => "M1",
             Rule::M2 => "M2",
             Rule::T1 => "T1",
+            Rule::W1 => "W1",
+            Rule::W2 => "W2",
             Rule::W3 => "W3",
             Rule::W7 => "W7",
             Rule::W8 => "W8",
             Rule::W5 => "W5",
             Rule::W6 => "W6",
+            Rule::W4 => "W4",
         }
     }
 
     /// Whether the rule stops the build or only warns.
     pub fn severity(self) -> Severity {
         match self {
-            Rule::M1 | Rule::W3 | Rule::W5 | Rule::W6 | Rule::W7 | Rule::W8 => Severity::Warning,
+            Rule::M1
+            | Rule::W1
+            | Rule::W2
+            | Rule::W3
+            | Rule::W4
+            | Rule::W5
+            | Rule::W6
+            | Rule::W7
+            | Rule::W8 => Severity::Warning,
             _ => Severity::Error,
         }
     }

@@ -4,7 +4,7 @@
 //! The pipeline, one module per stage, each handing an immutable result to the next:
 //!
 //! ```text
-//! config → theme → content (guidelines, pages, roles, matrices) → validate → history → render → output
+//! config → theme → content (guidelines, pages, roles, matrices, KI-Register) → validate → history → render → output
 //! ```
 //!
 //! [`check`] runs the stages up to validation; [`build`] runs them all and replaces the output directory

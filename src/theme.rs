@@ -34,6 +34,7 @@ pub const ENGINE_KEYS: &[&str] = &[
     "raci_i_text",
     "raci_ar_title",
     "raci_ar_text",
+    "nav_register",
     "status_entwurf",
     "status_beschlossen",
     "status_aufgehoben",

@@ -46,7 +46,8 @@ pub struct Table<'t, 'i> {
 }
 
 impl<'t, 'i> Table<'t, 'i> {
-    fn qualified(&self, key: &str) -> String {
+    /// The dotted name of `key` in this table for messages, e.g. `models[2].licence`.
+    pub fn qualified(&self, key: &str) -> String {
         if self.name.is_empty() {
             key.to_string()
         } else {

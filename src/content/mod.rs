@@ -10,7 +10,10 @@ pub mod guideline;
 pub mod motion;
 pub mod page;
 pub mod raci;
+pub mod register;
 pub mod roles;
+pub mod training;
+pub mod vocab;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -24,6 +27,8 @@ pub use guideline::{GuidelineMeta, Status};
 pub use page::PageMeta;
 pub use raci::{Letter, Matrix};
 pub use roles::{Role, Roles};
+pub use training::Training;
+pub use vocab::Vocabularies;
 
 /// Folder of guidelines, relative to the site root.
 pub const GUIDELINES_DIR: &str = "content/leitlinien";
@@ -60,6 +65,12 @@ pub struct Content {
     pub published: BTreeMap<String, String>,
     /// Responsibility matrices, sorted by id.
     pub raci: Vec<Matrix>,
+    /// Vocabularies of the register: built-in, with the site's additions.
+    pub vocabularies: Vocabularies,
+    /// Training modules (`content/daten/schulungen.toml`).
+    pub training: Training,
+    /// The KI-Register, sorted by id; entries with errors are kept for checking but not published.
+    pub register: Vec<register::Entry>,
 }
 
 impl Content {
@@ -85,6 +96,11 @@ impl Content {
         self.guidelines
             .iter()
             .filter_map(|d| d.meta.as_ref().map(|m| (d, m)))
+    }
+
+    /// Register entries without errors: the ones that are published.
+    pub fn valid_register(&self) -> impl Iterator<Item = &register::Entry> {
+        self.register.iter().filter(|e| e.valid)
     }
 
     /// Generic pages whose front matter is valid.
@@ -170,11 +186,20 @@ pub fn load(root: &Path, settings: &RenderSettings) -> (Content, Vec<Diagnostic>
     diagnostics.append(&mut raci_diagnostics);
     let (motion, motion_diagnostics) = motion::load(root);
     diagnostics.extend(motion_diagnostics);
+    let (vocabularies, vocab_diagnostics) = vocab::load(root);
+    diagnostics.extend(vocab_diagnostics);
+    let (training, training_diagnostics) = training::load(root);
+    diagnostics.extend(training_diagnostics);
+    let (register, register_diagnostics) = register::load(root, &vocabularies);
+    diagnostics.extend(register_diagnostics);
     let mut content = Content {
         roles,
         raci,
         motion,
         published,
+        vocabularies,
+        training,
+        register,
         ..Content::default()
     };
     for (mut p, body) in rendered {

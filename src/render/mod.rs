@@ -9,6 +9,7 @@
 mod guidelines;
 mod motion;
 mod raci;
+mod register;
 mod versions;
 
 use std::collections::BTreeSet;
@@ -55,6 +56,7 @@ impl PageJob {
 const NAV: &[(&str, &str)] = &[
     ("", "nav_home"),
     ("leitlinien/", "nav_leitlinien"),
+    ("register/", "nav_register"),
     ("verantwortung/", "nav_verantwortung"),
     ("antrag/", "nav_antrag"),
     ("aenderungen/", "nav_aenderungen"),
@@ -70,6 +72,7 @@ pub fn generated_paths(theme: &Theme, content: &Content) -> BTreeSet<String> {
     paths.extend(motion::GENERATED.iter().map(|p| p.to_string()));
     paths.extend(versions::GENERATED.iter().map(|p| p.to_string()));
     paths.extend(raci::generated(content));
+    paths.extend(register::generated_paths(content));
     paths.extend(theme.static_files.keys().cloned());
     paths
 }
@@ -236,6 +239,7 @@ pub fn render(
     let mut jobs = guidelines::jobs(&shared, content, versions);
     jobs.extend(motion::jobs(&shared, content));
     jobs.extend(raci::jobs(&shared, content));
+    jobs.extend(register::jobs(&shared, content));
     let (version_jobs, version_files) = versions::render(&shared, content, versions, &settings);
     jobs.extend(version_jobs);
     jobs.sort_by(|a, b| a.url_path.cmp(&b.url_path));
@@ -254,6 +258,7 @@ pub fn render(
         return Err(errors);
     }
     files.extend(version_files);
+    files.extend(register::files(&shared, content));
     files.push(sitemap(config, &jobs));
     files.push(OutputFile {
         path: "robots.txt".into(),

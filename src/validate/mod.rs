@@ -1,12 +1,13 @@
 //! The validation stage: rules that need more than one file (links between pages, roles named in
-//! guidelines and matrices, duplicate ids, required legal pages), a whole row of a matrix, or the current
-//! date (overdue reviews).
+//! guidelines, matrices and register entries, duplicate ids, required legal pages), a whole row of a matrix,
+//! more than one field of a register entry (the AI Act rules E3–E7) or the current date (overdue reviews).
 //! Rules that concern a single field are checked where the field is read (content stage).
 
 mod guidelines;
 mod links;
 mod motion;
 mod raci;
+mod register;
 
 use std::collections::BTreeSet;
 
@@ -31,5 +32,6 @@ pub fn validate(content: &Content, context: &Context) -> Vec<Diagnostic> {
     diagnostics.extend(guidelines::check(content, context));
     diagnostics.extend(motion::check(content));
     diagnostics.extend(raci::check(content));
+    diagnostics.extend(register::check(content, context));
     diagnostics
 }
