@@ -304,8 +304,8 @@ fn error_page(err: &BuildError, root: &Path) -> String {
     match err {
         BuildError::Invalid(diagnostics) => {
             body.push_str(&format!(
-                "<p>regelwerk hat Probleme gefunden: {}. Sobald Sie eine Datei speichern und der Build gelingt, \
-                 zeigt diese Seite wieder die Website.</p>\n",
+                "<p>{} Sobald Sie eine Datei speichern und der Build gelingt, zeigt diese Seite wieder die \
+                 Website.</p>\n",
                 escape(&diagnostics.summary())
             ));
             body.push_str(
