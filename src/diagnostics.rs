@@ -1,7 +1,8 @@
 //! Diagnostics: every problem regelwerk finds in a site, with file, line, column, rule and a German message.
 //!
 //! Stages never stop at the first problem: they collect [`Diagnostic`]s and hand them on; the CLI renders
-//! them all at once, as human-readable text with the offending source line, or as JSON.
+//! them all at once, as human-readable text with the offending source line, as JSON, as a GitLab Code Quality
+//! report or as GitHub workflow commands (annotations in merge and pull requests).
 
 use std::fmt;
 use std::ops::Range;
@@ -324,6 +325,80 @@ impl Diagnostics {
         serde_json::to_string_pretty(&items).expect("diagnostics serialize")
     }
 
+    /// A GitLab Code Quality report: a JSON array of `{description, check_name, fingerprint, severity,
+    /// location: {path, lines: {begin}}}`. Errors are `major`, warnings `minor`; the fingerprint is a stable
+    /// hash of path, line, code and message, so GitLab recognises the same problem across pipelines.
+    /// `prefix` is the site's folder inside the repository (`""` at its root, else ending in `/`): GitLab
+    /// needs paths relative to the repository.
+    pub fn to_gitlab(&self, prefix: &str) -> String {
+        #[derive(Serialize)]
+        struct Lines {
+            begin: usize,
+        }
+        #[derive(Serialize)]
+        struct Location {
+            path: String,
+            lines: Lines,
+        }
+        #[derive(Serialize)]
+        struct Issue<'a> {
+            description: &'a str,
+            check_name: &'static str,
+            fingerprint: String,
+            severity: &'static str,
+            location: Location,
+        }
+        let items: Vec<Issue> = self
+            .0
+            .iter()
+            .map(|d| {
+                let path = format!("{prefix}{}", d.path);
+                Issue {
+                    description: &d.message,
+                    check_name: d.rule.code(),
+                    fingerprint: fingerprint(&path, d.line, d.rule.code(), &d.message),
+                    severity: match d.severity() {
+                        Severity::Error => "major",
+                        Severity::Warning => "minor",
+                    },
+                    location: Location {
+                        path,
+                        lines: Lines { begin: d.line },
+                    },
+                }
+            })
+            .collect();
+        serde_json::to_string_pretty(&items).expect("diagnostics serialize")
+    }
+
+    /// GitHub Actions workflow commands, one line per problem:
+    /// `::error file=…,line=…,col=…,title=…::message` (`::warning` for warnings), escaped as GitHub requires.
+    /// `prefix` as in [`Diagnostics::to_gitlab`].
+    pub fn to_github(&self, prefix: &str) -> String {
+        let mut out = String::new();
+        for d in &self.0 {
+            let command = match d.severity() {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            };
+            let path = format!("{prefix}{}", d.path);
+            out.push_str(&format!(
+                "::{command} file={},line={}",
+                github_property(&path),
+                d.line
+            ));
+            if let Some(column) = d.column {
+                out.push_str(&format!(",col={column}"));
+            }
+            out.push_str(&format!(
+                ",title={}::{}\n",
+                github_property(&format!("regelwerk {}", d.rule.code())),
+                github_data(&d.message)
+            ));
+        }
+        out
+    }
+
     /// The human form: each problem with its source line, then a German summary line.
     /// Source files are read from `root` to show the offending line.
     pub fn to_human(&self, root: &Path, color: bool) -> String {
@@ -392,6 +467,28 @@ impl Diagnostics {
     }
 }
 
+/// A stable hash of a problem's place and text, for CI systems that track problems across runs.
+fn fingerprint(path: &str, line: usize, code: &str, message: &str) -> String {
+    let mut hasher = blake3::Hasher::new();
+    for part in [path, &line.to_string(), code, message] {
+        hasher.update(part.as_bytes());
+        hasher.update(&[0]);
+    }
+    hasher.finalize().to_hex()[..32].to_string()
+}
+
+/// The message of a GitHub workflow command: `%`, CR and LF escaped.
+fn github_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// A property value of a GitHub workflow command: like [`github_data`], plus `:` and `,`.
+fn github_property(text: &str) -> String {
+    github_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
 impl IntoIterator for Diagnostics {
     type Item = Diagnostic;
     type IntoIter = std::vec::IntoIter<Diagnostic>;
@@ -427,5 +524,56 @@ mod tests {
         );
         assert_eq!(obj["severity"], "error");
         assert_eq!(obj["line"], 4);
+    }
+
+    #[test]
+    fn github_commands_escape_data_and_properties() {
+        assert_eq!(github_data("50 % a\r\nb"), "50 %25 a%0D%0Ab");
+        assert_eq!(github_property("a:b,c%d\n"), "a%3Ab%2Cc%25d%0A");
+        let d = Diagnostics::new(vec![
+            Diagnostic {
+                column: Some(3),
+                ..Diagnostic::line(
+                    "content/a,b.md",
+                    7,
+                    Rule::L1,
+                    "Link: fehlt,\nbitte 100 % prüfen",
+                )
+            },
+            Diagnostic::line("content/x.md", 2, Rule::W3, "überfällig"),
+        ]);
+        assert_eq!(
+            d.to_github("site/"),
+            "::error file=site/content/a%2Cb.md,line=7,col=3,title=regelwerk L1::Link: fehlt,%0Abitte 100 %25 prüfen\n\
+             ::warning file=site/content/x.md,line=2,title=regelwerk W3::überfällig\n"
+        );
+    }
+
+    #[test]
+    fn gitlab_code_quality_has_the_required_fields_and_stable_fingerprints() {
+        let list = || {
+            Diagnostics::new(vec![
+                Diagnostic::line("content/a.md", 4, Rule::E1, "fehlt"),
+                Diagnostic::line("content/a.md", 9, Rule::W7, "offen"),
+            ])
+        };
+        let v: serde_json::Value = serde_json::from_str(&list().to_gitlab("")).unwrap();
+        let first = &v[0];
+        assert_eq!(first["description"], "fehlt");
+        assert_eq!(first["check_name"], "E1");
+        assert_eq!(first["severity"], "major");
+        assert_eq!(first["location"]["path"], "content/a.md");
+        assert_eq!(first["location"]["lines"]["begin"], 4);
+        assert_eq!(v[1]["severity"], "minor");
+        let fingerprint = first["fingerprint"].as_str().unwrap();
+        assert_eq!(fingerprint.len(), 32);
+        assert_ne!(fingerprint, v[1]["fingerprint"].as_str().unwrap());
+        let again: serde_json::Value = serde_json::from_str(&list().to_gitlab("")).unwrap();
+        assert_eq!(
+            again[0]["fingerprint"], first["fingerprint"],
+            "stable across runs"
+        );
+        let moved: serde_json::Value = serde_json::from_str(&list().to_gitlab("site/")).unwrap();
+        assert_eq!(moved[0]["location"]["path"], "site/content/a.md");
     }
 }

@@ -8,7 +8,8 @@
 //! ```
 //!
 //! [`check`] runs the stages up to validation; [`build`] runs them all and replaces the output directory
-//! only when the whole build succeeded. [`serve`] builds and serves a site locally.
+//! only when the whole build succeeded. [`serve`] builds and serves a site locally, rebuilding on every
+//! change; [`publish`] builds into a new release folder and switches a server's document root to it.
 
 pub mod compare;
 pub mod config;
@@ -17,9 +18,11 @@ pub mod diagnostics;
 pub mod diff;
 pub mod highlight;
 pub mod history;
+pub mod hook;
 pub mod init;
 pub mod markdown;
 pub mod output;
+pub mod publish;
 pub mod render;
 pub mod serve;
 pub mod theme;
@@ -27,6 +30,7 @@ pub mod validate;
 pub mod versions;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
@@ -66,7 +70,8 @@ impl BuildOptions {
 /// The validated inputs of a build: the result of [`check`].
 pub struct Checked {
     pub config: Config,
-    pub theme: Theme,
+    /// Shared, so that a preview can reuse it for the next build while the theme's files do not change.
+    pub theme: Arc<Theme>,
     pub content: Content,
     /// Every published version of each document, from git.
     pub versions: versions::Versions,
@@ -79,6 +84,27 @@ pub struct Built {
     pub diagnostics: Diagnostics,
     pub files: usize,
     pub timings: Vec<(&'static str, Duration)>,
+}
+
+/// A theme loaded by an earlier run, handed to [`render_with`] so that a rebuild after a content change
+/// does not read and parse the templates again. The caller drops it when a file under `themes/` or
+/// `regelwerk.toml` changes; it is also ignored when the configured theme or language differs.
+#[derive(Clone)]
+pub struct LoadedTheme {
+    name: String,
+    language: String,
+    theme: Arc<Theme>,
+}
+
+/// A site checked and rendered in memory, not yet written: what [`build`] writes and what
+/// [`publish`] turns into a release.
+pub struct Rendered {
+    pub files: Vec<OutputFile>,
+    /// Warnings (a rendered site has no errors).
+    pub diagnostics: Diagnostics,
+    pub timings: Vec<(&'static str, Duration)>,
+    /// The theme this run used, for the next run's [`render_with`].
+    pub theme: LoadedTheme,
 }
 
 /// Why a build did not publish.
@@ -110,13 +136,14 @@ pub fn check(
     base_url: Option<&str>,
     today: NaiveDate,
 ) -> (Option<Checked>, Diagnostics) {
-    check_timed(root, base_url, today, &mut Vec::new())
+    check_timed(root, base_url, today, None, &mut Vec::new())
 }
 
 fn check_timed(
     root: &Path,
     base_url: Option<&str>,
     today: NaiveDate,
+    reuse: Option<&LoadedTheme>,
     timings: &mut Vec<(&'static str, Duration)>,
 ) -> (Option<Checked>, Diagnostics) {
     let mut clock = Instant::now();
@@ -136,10 +163,16 @@ fn check_timed(
     }
     lap("config", timings);
 
-    let (theme, theme_diagnostics) = theme::load(root, &config);
-    diagnostics.extend(theme_diagnostics);
-    let Some(theme) = theme else {
-        return (None, Diagnostics::new(diagnostics));
+    let reusable = reuse.filter(|t| t.name == config.theme && t.language == config.language);
+    let theme = if let Some(loaded) = reusable {
+        Arc::clone(&loaded.theme)
+    } else {
+        let (theme, theme_diagnostics) = theme::load(root, &config);
+        diagnostics.extend(theme_diagnostics);
+        let Some(theme) = theme else {
+            return (None, Diagnostics::new(diagnostics));
+        };
+        Arc::new(theme)
     };
     lap("theme", timings);
 
@@ -196,13 +229,18 @@ pub fn render_site(checked: &Checked, today: NaiveDate) -> Result<Vec<OutputFile
     .map_err(Diagnostics::new)
 }
 
-/// Checks, renders and writes the site; the output is replaced only if everything succeeded.
-pub fn build(options: &BuildOptions) -> Result<Built, BuildError> {
+/// Checks and renders the site in memory, reusing `theme` from an earlier run where it still applies.
+/// Writes nothing; `options.output` is only checked not to contain the site.
+pub fn render_with(
+    options: &BuildOptions,
+    theme: Option<&LoadedTheme>,
+) -> Result<Rendered, BuildError> {
     let mut timings = Vec::new();
     let (checked, diagnostics) = check_timed(
         &options.root,
         options.base_url.as_deref(),
         options.today,
+        theme,
         &mut timings,
     );
     let Some(checked) = checked else {
@@ -221,17 +259,49 @@ pub fn build(options: &BuildOptions) -> Result<Built, BuildError> {
     let clock = Instant::now();
     let files = render_site(&checked, options.today).map_err(BuildError::Invalid)?;
     timings.push(("render", clock.elapsed()));
+    Ok(Rendered {
+        files,
+        diagnostics,
+        timings,
+        theme: LoadedTheme {
+            name: checked.config.theme.clone(),
+            language: checked.config.language.clone(),
+            theme: checked.theme,
+        },
+    })
+}
+
+/// Checks, renders and writes the site; the output is replaced only if everything succeeded.
+pub fn build(options: &BuildOptions) -> Result<Built, BuildError> {
+    build_with(options, None).map(|(built, _)| built)
+}
+
+/// [`build`], reusing `theme` from an earlier run where it still applies (see [`LoadedTheme`]); returns the
+/// theme for the next run.
+pub fn build_with(
+    options: &BuildOptions,
+    theme: Option<&LoadedTheme>,
+) -> Result<(Built, LoadedTheme), BuildError> {
+    let Rendered {
+        files,
+        diagnostics,
+        mut timings,
+        theme,
+    } = render_with(options, theme)?;
     let clock = Instant::now();
     output::write_atomically(&options.output, &files).map_err(|error| BuildError::Output {
         path: options.output.clone(),
         error,
     })?;
     timings.push(("output", clock.elapsed()));
-    Ok(Built {
-        diagnostics,
-        files: files.len(),
-        timings,
-    })
+    Ok((
+        Built {
+            diagnostics,
+            files: files.len(),
+            timings,
+        },
+        theme,
+    ))
 }
 
 /// Whether `output` is the site root itself or one of its ancestors (replacing it would delete the site).

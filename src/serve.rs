@@ -1,13 +1,66 @@
-//! `regelwerk serve`: builds the site for local preview and serves it on 127.0.0.1.
+//! `regelwerk serve`: builds the site for local preview, serves it on 127.0.0.1 and rebuilds on every change.
 //!
 //! The preview is built with `base_url` set to the local address, into its own folder (not the site's
 //! `public/`), so a preview never ends up in a deployment. Unknown paths get the site's 404 page.
+//!
+//! Live preview:
+//!
+//! - A watcher (native file system events, or polling with `--poll` for network drives and WSL) looks at
+//!   `regelwerk.toml`, `content/` and `themes/`, ignores editors' temporary files and waits until changes
+//!   have settled ([`QUIET`]) before it rebuilds, in-process. When only content changed, the theme of the
+//!   previous build is reused (templates are not read and parsed again); everything else is rebuilt, which
+//!   for a site of this kind takes a few dozen milliseconds.
+//! - Every HTML response gets `<script src="/__regelwerk/livereload.js?build=N" defer></script>` before
+//!   `</body>`: an external script (the pages' `script-src 'self'` policy holds) that listens on the websocket
+//!   `/__regelwerk/livereload`, which sends `build N` on connect and after every build. The page reloads
+//!   when N is not the build it was served from. Published sites never contain the script.
+//! - When a build fails, every HTML request gets an error page that lists each problem with file, line,
+//!   column, rule and message (status 500) instead of the stale site; the next good build replaces it and
+//!   reloads the browser. The server keeps running through any input.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use axum::Router;
+use axum::body::Body;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use notify::Watcher;
+use tokio::sync::watch;
 use tower_http::services::{ServeDir, ServeFile};
+
+use crate::diagnostics::Severity;
+use crate::theme::escape_html_minimal as escape;
+use crate::{BuildError, BuildOptions, LoadedTheme};
+
+/// The live reload script, served at [`SCRIPT_PATH`] (not part of any site's output).
+pub const LIVERELOAD_JS: &str = include_str!("../themes/default/static/js/livereload.js");
+/// Where the preview serves the live reload script.
+pub const SCRIPT_PATH: &str = "/__regelwerk/livereload.js";
+/// The live reload websocket.
+pub const SOCKET_PATH: &str = "/__regelwerk/livereload";
+/// How long the watcher waits after the last change before it rebuilds.
+pub const QUIET: Duration = Duration::from_millis(120);
+/// How often `--poll` looks for changes.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
+
+/// What to serve how.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// The site root (the folder with `regelwerk.toml`).
+    pub root: PathBuf,
+    /// The port on 127.0.0.1.
+    pub port: u16,
+    /// Poll for changes instead of relying on file system events.
+    pub poll: bool,
+}
 
 /// Where a site's preview is written: a folder in the system's temp directory, one per site root.
 pub fn preview_dir(root: &Path) -> PathBuf {
@@ -21,21 +74,476 @@ pub fn local_url(port: u16) -> String {
     format!("http://127.0.0.1:{port}/")
 }
 
-/// Serves the directory `dir` on 127.0.0.1:`port` until Ctrl+C.
-pub fn serve_dir(dir: &Path, port: u16) -> std::io::Result<()> {
+/// The state of the preview the browser sees: which build, and the error page if that build failed.
+#[derive(Debug, Clone)]
+struct Status {
+    generation: u64,
+    failure: Option<Arc<str>>,
+}
+
+/// Builds the preview in-process, keeping the theme across builds while it does not change.
+struct Previewer {
+    options: BuildOptions,
+    theme: Option<LoadedTheme>,
+    generation: u64,
+}
+
+impl Previewer {
+    /// Builds; prints what happened on stderr; returns the status the browser should see.
+    fn build(&mut self, theme_changed: bool) -> Status {
+        if theme_changed {
+            self.theme = None;
+        }
+        let reused = self.theme.is_some();
+        let clock = Instant::now();
+        let result = crate::build_with(&self.options, self.theme.as_ref());
+        let took = clock.elapsed();
+        self.generation += 1;
+        let root = &self.options.root;
+        let failure = match result {
+            Ok((built, theme)) => {
+                self.theme = Some(theme);
+                if !built.diagnostics.is_empty() {
+                    eprint!("{}", built.diagnostics.to_human(root, false));
+                }
+                let stages: Vec<String> = built
+                    .timings
+                    .iter()
+                    .map(|(stage, time)| format!("{stage} {:.1}", time.as_secs_f64() * 1000.0))
+                    .collect();
+                eprintln!(
+                    "Gebaut in {:.0} ms ({} Dateien{}; ms: {}).",
+                    took.as_secs_f64() * 1000.0,
+                    built.files,
+                    if reused {
+                        ", Theme wiederverwendet"
+                    } else {
+                        ""
+                    },
+                    stages.join(", ")
+                );
+                None
+            }
+            Err(err) => {
+                let page = error_page(&err, root);
+                match &err {
+                    BuildError::Invalid(diagnostics) => {
+                        eprint!("{}", diagnostics.to_human(root, false))
+                    }
+                    BuildError::Output { path, error } => eprintln!(
+                        "Fehler: {} konnte nicht geschrieben werden: {error}.",
+                        path.display()
+                    ),
+                }
+                eprintln!("Der Build ist fehlgeschlagen: der Browser zeigt die Fehler.");
+                Some(Arc::from(page))
+            }
+        };
+        Status {
+            generation: self.generation,
+            failure,
+        }
+    }
+}
+
+/// Builds the preview, serves it on 127.0.0.1 and rebuilds on every change, until Ctrl+C.
+/// An error means the server could not start (e.g. the port is taken); build errors never end it.
+pub fn serve(options: &ServeOptions) -> std::io::Result<()> {
+    let root = options
+        .root
+        .canonicalize()
+        .unwrap_or_else(|_| options.root.clone());
+    let url = local_url(options.port);
+    let mut build_options = BuildOptions::new(&root);
+    build_options.output = preview_dir(&root);
+    build_options.base_url = Some(url.clone());
+    let dir = build_options.output.clone();
+    let mut previewer = Previewer {
+        options: build_options,
+        theme: None,
+        generation: 0,
+    };
+    let (status_tx, status_rx) = watch::channel(previewer.build(false));
+
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
+    let listener = runtime.block_on(tokio::net::TcpListener::bind(SocketAddr::from((
+        Ipv4Addr::LOCALHOST,
+        options.port,
+    ))))?;
+
+    let poll = options.poll;
+    let watch_root = root.clone();
+    let _watcher = std::thread::Builder::new()
+        .name("regelwerk-watch".into())
+        .spawn(move || watch_and_rebuild(&watch_root, poll, previewer, status_tx))?;
+
+    println!("Vorschau: {url}  (Strg+C beendet; Änderungen werden sofort neu gebaut)");
     runtime.block_on(async {
-        let not_found = ServeFile::new(dir.join("404.html"));
-        let app = Router::new().fallback_service(ServeDir::new(dir).not_found_service(not_found));
-        let listener =
-            tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await?;
-        axum::serve(listener, app)
+        axum::serve(listener, router(&dir, status_rx))
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;
             })
             .await
     })
+}
+
+fn router(dir: &Path, status: watch::Receiver<Status>) -> Router {
+    let not_found = ServeFile::new(dir.join("404.html"));
+    Router::new()
+        .route(SCRIPT_PATH, get(livereload_js))
+        .route(SOCKET_PATH, get(livereload_socket))
+        .fallback_service(ServeDir::new(dir).not_found_service(not_found))
+        .layer(middleware::from_fn_with_state(
+            status.clone(),
+            preview_layer,
+        ))
+        .with_state(status)
+}
+
+async fn livereload_js() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        LIVERELOAD_JS,
+    )
+}
+
+async fn livereload_socket(
+    State(status): State<watch::Receiver<Status>>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    upgrade.on_upgrade(move |socket| notify_builds(socket, status))
+}
+
+/// Sends `build N` now and after every build, until the browser goes away.
+async fn notify_builds(mut socket: WebSocket, mut status: watch::Receiver<Status>) {
+    loop {
+        let generation = status.borrow_and_update().generation;
+        if socket
+            .send(Message::Text(format!("build {generation}").into()))
+            .await
+            .is_err()
+        {
+            return;
+        }
+        tokio::select! {
+            changed = status.changed() => if changed.is_err() { return },
+            message = socket.recv() => match message {
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
+                // Anything the browser sends is ignored; wait again.
+                Some(Ok(_)) => continue,
+            },
+        }
+    }
+}
+
+/// Adds the live reload script to HTML responses, shows the error page while the last build failed, and
+/// tells the browser not to cache anything of a preview.
+async fn preview_layer(
+    State(status): State<watch::Receiver<Status>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let internal = request.uri().path().starts_with("/__regelwerk/");
+    let is_get = request.method() == Method::GET;
+    // Read before serving: a build finishing meanwhile makes the page reload once more, never miss one.
+    let Status {
+        generation,
+        failure,
+    } = status.borrow().clone();
+    let response = next.run(request).await;
+    if internal {
+        return response;
+    }
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    let (mut parts, body) = response.into_parts();
+    parts
+        .headers
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if !is_html || !is_get {
+        return Response::from_parts(parts, body);
+    }
+    let html = match failure {
+        Some(page) => {
+            parts.status = StatusCode::INTERNAL_SERVER_ERROR;
+            page.to_string()
+        }
+        None => match axum::body::to_bytes(body, 256 * 1024 * 1024).await {
+            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        },
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.remove(header::ETAG);
+    parts.headers.remove(header::LAST_MODIFIED);
+    Response::from_parts(parts, Body::from(with_livereload(&html, generation)))
+}
+
+/// The page with the live reload script tag before its last `</body>` (at the end if it has none).
+pub fn with_livereload(html: &str, generation: u64) -> String {
+    let tag = format!("<script src=\"{SCRIPT_PATH}?build={generation}\" defer></script>");
+    match html.rfind("</body>") {
+        Some(at) => format!("{}{tag}\n{}", &html[..at], &html[at..]),
+        None => format!("{html}{tag}\n"),
+    }
+}
+
+/// The page the browser shows while the site does not build: every problem with file, line, column, rule
+/// and message, then the detailed report with the source lines.
+fn error_page(err: &BuildError, root: &Path) -> String {
+    let mut body = String::new();
+    match err {
+        BuildError::Invalid(diagnostics) => {
+            body.push_str(&format!(
+                "<p>{} Sobald Sie eine Datei speichern und der Build gelingt, zeigt diese Seite wieder die \
+                 Website.</p>\n",
+                escape(&diagnostics.summary())
+            ));
+            body.push_str(
+                "<table>\n<thead><tr><th scope=\"col\">Datei</th><th scope=\"col\">Zeile</th>\
+                 <th scope=\"col\">Spalte</th><th scope=\"col\">Regel</th><th scope=\"col\">Art</th>\
+                 <th scope=\"col\">Meldung</th></tr></thead>\n<tbody>\n",
+            );
+            for d in diagnostics.iter() {
+                body.push_str(&format!(
+                    "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td><strong>{}</strong></td><td>{}</td>\
+                     <td>{}</td></tr>\n",
+                    escape(&d.path),
+                    d.line,
+                    d.column.map_or_else(String::new, |c| c.to_string()),
+                    d.rule.code(),
+                    match d.severity() {
+                        Severity::Error => "Fehler",
+                        Severity::Warning => "Warnung",
+                    },
+                    escape(&d.message)
+                ));
+            }
+            body.push_str("</tbody>\n</table>\n<h2>Ausführlich</h2>\n<pre>");
+            body.push_str(&escape(&diagnostics.to_human(root, false)));
+            body.push_str("</pre>\n");
+        }
+        BuildError::Output { path, error } => {
+            body.push_str(&format!(
+                "<p>Die Vorschau konnte nicht nach <code>{}</code> geschrieben werden: {}.</p>\n",
+                escape(&path.display().to_string()),
+                escape(&error.to_string())
+            ));
+        }
+    }
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"de\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'self'\">\n\
+         <title>Build fehlgeschlagen – regelwerk</title>\n</head>\n<body>\n<main>\n\
+         <h1>Die Vorschau kann nicht gebaut werden</h1>\n{body}</main>\n</body>\n</html>\n"
+    )
+}
+
+/// What a batch of file changes touched.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Changes {
+    /// Something the site is built from changed.
+    relevant: bool,
+    /// `regelwerk.toml` or a file under `themes/` changed: the theme is read again.
+    theme: bool,
+    /// `content/` or `themes/` itself appeared or moved: watch it (again).
+    rewatch: bool,
+}
+
+/// Names of files that editors write and remove around a save, beyond [`crate::theme::is_editor_temp`].
+fn is_ignored(name: &str) -> bool {
+    crate::theme::is_editor_temp(name)
+        || name == "4913" // vim's test whether the folder is writable
+        || name.ends_with(".kate-swp")
+        || name.ends_with("___jb_tmp___")
+        || name.ends_with("___jb_old___")
+        || name.starts_with(".goutputstream-")
+}
+
+impl Changes {
+    fn add(&mut self, root: &Path, path: &Path) {
+        let Ok(rel) = path.strip_prefix(root) else {
+            return;
+        };
+        let name = rel
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        if is_ignored(&name) {
+            return;
+        }
+        let mut parts = rel.components();
+        let first = parts
+            .next()
+            .map(|c| c.as_os_str().to_string_lossy().to_string())
+            .unwrap_or_default();
+        let top_level = parts.next().is_none();
+        match first.as_str() {
+            "content" => {
+                self.relevant = true;
+                self.rewatch |= top_level;
+            }
+            "themes" => {
+                self.relevant = true;
+                self.theme = true;
+                self.rewatch |= top_level;
+            }
+            crate::config::CONFIG_FILE => {
+                self.relevant = true;
+                self.theme = true;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Watches the site root (its own files only), `content/` and `themes/`.
+fn watch_site(watcher: &mut dyn Watcher, root: &Path) -> notify::Result<()> {
+    watcher.watch(root, notify::RecursiveMode::NonRecursive)?;
+    for dir in ["content", "themes"] {
+        let path = root.join(dir);
+        if path.is_dir() {
+            // Watching a folder that is watched already only renews the watch.
+            watcher.watch(&path, notify::RecursiveMode::Recursive)?;
+        }
+    }
+    Ok(())
+}
+
+fn make_watcher(poll: bool, tx: mpsc::Sender<PathBuf>) -> notify::Result<Box<dyn Watcher + Send>> {
+    let handler = move |event: notify::Result<notify::Event>| match event {
+        // Opening and reading (the build itself reads every file) is no change.
+        Ok(event) if matches!(event.kind, notify::EventKind::Access(_)) => {}
+        Ok(event) => {
+            for path in event.paths {
+                let _ = tx.send(path);
+            }
+        }
+        Err(err) => eprintln!("Hinweis: Beobachten der Dateien: {err}"),
+    };
+    Ok(if poll {
+        let config = notify::Config::default().with_poll_interval(POLL_INTERVAL);
+        Box::new(notify::PollWatcher::new(handler, config)?)
+    } else {
+        Box::new(notify::recommended_watcher(handler)?)
+    })
+}
+
+/// The watcher thread: waits for changes to settle, rebuilds, and tells the server.
+fn watch_and_rebuild(
+    root: &Path,
+    poll: bool,
+    mut previewer: Previewer,
+    status: watch::Sender<Status>,
+) {
+    let (tx, rx) = mpsc::channel();
+    let mut watcher = match make_watcher(poll, tx) {
+        Ok(watcher) => watcher,
+        Err(err) => {
+            eprintln!(
+                "Hinweis: Änderungen werden nicht erkannt ({err}); starten Sie serve mit --poll oder neu."
+            );
+            return;
+        }
+    };
+    if let Err(err) = watch_site(watcher.as_mut(), root) {
+        eprintln!(
+            "Hinweis: Änderungen werden nicht vollständig erkannt ({err}); versuchen Sie serve --poll."
+        );
+    }
+    while let Ok(first) = rx.recv() {
+        let mut changes = Changes::default();
+        changes.add(root, &first);
+        // Editors save in several steps, and a git checkout touches many files: wait until it is quiet,
+        // but rebuild at least every two seconds during a long stream of changes.
+        let deadline = Instant::now() + Duration::from_secs(2);
+        loop {
+            match rx.recv_timeout(QUIET) {
+                Ok(path) => changes.add(root, &path),
+                Err(mpsc::RecvTimeoutError::Timeout) => break,
+                Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            }
+            if Instant::now() >= deadline {
+                break;
+            }
+        }
+        if !changes.relevant {
+            continue;
+        }
+        if changes.rewatch {
+            let _ = watch_site(watcher.as_mut(), root);
+        }
+        let next = previewer.build(changes.theme);
+        if status.send(next).is_err() {
+            // The server has stopped.
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_script_goes_before_the_last_body_end() {
+        let page = with_livereload("<html><body><p>x</p></body></html>", 7);
+        assert_eq!(
+            page,
+            "<html><body><p>x</p><script src=\"/__regelwerk/livereload.js?build=7\" defer></script>\n</body></html>"
+        );
+        assert!(with_livereload("<p>ohne</p>", 1).ends_with("defer></script>\n"));
+    }
+
+    #[test]
+    fn changes_are_classified_by_where_they_are() {
+        let root = Path::new("/site");
+        let classify = |paths: &[&str]| {
+            let mut changes = Changes::default();
+            for path in paths {
+                changes.add(root, Path::new(path));
+            }
+            changes
+        };
+        let content = classify(&["/site/content/leitlinien/a.md"]);
+        assert!(content.relevant && !content.theme && !content.rewatch);
+        assert!(classify(&["/site/regelwerk.toml"]).theme);
+        assert!(classify(&["/site/themes/default/templates/base.html"]).theme);
+        assert!(classify(&["/site/content"]).rewatch);
+        let ignored = classify(&[
+            "/site/content/leitlinien/.a.md.swp",
+            "/site/content/leitlinien/a.md~",
+            "/site/content/leitlinien/4913",
+            "/site/public/index.html",
+            "/site/.git/index",
+            "/elsewhere/content/a.md",
+        ]);
+        assert_eq!(ignored, Changes::default());
+    }
+
+    #[test]
+    fn the_error_page_names_file_line_rule_and_message() {
+        use crate::diagnostics::{Diagnostic, Diagnostics, Rule};
+        let err = BuildError::Invalid(Diagnostics::new(vec![Diagnostic::line(
+            "content/leitlinien/a.md",
+            7,
+            Rule::E10,
+            "Das Datum <2026-13-01> gibt es nicht.",
+        )]));
+        let page = error_page(&err, Path::new("/nirgends"));
+        assert!(page.contains("<code>content/leitlinien/a.md</code></td><td>7</td>"));
+        assert!(page.contains("<strong>E10</strong>"));
+        assert!(page.contains("Das Datum &lt;2026-13-01&gt; gibt es nicht."));
+        assert!(!page.contains("<script"), "the script is added when served");
+    }
 }

@@ -57,6 +57,10 @@ pub const ENGINE_KEYS: &[&str] = &[
     "month_12",
 ];
 
+/// Files of the built-in theme that only `regelwerk serve` uses (it serves them under `/__regelwerk/`);
+/// they are never copied into a site.
+pub const PREVIEW_ONLY: &[&str] = &["js/livereload.js"];
+
 /// A loaded theme, ready to render.
 pub struct Theme {
     pub templates: Tera,
@@ -196,6 +200,9 @@ pub fn load(root: &Path, config: &Config) -> (Option<Theme>, Vec<Diagnostic>) {
     let mut static_files = BTreeMap::new();
     if let Some(dir) = BUILT_IN.get_dir("static") {
         collect_built_in(dir, &mut static_files);
+    }
+    for name in PREVIEW_ONLY {
+        static_files.remove(*name);
     }
     for (name, _, bytes) in site_files(root, &site_dir.join("static")) {
         static_files.insert(name, bytes);

@@ -1,0 +1,592 @@
+//! `regelwerk publish`: build the site into a new release folder and switch the web server's document root
+//! to it in one step.
+//!
+//! The target folder `DIR` holds
+//!
+//! ```text
+//! DIR/current                 symbolic link → releases/<id>: the web server's document root
+//! DIR/releases/<id>/          one complete build each; <id> is the commit (12 hex digits) or, for a site
+//!                             outside git or with uncommitted changes, a hash of the built files
+//! DIR/releases/<id>.json      what was published: commit, commit time, time of publishing (not served)
+//! DIR/.publish.lock           advisory lock: two publishes never interleave
+//! ```
+//!
+//! The order of steps makes every moment safe to die at (a `kill -9`, a power cut after the page cache is
+//! written): the release is written completely under a staging name and renamed into place, its record is
+//! written before that, and only then a new link `current.tmp-<pid>` is created and renamed over `current`
+//! (`rename` replaces a link atomically). A reader of `current` sees the old site or the new one, whole. Left-over
+//! staging folders are removed by the next publish, which holds the lock.
+//!
+//! The later commit wins: after taking the lock, a publish whose commit is older than the one `current`
+//! already shows (an ancestor of it, or else an earlier commit time) changes nothing.
+//!
+//! For tests, the environment variable [`CRASH_ENV`] names a step at which the process aborts, as a
+//! `kill -9` would stop it there: `locked`, `writing` (half the files written), `written`, `recorded`,
+//! `released`, `linked`, `switched`, `pruning`.
+
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::diagnostics::Diagnostics;
+use crate::render::OutputFile;
+use crate::{BuildError, BuildOptions};
+
+/// Test hook: the name of a step at which `publish` aborts (see the module documentation).
+pub const CRASH_ENV: &str = "REGELWERK_TEST_CRASH_AT";
+
+/// The link the web server serves from.
+pub const CURRENT: &str = "current";
+/// The folder with the releases.
+pub const RELEASES: &str = "releases";
+/// The lock file.
+pub const LOCK: &str = ".publish.lock";
+
+/// How many releases are kept when nothing else is said.
+pub const DEFAULT_KEEP: usize = 5;
+
+/// What to publish where.
+#[derive(Debug, Clone)]
+pub struct PublishOptions {
+    /// The site root: the folder with `regelwerk.toml`.
+    pub root: PathBuf,
+    /// The target folder; the web server's document root is `<to>/current`.
+    pub to: PathBuf,
+    /// How many releases to keep (at least 1; the current one is never removed).
+    pub keep: usize,
+    /// The date reviews are measured against: see [`crate::today`].
+    pub today: NaiveDate,
+}
+
+impl PublishOptions {
+    /// Defaults: keep [`DEFAULT_KEEP`] releases, today's date.
+    pub fn new(root: impl Into<PathBuf>, to: impl Into<PathBuf>) -> Self {
+        PublishOptions {
+            root: root.into(),
+            to: to.into(),
+            keep: DEFAULT_KEEP,
+            today: crate::today(),
+        }
+    }
+}
+
+/// The record of one release, `releases/<id>.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Release {
+    /// The folder name under `releases/`.
+    pub id: String,
+    /// The commit the site was built from (full id), if the site is in a git repository.
+    pub commit: Option<String>,
+    /// The commit's committer time, seconds since 1970.
+    pub commit_time: Option<i64>,
+    /// Whether the site's files had uncommitted changes (then the id is a hash of the built files).
+    pub uncommitted: bool,
+    /// When the release was published, milliseconds since 1970 (orders the releases for pruning).
+    pub published_at: u64,
+    /// How many files the release has.
+    pub files: usize,
+}
+
+/// What a publish did.
+#[derive(Debug)]
+pub enum Published {
+    /// `current` now shows the new release.
+    Switched {
+        release: Release,
+        /// Warnings of the build.
+        diagnostics: Diagnostics,
+        /// Ids of the releases removed because more than `keep` exist.
+        removed: Vec<String>,
+        /// Problems removing old releases: the new site is published all the same.
+        cleanup_problems: Vec<String>,
+        timings: Vec<(&'static str, Duration)>,
+    },
+    /// Nothing changed; the reason, in German.
+    Skipped {
+        reason: String,
+        diagnostics: Diagnostics,
+    },
+}
+
+/// Why nothing was published. In every case `current` is as it was.
+#[derive(Debug)]
+pub enum PublishError {
+    /// The content has errors.
+    Invalid(Diagnostics),
+    /// A file or folder could not be read or written.
+    Io { path: PathBuf, error: io::Error },
+    /// Another problem, described in German.
+    Other(String),
+}
+
+impl From<BuildError> for PublishError {
+    fn from(err: BuildError) -> Self {
+        match err {
+            BuildError::Invalid(diagnostics) => PublishError::Invalid(diagnostics),
+            BuildError::Output { path, error } => PublishError::Io { path, error },
+        }
+    }
+}
+
+fn io_at(path: &Path) -> impl FnOnce(io::Error) -> PublishError + '_ {
+    move |error| PublishError::Io {
+        path: path.to_path_buf(),
+        error,
+    }
+}
+
+/// Stops the process at `stage` when the test hook [`CRASH_ENV`] names it, as `kill -9` would: no
+/// destructor, no clean-up runs.
+fn crash_point(stage: &str) {
+    if std::env::var_os(CRASH_ENV).is_some_and(|value| value == stage) {
+        #[cfg(unix)]
+        {
+            use rustix::process::{Signal, getpid, kill_process};
+            let _ = kill_process(getpid(), Signal::KILL);
+        }
+        std::process::abort();
+    }
+}
+
+/// Builds the site and makes it the one `<to>/current` shows, unless a newer commit is already published.
+pub fn publish(options: &PublishOptions) -> Result<Published, PublishError> {
+    let to = &options.to;
+    let releases = to.join(RELEASES);
+    std::fs::create_dir_all(&releases).map_err(io_at(&releases))?;
+    let current = to.join(CURRENT);
+    if std::fs::symlink_metadata(&current).is_ok_and(|m| !m.file_type().is_symlink()) {
+        return Err(PublishError::Other(format!(
+            "{} ist kein symbolischer Link. publish legt current als Link auf den jeweiligen Stand in releases/ an: \
+             benennen Sie den vorhandenen Ordner um oder wählen Sie mit --to ein anderes Ziel.",
+            current.display()
+        )));
+    }
+
+    let lock_path = to.join(LOCK);
+    let lock = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(io_at(&lock_path))?;
+    lock.lock().map_err(io_at(&lock_path))?;
+    crash_point("locked");
+    remove_leftovers(to, &releases);
+
+    // A publish that waited for the lock may find a newer commit shown already: no need to build.
+    if let (Some(shown), Some(head)) = (current_release(to), head(&options.root))
+        && is_newer(&options.root, &shown, &head)
+    {
+        return Ok(Published::Skipped {
+            reason: newer_shown(&shown, &head),
+            diagnostics: Diagnostics::default(),
+        });
+    }
+
+    let mut timings = Vec::new();
+    let build = BuildOptions {
+        root: options.root.clone(),
+        output: to.clone(),
+        base_url: None,
+        today: options.today,
+    };
+    // Build until HEAD stands still during a build, so the release is the commit it is named after.
+    let mut attempt = 0;
+    let (rendered, head) = loop {
+        let before = head(&options.root);
+        let rendered = crate::render_with(&build, None)?;
+        let after = head(&options.root);
+        if before == after {
+            break (rendered, after);
+        }
+        attempt += 1;
+        if attempt == 3 {
+            return Err(PublishError::Other(
+                "HEAD hat sich während jedes von drei Builds geändert; der nächste Commit veröffentlicht erneut."
+                    .into(),
+            ));
+        }
+    };
+    timings.extend(rendered.timings);
+    let diagnostics = rendered.diagnostics;
+    let files = rendered.files;
+
+    let uncommitted = head.is_none() || has_uncommitted_changes(&options.root);
+    let id = match (&head, uncommitted) {
+        (Some(head), false) => head.commit[..12.min(head.commit.len())].to_string(),
+        _ => content_hash(&files),
+    };
+
+    let shown = current_release(to);
+    if let Some(shown) = &shown {
+        if shown.id == id {
+            return Ok(Published::Skipped {
+                reason: format!("Der Stand {id} ist bereits veröffentlicht."),
+                diagnostics,
+            });
+        }
+        if let Some(head) = &head
+            && is_newer(&options.root, shown, head)
+        {
+            return Ok(Published::Skipped {
+                reason: newer_shown(shown, head),
+                diagnostics,
+            });
+        }
+    }
+
+    let clock = Instant::now();
+    let release = Release {
+        id: id.clone(),
+        commit: head.as_ref().map(|h| h.commit.clone()),
+        commit_time: head.as_ref().map(|h| h.time),
+        uncommitted,
+        published_at: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+        files: files.len(),
+    };
+    write_release(&releases, &release, &files)?;
+    timings.push(("release", clock.elapsed()));
+
+    let clock = Instant::now();
+    switch_current(to, &id)?;
+    timings.push(("switch", clock.elapsed()));
+
+    let (removed, cleanup_problems) = prune(&releases, options.keep.max(1), &id);
+    drop(lock);
+    Ok(Published::Switched {
+        release,
+        diagnostics,
+        removed,
+        cleanup_problems,
+        timings,
+    })
+}
+
+/// Writes the release folder under a staging name, its record, then renames the folder into place.
+fn write_release(
+    releases: &Path,
+    release: &Release,
+    files: &[OutputFile],
+) -> Result<(), PublishError> {
+    let pid = std::process::id();
+    let staging = releases.join(format!(".staging-{}-{pid}", release.id));
+    let written = (|| {
+        let (first, second) = files.split_at(files.len() / 2);
+        crate::output::write_tree(&staging, first)?;
+        crash_point("writing");
+        crate::output::write_tree(&staging, second)?;
+        crash_point("written");
+        Ok(())
+    })();
+    if let Err(error) = written {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(PublishError::Io {
+            path: staging,
+            error,
+        });
+    }
+
+    // A release of the same id that is not shown (an earlier, pruned or interrupted one) is replaced.
+    let target = releases.join(&release.id);
+    if std::fs::symlink_metadata(&target).is_ok() {
+        std::fs::remove_dir_all(&target).map_err(io_at(&target))?;
+    }
+    let record = releases.join(format!("{}.json", release.id));
+    let record_tmp = releases.join(format!(".{}.json.tmp-{pid}", release.id));
+    let json = serde_json::to_string_pretty(release).expect("a release serializes");
+    std::fs::write(&record_tmp, json + "\n")
+        .and_then(|()| std::fs::rename(&record_tmp, &record))
+        .map_err(io_at(&record))?;
+    crash_point("recorded");
+    if let Err(error) = std::fs::rename(&staging, &target) {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(PublishError::Io {
+            path: target,
+            error,
+        });
+    }
+    crash_point("released");
+    Ok(())
+}
+
+/// Points `<to>/current` at `releases/<id>`: a new link beside it, renamed over the old one.
+fn switch_current(to: &Path, id: &str) -> Result<(), PublishError> {
+    let link = to.join(CURRENT);
+    let tmp = to.join(format!("{CURRENT}.tmp-{}", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    symlink(&Path::new(RELEASES).join(id), &tmp).map_err(io_at(&tmp))?;
+    crash_point("linked");
+    if let Err(error) = std::fs::rename(&tmp, &link) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(PublishError::Io { path: link, error });
+    }
+    // Make the switch durable; the rename itself is already visible to every reader.
+    if let Ok(dir) = File::open(to) {
+        let _ = dir.sync_all();
+    }
+    crash_point("switched");
+    Ok(())
+}
+
+#[cfg(unix)]
+fn symlink(target: &Path, link: &Path) -> io::Result<()> {
+    std::os::unix::fs::symlink(target, link)
+}
+
+#[cfg(not(unix))]
+fn symlink(_: &Path, _: &Path) -> io::Result<()> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "publish braucht symbolische Links (Linux, macOS, BSD)",
+    ))
+}
+
+/// Removes what an interrupted publish left behind: staging folders and temporary links. Only called with
+/// the lock held, so no other publish is using them.
+fn remove_leftovers(to: &Path, releases: &Path) {
+    let tmp_prefix = format!("{CURRENT}.tmp-");
+    if let Ok(entries) = std::fs::read_dir(to) {
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(&tmp_prefix) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+    if let Ok(entries) = std::fs::read_dir(releases) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().to_string();
+            if name.starts_with(".staging-") {
+                let _ = std::fs::remove_dir_all(entry.path());
+            } else if name.starts_with('.') && name.contains(".json.tmp-") {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+}
+
+/// The id of the release `<to>/current` points at, if it is one.
+pub fn current_id(to: &Path) -> Option<String> {
+    let target = std::fs::read_link(to.join(CURRENT)).ok()?;
+    let id = target.file_name()?.to_string_lossy().to_string();
+    Some(id)
+}
+
+/// The record of the release `<to>/current` shows, if there is one.
+pub fn current_release(to: &Path) -> Option<Release> {
+    let id = current_id(to)?;
+    read_record(&to.join(RELEASES), &id)
+}
+
+fn read_record(releases: &Path, id: &str) -> Option<Release> {
+    let text = std::fs::read_to_string(releases.join(format!("{id}.json"))).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// Keeps the `keep` most recently published releases and the current one; removes the rest, and records
+/// or folders without their counterpart (left by an interrupted publish).
+fn prune(releases: &Path, keep: usize, current: &str) -> (Vec<String>, Vec<String>) {
+    let mut found: Vec<Release> = Vec::new();
+    let mut orphans: Vec<PathBuf> = Vec::new();
+    let Ok(entries) = std::fs::read_dir(releases) else {
+        return (Vec::new(), Vec::new());
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if name.starts_with('.') {
+            continue;
+        }
+        if let Some(id) = name.strip_suffix(".json") {
+            if !releases.join(id).is_dir() && id != current {
+                orphans.push(entry.path());
+            }
+        } else if entry.path().is_dir() {
+            match read_record(releases, &name) {
+                Some(release) => found.push(release),
+                None if name != current => orphans.push(entry.path()),
+                None => {}
+            }
+        }
+    }
+    found.sort_by(|a, b| (b.published_at, &b.id).cmp(&(a.published_at, &a.id)));
+    let mut removed = Vec::new();
+    let mut problems = Vec::new();
+    let mut remove = |path: &Path| {
+        let result = if path.is_dir() {
+            std::fs::remove_dir_all(path)
+        } else {
+            std::fs::remove_file(path)
+        };
+        if let Err(err) = result {
+            problems.push(format!("{} ({err})", path.display()));
+        }
+    };
+    for release in found.iter().skip(keep).filter(|r| r.id != current) {
+        crash_point("pruning");
+        // The folder first: a record without its folder is an orphan, never a half-removed release.
+        remove(&releases.join(&release.id));
+        remove(&releases.join(format!("{}.json", release.id)));
+        removed.push(release.id.clone());
+    }
+    for orphan in orphans {
+        remove(&orphan);
+    }
+    (removed, problems)
+}
+
+/// A commit and its committer time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Head {
+    commit: String,
+    time: i64,
+}
+
+fn git(root: &Path, args: &[&str]) -> Option<std::process::Output> {
+    Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(args)
+        .env("GIT_OPTIONAL_LOCKS", "0")
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()
+}
+
+/// HEAD of the site's repository; `None` outside git or before the first commit.
+fn head(root: &Path) -> Option<Head> {
+    let out =
+        git(root, &["log", "-1", "--format=%H %ct", "HEAD"]).filter(|o| o.status.success())?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let (commit, time) = text.trim().split_once(' ')?;
+    Some(Head {
+        commit: commit.to_string(),
+        time: time.parse().ok()?,
+    })
+}
+
+/// Whether the site's own files (configuration, content, themes) differ from HEAD.
+fn has_uncommitted_changes(root: &Path) -> bool {
+    git(
+        root,
+        &[
+            "status",
+            "--porcelain",
+            "--untracked-files=all",
+            "--",
+            crate::config::CONFIG_FILE,
+            "content",
+            "themes",
+        ],
+    )
+    .filter(|o| o.status.success())
+    .is_none_or(|o| !o.stdout.is_empty())
+}
+
+/// Whether the release already shown is newer than `head`: `head` is an ancestor of its commit, or, when
+/// neither descends from the other, its commit time is later.
+fn is_newer(root: &Path, shown: &Release, head: &Head) -> bool {
+    let Some(shown_commit) = &shown.commit else {
+        return false;
+    };
+    if *shown_commit == head.commit {
+        return false;
+    }
+    let is_ancestor = |a: &str, b: &str| {
+        git(root, &["merge-base", "--is-ancestor", a, b]).is_some_and(|o| o.status.success())
+    };
+    if is_ancestor(&head.commit, shown_commit) {
+        return true;
+    }
+    if is_ancestor(shown_commit, &head.commit) {
+        return false;
+    }
+    shown.commit_time.is_some_and(|time| time > head.time)
+}
+
+fn newer_shown(shown: &Release, head: &Head) -> String {
+    format!(
+        "Veröffentlicht ist schon der neuere Stand {}; Commit {} wird nicht veröffentlicht.",
+        shown.id,
+        &head.commit[..12.min(head.commit.len())]
+    )
+}
+
+/// 12 hex digits of a hash over the built files' paths and bytes.
+fn content_hash(files: &[OutputFile]) -> String {
+    let mut sorted: Vec<&OutputFile> = files.iter().collect();
+    sorted.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut hasher = blake3::Hasher::new();
+    for file in sorted {
+        hasher.update(file.path.as_bytes());
+        hasher.update(&[0]);
+        hasher.update(&(file.bytes.len() as u64).to_le_bytes());
+        hasher.update(&file.bytes);
+    }
+    hasher.finalize().to_hex()[..12].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn release(id: &str, published_at: u64) -> Release {
+        Release {
+            id: id.into(),
+            commit: None,
+            commit_time: None,
+            uncommitted: true,
+            published_at,
+            files: 1,
+        }
+    }
+
+    fn make(releases: &Path, r: &Release) {
+        std::fs::create_dir_all(releases.join(&r.id)).unwrap();
+        std::fs::write(
+            releases.join(format!("{}.json", r.id)),
+            serde_json::to_string(r).unwrap(),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn prune_keeps_the_newest_and_the_current_release() {
+        let tmp = tempfile::tempdir().unwrap();
+        let releases = tmp.path();
+        for (i, id) in ["a", "b", "c", "d"].iter().enumerate() {
+            make(releases, &release(id, i as u64));
+        }
+        std::fs::create_dir(releases.join("halb")).unwrap();
+        std::fs::write(releases.join("weg.json"), "{}").unwrap();
+        // "a" is the oldest but current (e.g. after a rollback): it stays.
+        let (mut removed, problems) = prune(releases, 2, "a");
+        removed.sort();
+        assert_eq!(removed, ["b"]);
+        assert!(problems.is_empty());
+        let mut left: Vec<String> = std::fs::read_dir(releases)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["a", "a.json", "c", "c.json", "d", "d.json"]);
+    }
+
+    #[test]
+    fn content_hash_depends_on_paths_and_bytes_only() {
+        let f = |p: &str, b: &str| OutputFile {
+            path: p.into(),
+            bytes: b.as_bytes().to_vec(),
+        };
+        let one = content_hash(&[f("a", "1"), f("b", "2")]);
+        assert_eq!(one, content_hash(&[f("b", "2"), f("a", "1")]));
+        assert_ne!(one, content_hash(&[f("a", "12"), f("b", "")]));
+        assert_eq!(one.len(), 12);
+    }
+}

@@ -1,0 +1,217 @@
+//! `regelwerk serve` as an editor uses it: an edit is rebuilt and announced over the live reload websocket,
+//! a broken edit shows the error page, the next good edit recovers, and the server keeps running.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::{SOURCE_DATE_EPOCH, valid_site};
+
+/// The server process, stopped when the test ends (also when it fails).
+struct Server {
+    child: Child,
+    port: u16,
+    log: std::path::PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn start(root: &Path, log_dir: &Path) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let log = log_dir.join("serve.log");
+        let child = Command::new(env!("CARGO_BIN_EXE_regelwerk"))
+            .args(["serve", "--port", &port.to_string(), "--root"])
+            .arg(root)
+            .env("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let server = Server { child, port, log };
+        let start = Instant::now();
+        while server.try_get("/").is_none() {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "serve did not answer: {}",
+                server.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        server
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Status and body of a GET, or None if nothing answers.
+    fn try_get(&self, path: &str) -> Option<(u16, String)> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .ok()?;
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
+            self.port
+        )
+        .ok()?;
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).ok()?;
+        let text = String::from_utf8_lossy(&response).into_owned();
+        let status = text.split(' ').nth(1)?.parse().ok()?;
+        let body = text.split_once("\r\n\r\n")?.1.to_string();
+        Some((status, body))
+    }
+
+    fn get(&self, path: &str) -> (u16, String) {
+        self.try_get(path)
+            .unwrap_or_else(|| panic!("GET {path} failed: {}", self.log()))
+    }
+}
+
+/// The live reload socket, read with a timeout.
+struct Reload(tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<TcpStream>>);
+
+impl Reload {
+    fn connect(port: u16) -> Reload {
+        let (socket, _) =
+            tungstenite::connect(format!("ws://127.0.0.1:{port}/__regelwerk/livereload")).unwrap();
+        if let tungstenite::stream::MaybeTlsStream::Plain(stream) = socket.get_ref() {
+            stream
+                .set_read_timeout(Some(Duration::from_millis(200)))
+                .unwrap();
+        }
+        Reload(socket)
+    }
+
+    /// Waits for the next `build N` message with N greater than `after`; returns N.
+    fn next_build(&mut self, after: u64, server: &Server) -> u64 {
+        let start = Instant::now();
+        loop {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "no reload message after build {after}: {}",
+                server.log()
+            );
+            match self.0.read() {
+                Ok(tungstenite::Message::Text(text)) => {
+                    let n: u64 = text
+                        .strip_prefix("build ")
+                        .and_then(|n| n.parse().ok())
+                        .unwrap_or_else(|| panic!("unexpected message {text}"));
+                    if n > after {
+                        return n;
+                    }
+                }
+                Ok(_) => {}
+                Err(tungstenite::Error::Io(e))
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) => {}
+                Err(e) => panic!("live reload socket: {e}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn an_edit_reloads_a_broken_edit_shows_the_errors_and_the_next_good_edit_recovers() {
+    let site = valid_site();
+    let logs = tempfile::tempdir().unwrap();
+    let server = Server::start(site.path(), logs.path());
+
+    // Pages carry the external live reload script; the script is served; the published theme has none.
+    let (status, home) = server.get("/");
+    assert_eq!(status, 200);
+    assert!(
+        home.contains(
+            "<script src=\"/__regelwerk/livereload.js?build=1\" defer></script>\n</body>"
+        ),
+        "{home}"
+    );
+    let (status, script) = server.get("/__regelwerk/livereload.js");
+    assert_eq!(status, 200);
+    assert!(script.contains("/__regelwerk/livereload"));
+    assert_eq!(server.get("/js/livereload.js").0, 404);
+
+    let mut reload = Reload::connect(server.port);
+    let first = reload.next_build(0, &server);
+    assert_eq!(first, 1);
+
+    // An edit: rebuilt, announced, served.
+    let guideline = site.path().join("content/leitlinien/datenschutz.md");
+    let original = std::fs::read_to_string(&guideline).unwrap();
+    std::fs::write(
+        &guideline,
+        original.replace(
+            "title = \"Datenschutz beim Einsatz von KI\"",
+            "title = \"Datenschutz, frisch bearbeitet\"",
+        ),
+    )
+    .unwrap();
+    let second = reload.next_build(first, &server);
+    let (status, page) = server.get("/leitlinien/datenschutz/");
+    assert_eq!(status, 200);
+    assert!(page.contains("Datenschutz, frisch bearbeitet"));
+    assert!(page.contains(&format!("livereload.js?build={second}")));
+
+    // An editor's swap file changes nothing.
+    std::fs::write(
+        site.path().join("content/leitlinien/.datenschutz.md.swp"),
+        "x",
+    )
+    .unwrap();
+
+    // A broken edit: the browser gets the error page with file, line and rule.
+    std::fs::write(
+        &guideline,
+        original.replace("order = 2", "order = 2\ngueltig_ab = \"2026-13-01\""),
+    )
+    .unwrap();
+    let third = reload.next_build(second, &server);
+    assert_eq!(third, second + 1, "the swap file did not cause a build");
+    let (status, page) = server.get("/leitlinien/datenschutz/");
+    assert_eq!(status, 500);
+    assert!(
+        page.contains("Die Vorschau kann nicht gebaut werden"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<code>content/leitlinien/datenschutz.md</code></td><td>8</td>"),
+        "{page}"
+    );
+    assert!(page.contains("<strong>E10</strong>"), "{page}");
+    assert!(page.contains(&format!("livereload.js?build={third}")));
+    assert_eq!(server.get("/").0, 500);
+
+    // The next good edit recovers.
+    std::fs::write(&guideline, &original).unwrap();
+    let fourth = reload.next_build(third, &server);
+    let (status, page) = server.get("/leitlinien/datenschutz/");
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Datenschutz beim Einsatz von KI"));
+    assert!(page.contains(&format!("livereload.js?build={fourth}")));
+    assert!(
+        server.log().contains("Theme wiederverwendet"),
+        "{}",
+        server.log()
+    );
+}
