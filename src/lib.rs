@@ -4,7 +4,7 @@
 //! The pipeline, one module per stage, each handing an immutable result to the next:
 //!
 //! ```text
-//! config → theme → content (guidelines, pages, roles) → validate → history → render → output
+//! config → theme → content (guidelines, pages, roles) → validate → history → render → search → output
 //! ```
 //!
 //! [`check`] runs the stages up to validation; [`build`] runs them all and replaces the output directory
@@ -21,6 +21,7 @@ pub mod init;
 pub mod markdown;
 pub mod output;
 pub mod render;
+pub mod search;
 pub mod serve;
 pub mod theme;
 pub mod validate;
@@ -70,6 +71,8 @@ pub struct Checked {
     pub content: Content,
     /// Every published version of each document, from git.
     pub versions: versions::Versions,
+    /// The search's German glossary: built in, plus the site's `content/daten/suche.toml`.
+    pub glossary: search::german::Glossary,
 }
 
 /// A successful build.
@@ -79,6 +82,8 @@ pub struct Built {
     pub diagnostics: Diagnostics,
     pub files: usize,
     pub timings: Vec<(&'static str, Duration)>,
+    /// What the search stage indexed and how much of it came from the cache.
+    pub search: search::Report,
 }
 
 /// Why a build did not publish.
@@ -151,6 +156,8 @@ fn check_timed(
     };
     let (content, content_diagnostics) = content::load(root, &settings);
     diagnostics.extend(content_diagnostics);
+    let (glossary, glossary_diagnostics) = search::load_glossary(root);
+    diagnostics.extend(glossary_diagnostics);
     lap("content", timings);
 
     let generated = render::generated_paths(&theme);
@@ -179,6 +186,7 @@ fn check_timed(
             theme,
             content,
             versions,
+            glossary,
         }),
         diagnostics,
     )
@@ -219,8 +227,26 @@ pub fn build(options: &BuildOptions) -> Result<Built, BuildError> {
         });
     }
     let clock = Instant::now();
-    let files = render_site(&checked, options.today).map_err(BuildError::Invalid)?;
+    let mut files = render_site(&checked, options.today).map_err(BuildError::Invalid)?;
     timings.push(("render", clock.elapsed()));
+    let clock = Instant::now();
+    let settings = search::Settings {
+        language: &checked.config.language,
+        base_path: &checked.config.base_path,
+        include_history: checked.config.search.include_history,
+        glossary: &checked.glossary,
+        cache: Some(options.root.join(search::CACHE_DIR)),
+        max_shard_pages: search::MAX_SHARD_PAGES,
+        min_shard_pages: search::MIN_SHARD_PAGES,
+    };
+    let (index_files, search) = search::index(&files, &settings, &search::pagefind::Pagefind)
+        .map_err(|error| BuildError::Output {
+            path: options.output.join(search::OUTPUT_DIR),
+            error: std::io::Error::other(error),
+        })?;
+    files.extend(index_files);
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    timings.push(("search", clock.elapsed()));
     let clock = Instant::now();
     output::write_atomically(&options.output, &files).map_err(|error| BuildError::Output {
         path: options.output.clone(),
@@ -231,6 +257,7 @@ pub fn build(options: &BuildOptions) -> Result<Built, BuildError> {
         diagnostics,
         files: files.len(),
         timings,
+        search,
     })
 }
 

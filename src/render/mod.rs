@@ -8,6 +8,7 @@
 
 mod guidelines;
 mod motion;
+mod search;
 mod versions;
 
 use std::collections::BTreeSet;
@@ -67,6 +68,7 @@ pub fn generated_paths(theme: &Theme) -> BTreeSet<String> {
     paths.extend(guidelines::GENERATED.iter().map(|p| p.to_string()));
     paths.extend(motion::GENERATED.iter().map(|p| p.to_string()));
     paths.extend(versions::GENERATED.iter().map(|p| p.to_string()));
+    paths.extend(search::GENERATED.iter().map(|p| p.to_string()));
     paths.extend(theme.static_files.keys().cloned());
     paths
 }
@@ -232,6 +234,7 @@ pub fn render(
 
     let mut jobs = guidelines::jobs(&shared, content, versions);
     jobs.extend(motion::jobs(&shared, content));
+    jobs.extend(search::jobs(&shared));
     let (version_jobs, version_files) = versions::render(&shared, content, versions, &settings);
     jobs.extend(version_jobs);
     jobs.sort_by(|a, b| a.url_path.cmp(&b.url_path));

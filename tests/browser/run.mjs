@@ -14,6 +14,7 @@ export const PAGES = [
   { name: 'guideline', path: '/leitlinien/governance/', status: 200 },
   { name: 'generic page', path: '/seiten/impressum/', status: 200 },
   { name: 'motion page', path: '/antrag/', status: 200 },
+  { name: 'search page', path: '/suche/', status: 200 },
   { name: '404 page', path: '/404.html', status: null },
 ];
 
@@ -54,10 +55,17 @@ export const LAUNCH_OPTIONS = {
   ],
 };
 
-import { test, describe, after } from 'node:test';
+import { test as nodeTest, describe as nodeDescribe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+
+// Other test files (search.mjs) import PAGES and LAUNCH_OPTIONS from here: the tests of this file are
+// registered only when it is the file node runs.
+const IS_MAIN = Boolean(process.argv[1]) && import.meta.url === pathToFileURL(process.argv[1]).href;
+const test = IS_MAIN ? nodeTest : () => {};
+const describe = IS_MAIN ? nodeDescribe : () => {};
 
 const require = createRequire(import.meta.url);
 const TEST_TIMEOUT = 60_000;
@@ -97,7 +105,7 @@ async function browser() {
   return browserPromise;
 }
 
-after(async () => {
+(IS_MAIN ? after : () => {})(async () => {
   if (browserPromise) {
     const b = await browserPromise.catch(() => null);
     if (b) await b.close();
