@@ -10,10 +10,11 @@
 //!   Synopse) only with `[search] include_history = true`.
 //! - **German**: each section of a page gets index-only terms at its end ([`german`], [`html`]): the
 //!   parts of closed compounds and the glossary's forms. The published page is unchanged.
-//! - **Shards**: one index per top-level section of the site (`leitlinien`, `seiten`, …; historical
-//!   pages in `historie`), a section of more than [`MAX_SHARD_PAGES`] pages split into buckets by a hash
-//!   of the URL. Memory grows with the largest shard, not with the site. The search page loads the
-//!   first shard and merges the others (`pagefind/indexes.json` lists them).
+//! - **Shards**: one index per top-level section of the site (`leitlinien`, `register`, …; historical
+//!   pages in `historie`), sections under [`MIN_SHARD_PAGES`] pages together in `gemeinsam`, a section of
+//!   more than [`MAX_SHARD_PAGES`] pages split into buckets by a consistent hash of the URL. Memory grows
+//!   with the largest shard, not with the site. The search page loads the first shard and merges the
+//!   others (`pagefind/indexes.json` lists them).
 //! - **Cache**: a shard's files are kept in `<root>/.regelwerk-cache/search/<shard>-<hash>/`, the hash
 //!   taken over the backend version, language, and every page's URL and indexed HTML; a build reindexes
 //!   only shards whose pages changed.
@@ -41,11 +42,15 @@ pub const OUTPUT_DIR: &str = "pagefind/";
 pub const MANIFEST: &str = "pagefind/indexes.json";
 /// The cache of built shards, relative to the site root.
 pub const CACHE_DIR: &str = ".regelwerk-cache/search";
-/// A section with more pages than this is split into several shards.
-pub const MAX_SHARD_PAGES: usize = 2_000;
-/// Sections with fewer pages than this share one shard ([`SHARED_SHARD`]): each shard costs the browser
-/// two more requests per search.
-pub const MIN_SHARD_PAGES: usize = 200;
+/// A section with more pages than this is split into several shards. Every shard costs the browser an
+/// index chunk per query word and its page list, so shards are as large as memory allows: Pagefind needs
+/// about 0.2 GB per 1,000 pages while it indexes (BENCHMARKS.md).
+pub const MAX_SHARD_PAGES: usize = 10_000;
+/// Sections with fewer pages than this share one shard ([`SHARED_SHARD`]).
+pub const MIN_SHARD_PAGES: usize = 1_000;
+/// Shards are built two at a time only while the largest has at most this many pages; larger ones one
+/// after the other, so that the memory of the search stage stays near that of one shard.
+const PARALLEL_SHARD_PAGES: usize = 5_000;
 /// The shard of the small sections.
 const SHARED_SHARD: &str = "gemeinsam";
 /// The shard of historical pages.
@@ -180,14 +185,18 @@ pub fn index(
     let max = settings.max_shard_pages.max(1);
     let shards = shards(&pages, settings.min_shard_pages.min(max), max);
 
-    let built: Vec<Result<(String, Vec<IndexFile>, bool), SearchError>> = shards
-        .par_iter()
-        .map(|(name, members)| {
-            let pages: Vec<&Page> = members.iter().map(|&i| &pages[i]).collect();
-            build_shard(name, &pages, &expansions, settings, backend)
-                .map(|(files, rebuilt)| (name.clone(), files, rebuilt))
-        })
-        .collect();
+    let build = |(name, members): (&String, &Vec<usize>)| {
+        let pages: Vec<&Page> = members.iter().map(|&i| &pages[i]).collect();
+        build_shard(name, &pages, &expansions, settings, backend)
+            .map(|(files, rebuilt)| (name.clone(), files, rebuilt))
+    };
+    let largest = shards.values().map(Vec::len).max().unwrap_or(0);
+    let built: Vec<Result<(String, Vec<IndexFile>, bool), SearchError>> =
+        if largest <= PARALLEL_SHARD_PAGES {
+            shards.par_iter().map(build).collect()
+        } else {
+            shards.iter().map(build).collect()
+        };
 
     let mut out = Vec::new();
     let mut report = Report {
@@ -211,7 +220,7 @@ pub fn index(
                 }
                 continue;
             }
-            if !primary && (file.path.starts_with("wasm.") || file.path == "pagefind-worker.js") {
+            if file.path == "pagefind-worker.js" || (!primary && file.path.starts_with("wasm.")) {
                 continue;
             }
             out.push(OutputFile {
@@ -326,7 +335,7 @@ fn shards(pages: &[Page], min_pages: usize, max_pages: usize) -> BTreeMap<String
     let mut shards = BTreeMap::new();
     let (small, large): (Vec<_>, Vec<_>) = sections
         .into_iter()
-        .partition(|(_, members)| members.len() < min_pages);
+        .partition(|(_, members)| members.len() < min_pages.min(max_pages));
     let mut pooled: Vec<usize> = small.into_iter().flat_map(|(_, m)| m).collect();
     pooled.sort_unstable();
     let sections = large
@@ -337,14 +346,14 @@ fn shards(pages: &[Page], min_pages: usize, max_pages: usize) -> BTreeMap<String
             shards.insert(name, members);
             continue;
         }
-        // Buckets by a hash of the URL: a new page moves no other page to another shard, until the
-        // number of buckets (a power of two) grows.
-        let buckets = members.len().div_ceil(max_pages).next_power_of_two();
+        // Buckets by a consistent hash of the URL: a new page moves no other page to another shard,
+        // and when the number of buckets grows by one, only the pages of the new bucket move.
+        let buckets = members.len().div_ceil(max_pages);
         let width = buckets.to_string().len();
         for i in members {
             let hash = blake3::hash(pages[i].url.as_bytes());
-            let bucket = u64::from_le_bytes(hash.as_bytes()[..8].try_into().expect("8 bytes"))
-                % buckets as u64;
+            let key = u64::from_le_bytes(hash.as_bytes()[..8].try_into().expect("8 bytes"));
+            let bucket = jump_hash(key, buckets);
             shards
                 .entry(format!("{name}-{:0width$}", bucket + 1))
                 .or_insert_with(Vec::new)
@@ -352,6 +361,17 @@ fn shards(pages: &[Page], min_pages: usize, max_pages: usize) -> BTreeMap<String
         }
     }
     shards
+}
+
+/// Jump consistent hash (Lamping and Veach, 2014): the bucket in `0..buckets` of `key`.
+fn jump_hash(mut key: u64, buckets: usize) -> usize {
+    let (mut bucket, mut next) = (0_i64, 0_i64);
+    while next < buckets as i64 {
+        bucket = next;
+        key = key.wrapping_mul(2_862_933_555_777_941_757).wrapping_add(1);
+        next = ((bucket + 1) as f64 * ((1_u64 << 31) as f64 / ((key >> 33) + 1) as f64)) as i64;
+    }
+    bucket as usize
 }
 
 /// Builds one shard, or takes it from the cache. Returns its files and whether it was built.
@@ -641,34 +661,51 @@ mod tests {
     #[test]
     fn large_sections_are_split_into_stable_buckets() {
         let glossary = Glossary::default();
-        let files: Vec<OutputFile> = (0..50)
-            .map(|i| {
-                file(
-                    &format!("register/s{i}/index.html"),
-                    "data-pagefind-body",
-                    "x",
-                )
-            })
-            .collect();
         let settings = settings(&glossary, None);
-        let pages = searchable_pages(&files, &settings);
-        let shards = shards(&pages, 1, 10);
-        assert!(shards.keys().all(|n| n.starts_with("register-")));
-        assert!(shards.len() > 4 && shards.values().all(|m| m.len() < 25));
-        // Adding a page keeps every other page in its shard.
-        let mut more = files.clone();
-        more.push(file("register/neu/index.html", "data-pagefind-body", "x"));
-        let more_pages = searchable_pages(&more, &settings);
-        let again = super::shards(&more_pages, 1, 10);
-        for (name, members) in &shards {
-            let urls: Vec<&str> = members.iter().map(|&i| pages[i].url.as_str()).collect();
-            let now: Vec<&str> = again[name]
+        let site = |n: usize| -> Vec<OutputFile> {
+            (0..n)
+                .map(|i| {
+                    file(
+                        &format!("register/s{i}/index.html"),
+                        "data-pagefind-body",
+                        "x",
+                    )
+                })
+                .collect()
+        };
+        let shard_of = |files: &[OutputFile]| -> BTreeMap<String, String> {
+            let pages = searchable_pages(files, &settings);
+            let mut map = BTreeMap::new();
+            for (name, members) in shards(&pages, 1, 10) {
+                for i in members {
+                    map.insert(pages[i].url.clone(), name.clone());
+                }
+            }
+            map
+        };
+        let before = shard_of(&site(45));
+        let names: BTreeSet<&String> = before.values().collect();
+        assert_eq!(
+            names.into_iter().collect::<Vec<_>>(),
+            [
+                "register-1",
+                "register-2",
+                "register-3",
+                "register-4",
+                "register-5"
+            ]
+        );
+        // One more page: every other page stays in its shard.
+        let grown = shard_of(&site(46));
+        assert!(before.iter().all(|(url, shard)| &grown[url] == shard));
+        // One more shard: pages only move into the new one.
+        let split = shard_of(&site(55));
+        assert!(
+            before
                 .iter()
-                .map(|&i| more_pages[i].url.as_str())
-                .filter(|u| *u != "/ki/register/neu/")
-                .collect();
-            assert_eq!(urls, now);
-        }
+                .all(|(url, shard)| &split[url] == shard || split[url] == "register-6")
+        );
+        assert!(split.values().filter(|s| *s == "register-6").count() > 3);
     }
 
     #[test]
@@ -679,7 +716,8 @@ mod tests {
         settings.min_shard_pages = 3;
         let (files, report) = index(&site(), &settings, &recorder).unwrap();
         assert_eq!(report.shards, 1);
-        assert_eq!(files[0].bytes, b"{\"indexes\":[\"gemeinsam/\"]}\n");
+        let manifest = files.iter().find(|f| f.path == MANIFEST).unwrap();
+        assert_eq!(manifest.bytes, b"{\"indexes\":[\"gemeinsam/\"]}\n");
     }
 
     #[test]

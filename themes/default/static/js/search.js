@@ -3,7 +3,7 @@
 //
 // The index lies in pagefind/, one Pagefind index per section of the site (pagefind/indexes.json lists
 // them); the first is opened, the others are merged (Pagefind's mergeIndex), so the browser loads
-// Pagefind's WebAssembly once. The build appends index-only terms to each section (compound parts,
+// Pagefind's WebAssembly once. It runs on the page's thread (CSP: 'wasm-unsafe-eval'). The build appends index-only terms to each section (compound parts,
 // glossary forms) between two "⁂" marks: excerpts are cut from the visible text only, and a hit on such
 // a term highlights the visible word it came from. Queries spelled with ae/oe/ue are also searched
 // with ä/ö/ü.
@@ -41,7 +41,8 @@ async function start(form) {
     return;
   }
   const pagefind = await import(base + "pagefind.js");
-  const search = pagefind.createInstance({ basePath: base + manifest.indexes[0] });
+  // No web worker: the search is light, and the worker would be one more script to download.
+  const search = pagefind.createInstance({ basePath: base + manifest.indexes[0], noWorker: true });
   await Promise.all(manifest.indexes.slice(1).map((index) => search.mergeIndex(base + index)));
 
   const totals = await search.filters();
