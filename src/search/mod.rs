@@ -164,6 +164,9 @@ pub fn load_glossary(root: &Path) -> (Glossary, Vec<Diagnostic>) {
     }
 }
 
+/// A shard's name, its files and whether it was indexed anew.
+type BuiltShard = (String, Vec<IndexFile>, bool);
+
 /// A page to index.
 struct Page<'a> {
     /// The URL the browser opens (`/leitlinien/x/`).
@@ -191,12 +194,11 @@ pub fn index(
             .map(|(files, rebuilt)| (name.clone(), files, rebuilt))
     };
     let largest = shards.values().map(Vec::len).max().unwrap_or(0);
-    let built: Vec<Result<(String, Vec<IndexFile>, bool), SearchError>> =
-        if largest <= PARALLEL_SHARD_PAGES {
-            shards.par_iter().map(build).collect()
-        } else {
-            shards.iter().map(build).collect()
-        };
+    let built: Vec<Result<BuiltShard, SearchError>> = if largest <= PARALLEL_SHARD_PAGES {
+        shards.par_iter().map(build).collect()
+    } else {
+        shards.iter().map(build).collect()
+    };
 
     let mut out = Vec::new();
     let mut report = Report {
