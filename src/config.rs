@@ -26,6 +26,14 @@ pub struct Config {
     pub theme: String,
     pub markdown: MarkdownConfig,
     pub legal: LegalPages,
+    pub search: SearchConfig,
+}
+
+/// `[search]`: what the site search indexes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SearchConfig {
+    /// Index the historical Stand, Fassung and Synopse pages too, under their own type filter.
+    pub include_history: bool,
 }
 
 /// How Markdown is turned into HTML.
@@ -107,6 +115,14 @@ pub fn parse(source: &SourceText) -> (Option<Config>, Vec<Diagnostic>) {
         reader.finish(table);
     }
 
+    let mut search = SearchConfig::default();
+    if let Some(mut table) = reader.table(&mut root, "search", Need::Optional) {
+        if let Some(include) = reader.boolean(&mut table, "include_history", Need::Optional) {
+            search.include_history = include.value;
+        }
+        reader.finish(table);
+    }
+
     if let Some(theme) = &theme
         && (theme.value.is_empty() || theme.value.contains(['/', '\\', '.']))
     {
@@ -137,6 +153,7 @@ pub fn parse(source: &SourceText) -> (Option<Config>, Vec<Diagnostic>) {
                 theme: theme.map_or_else(|| "default".into(), |t| t.value),
                 markdown,
                 legal,
+                search,
             })
         }
         _ => None,

@@ -4,7 +4,8 @@
 //! The pipeline, one module per stage, each handing an immutable result to the next:
 //!
 //! ```text
-//! config → theme → content (guidelines, pages, roles, matrices, KI-Register) → validate → history → render → output
+//! config → theme → content (guidelines, pages, roles, matrices, KI-Register) → validate → history → render → search
+//! → output
 //! ```
 //!
 //! [`check`] runs the stages up to validation; [`build`] runs them all and replaces the output directory
@@ -24,6 +25,7 @@ pub mod markdown;
 pub mod output;
 pub mod publish;
 pub mod render;
+pub mod search;
 pub mod serve;
 pub mod theme;
 pub mod validate;
@@ -75,6 +77,8 @@ pub struct Checked {
     pub content: Content,
     /// Every published version of each document, from git.
     pub versions: versions::Versions,
+    /// The search's German glossary: built in, plus the site's `content/daten/suche.toml`.
+    pub glossary: search::german::Glossary,
 }
 
 /// A successful build.
@@ -84,6 +88,8 @@ pub struct Built {
     pub diagnostics: Diagnostics,
     pub files: usize,
     pub timings: Vec<(&'static str, Duration)>,
+    /// What the search stage indexed and how much of it came from the cache.
+    pub search: search::Report,
 }
 
 /// A theme loaded by an earlier run, handed to [`render_with`] so that a rebuild after a content change
@@ -105,6 +111,8 @@ pub struct Rendered {
     pub timings: Vec<(&'static str, Duration)>,
     /// The theme this run used, for the next run's [`render_with`].
     pub theme: LoadedTheme,
+    /// What the search stage indexed and how much of it came from the cache.
+    pub search: search::Report,
 }
 
 /// Why a build did not publish.
@@ -184,6 +192,8 @@ fn check_timed(
     };
     let (content, content_diagnostics) = content::load(root, &settings);
     diagnostics.extend(content_diagnostics);
+    let (glossary, glossary_diagnostics) = search::load_glossary(root);
+    diagnostics.extend(glossary_diagnostics);
     lap("content", timings);
 
     let generated = render::generated_paths(&theme, &content);
@@ -212,6 +222,7 @@ fn check_timed(
             theme,
             content,
             versions,
+            glossary,
         }),
         diagnostics,
     )
@@ -257,12 +268,31 @@ pub fn render_with(
         });
     }
     let clock = Instant::now();
-    let files = render_site(&checked, options.today).map_err(BuildError::Invalid)?;
+    let mut files = render_site(&checked, options.today).map_err(BuildError::Invalid)?;
     timings.push(("render", clock.elapsed()));
+    let clock = Instant::now();
+    let settings = search::Settings {
+        language: &checked.config.language,
+        base_path: &checked.config.base_path,
+        include_history: checked.config.search.include_history,
+        glossary: &checked.glossary,
+        cache: Some(options.root.join(search::CACHE_DIR)),
+        max_shard_pages: search::MAX_SHARD_PAGES,
+        min_shard_pages: search::MIN_SHARD_PAGES,
+    };
+    let (index_files, search) = search::index(&files, &settings, &search::pagefind::Pagefind)
+        .map_err(|error| BuildError::Output {
+            path: options.output.join(search::OUTPUT_DIR),
+            error: std::io::Error::other(error),
+        })?;
+    files.extend(index_files);
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    timings.push(("search", clock.elapsed()));
     Ok(Rendered {
         files,
         diagnostics,
         timings,
+        search,
         theme: LoadedTheme {
             name: checked.config.theme.clone(),
             language: checked.config.language.clone(),
@@ -287,6 +317,7 @@ pub fn build_with(
         diagnostics,
         mut timings,
         theme,
+        search,
     } = render_with(options, theme)?;
     let clock = Instant::now();
     output::write_atomically(&options.output, &files).map_err(|error| BuildError::Output {
@@ -299,6 +330,7 @@ pub fn build_with(
             diagnostics,
             files: files.len(),
             timings,
+            search,
         },
         theme,
     ))

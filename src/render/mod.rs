@@ -10,6 +10,7 @@ mod guidelines;
 mod motion;
 mod raci;
 mod register;
+mod search;
 mod versions;
 
 use std::collections::BTreeSet;
@@ -73,6 +74,7 @@ pub fn generated_paths(theme: &Theme, content: &Content) -> BTreeSet<String> {
     paths.extend(versions::GENERATED.iter().map(|p| p.to_string()));
     paths.extend(raci::generated(content));
     paths.extend(register::generated_paths(content));
+    paths.extend(search::GENERATED.iter().map(|p| p.to_string()));
     paths.extend(theme.static_files.keys().cloned());
     paths
 }
@@ -240,6 +242,7 @@ pub fn render(
     jobs.extend(motion::jobs(&shared, content));
     jobs.extend(raci::jobs(&shared, content));
     jobs.extend(register::jobs(&shared, content));
+    jobs.extend(search::jobs(&shared));
     let (version_jobs, version_files) = versions::render(&shared, content, versions, &settings);
     jobs.extend(version_jobs);
     jobs.sort_by(|a, b| a.url_path.cmp(&b.url_path));

@@ -292,7 +292,7 @@ pub(crate) fn jobs(shared: &Shared, content: &Content) -> Vec<PageJob> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Config, LegalPages, MarkdownConfig};
+    use crate::config::{Config, LegalPages, MarkdownConfig, SearchConfig};
     use crate::content::roles::{self, ROLES_FILE};
     use crate::diagnostics::SourceText;
     use crate::render::shared;
@@ -307,6 +307,7 @@ mod tests {
             theme: "default".into(),
             markdown: MarkdownConfig::default(),
             legal: LegalPages::default(),
+            search: SearchConfig::default(),
         }
     }
 

@@ -248,6 +248,9 @@ struct EntryContext {
     unverified: Vec<String>,
     overdue: bool,
     source_path: String,
+    /// Search filter values (labels): where the system runs and its models' licences.
+    hosting: String,
+    licences: Vec<String>,
 }
 
 /// Everything a page needs to look up labels.
@@ -478,6 +481,14 @@ impl Labels<'_> {
                 .next_review()
                 .is_some_and(|next| next < self.shared.today),
             source_path: entry.source.path.clone(),
+            hosting: Self::facet_values(entry, "hosting")
+                .first()
+                .map(|h| self.content.vocabularies.label("hosting", h))
+                .unwrap_or_default(),
+            licences: Self::facet_values(entry, "licence")
+                .into_iter()
+                .map(|l| self.content.vocabularies.label("licence", l))
+                .collect(),
         }
     }
 

@@ -23,6 +23,7 @@ export const PAGES = process.env.REGELWERK_PAGES
     { name: 'register index', path: '/register/', status: 200 },
     { name: 'register facet', path: '/register/status/planned/', status: 200 },
     { name: 'register entry', path: '/register/llmoin/', status: 200 },
+    { name: 'search page', path: '/suche/', status: 200 },
     { name: 'changes', path: '/aenderungen/', status: 200 },
     { name: 'versions of a guideline', path: '/leitlinien/governance/fassungen/', status: 200 },
     { name: '404 page', path: '/404.html', status: null },
@@ -65,10 +66,17 @@ export const LAUNCH_OPTIONS = {
   ],
 };
 
-import { test, describe, after } from 'node:test';
+import { test as nodeTest, describe as nodeDescribe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+
+// Other test files (search.mjs) import PAGES and LAUNCH_OPTIONS from here: the tests of this file are
+// registered only when it is the file node runs.
+const IS_MAIN = Boolean(process.argv[1]) && import.meta.url === pathToFileURL(process.argv[1]).href;
+const test = IS_MAIN ? nodeTest : () => {};
+const describe = IS_MAIN ? nodeDescribe : () => {};
 
 const require = createRequire(import.meta.url);
 const TEST_TIMEOUT = 60_000;
@@ -108,7 +116,7 @@ async function browser() {
   return browserPromise;
 }
 
-after(async () => {
+(IS_MAIN ? after : () => {})(async () => {
   if (browserPromise) {
     const b = await browserPromise.catch(() => null);
     if (b) await b.close();
