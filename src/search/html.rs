@@ -159,9 +159,18 @@ pub fn sections(html: &str) -> Vec<Section> {
     sections
 }
 
+/// Marks a page that gathers text from other pages (role pages, matrices, the motion page): its own text and
+/// its added terms weigh less, so the pages the text comes from rank first.
+pub const SECONDARY_MARK: &str = "data-regelwerk-sekundaer";
+
 /// The page with `terms[i]` inserted at the end of section `i` as an element Pagefind indexes with
-/// half weight; sections without terms are left alone.
+/// half weight (a tenth on pages marked [`SECONDARY_MARK`]); sections without terms are left alone.
 pub fn with_terms(html: &str, sections: &[Section], terms: &[Vec<String>]) -> String {
+    let weight = if html.contains(SECONDARY_MARK) {
+        "0.1"
+    } else {
+        "0.5"
+    };
     let extra: usize = terms.iter().flatten().map(|t| t.len() + 1).sum();
     let mut out = String::with_capacity(html.len() + extra + terms.len() * 64);
     let mut from = 0;
@@ -170,7 +179,9 @@ pub fn with_terms(html: &str, sections: &[Section], terms: &[Vec<String>]) -> St
             continue;
         }
         out.push_str(&html[from..section.end]);
-        out.push_str("<div data-pagefind-weight=\"0.5\">");
+        out.push_str("<div data-pagefind-weight=\"");
+        out.push_str(weight);
+        out.push_str("\">");
         out.push_str(TERMS_MARK);
         for term in terms {
             out.push(' ');
