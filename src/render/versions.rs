@@ -272,6 +272,34 @@ pub(crate) fn summary_for(
     })
 }
 
+/// One row of a Fassungen table: decision, validity and address; comparisons left empty.
+fn fassung_row(
+    shared: &Shared,
+    history: &DocHistory,
+    fassung_paths: &BTreeMap<usize, String>,
+    i: usize,
+) -> FassungContext {
+    let stand = &history.stands[i];
+    let beschluss = stand.beschluss().expect("a Fassung has a decision");
+    let next_from = history
+        .fassungen()
+        .find(|(j, _)| *j > i)
+        .and_then(|(_, s)| s.in_force_from());
+    FassungContext {
+        datum: shared.date(beschluss.datum),
+        gremium: beschluss.gremium.clone(),
+        vorlage: beschluss.vorlage.clone(),
+        vorlage_url: beschluss.url.clone().unwrap_or_default(),
+        von: stand.in_force_from().map(|d| shared.date(d)),
+        bis: next_from.and_then(|d| d.pred_opt()).map(|d| shared.date(d)),
+        url: shared.url(&fassung_paths[&i]),
+        stand_key: stand.commit.short().to_string(),
+        compare_previous_url: String::new(),
+        compare_current_url: String::new(),
+        in_force: in_force_index(history, shared.today) == Some(i),
+    }
+}
+
 /// The Fassung in force on `date`: the latest one whose validity has begun.
 fn in_force_index(history: &DocHistory, date: chrono::NaiveDate) -> Option<usize> {
     history
@@ -347,7 +375,6 @@ fn document(
     let fassung_paths = fassung_paths(id, history);
     let last = history.stands.len() - 1;
     let current_differs = history.stands[last].source.text != doc.source.text;
-    let in_force = in_force_index(history, shared.today);
 
     let stand_label = shared.text("versions_stand_of");
     let mut versions: Vec<Version> = history
@@ -383,26 +410,13 @@ fn document(
 
     let fassung_context = |i: usize| -> FassungContext {
         let stand = &history.stands[i];
-        let beschluss = stand.beschluss().expect("a Fassung has a decision");
-        let next_from = history
-            .fassungen()
-            .find(|(j, _)| *j > i)
-            .and_then(|(_, s)| s.in_force_from());
         let previous = history.fassungen().filter(|(j, _)| *j < i).last();
         FassungContext {
-            datum: shared.date(beschluss.datum),
-            gremium: beschluss.gremium.clone(),
-            vorlage: beschluss.vorlage.clone(),
-            vorlage_url: beschluss.url.clone().unwrap_or_default(),
-            von: stand.in_force_from().map(|d| shared.date(d)),
-            bis: next_from.and_then(|d| d.pred_opt()).map(|d| shared.date(d)),
-            url: shared.url(&fassung_paths[&i]),
-            stand_key: stand.commit.short().to_string(),
             compare_previous_url: previous
                 .map(|(_, p)| compare_url(p.commit.short(), stand.commit.short()))
                 .unwrap_or_default(),
             compare_current_url: compare_url(stand.commit.short(), CURRENT),
-            in_force: in_force == Some(i),
+            ..fassung_row(shared, history, &fassung_paths, i)
         }
     };
 
@@ -805,23 +819,7 @@ fn site_pages(shared: &Shared, content: &Content, versions: &Versions) -> Vec<Pa
                 fassung_url: shared.url(&fassung_paths[&i]),
                 current_url: current_url.clone(),
             });
-            let next_from = history
-                .fassungen()
-                .find(|(j, _)| *j > i)
-                .and_then(|(_, s)| s.in_force_from());
-            fassungen.push(FassungContext {
-                datum: shared.date(beschluss.datum),
-                gremium: beschluss.gremium.clone(),
-                vorlage: beschluss.vorlage.clone(),
-                vorlage_url: beschluss.url.clone().unwrap_or_default(),
-                von: stand.in_force_from().map(|d| shared.date(d)),
-                bis: next_from.and_then(|d| d.pred_opt()).map(|d| shared.date(d)),
-                url: shared.url(&fassung_paths[&i]),
-                stand_key: stand.commit.short().to_string(),
-                compare_previous_url: String::new(),
-                compare_current_url: String::new(),
-                in_force: in_force_index(history, shared.today) == Some(i),
-            });
+            fassungen.push(fassung_row(shared, history, &fassung_paths, i));
         }
         point_in_time.push(PointInTimeDoc {
             title: meta.title.clone(),
