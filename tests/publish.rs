@@ -7,36 +7,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::{SOURCE_DATE_EPOCH, git, regelwerk, snapshot_tree, valid_site};
+use support::{SOURCE_DATE_EPOCH, commit_at, git, regelwerk, snapshot_tree, valid_site};
 
 type Tree = Vec<(String, Vec<u8>)>;
 
 /// Commits everything at `time` with the fixed test date in the environment (hooks inherit it).
 fn commit(dir: &Path, message: &str, time: i64) -> String {
-    git(dir, &["add", "--all"]);
-    let date = format!("@{time} +0000");
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["commit", "--quiet", "-m", message])
-        .env("GIT_AUTHOR_NAME", "Redaktion")
-        .env("GIT_AUTHOR_EMAIL", "redaktion@testkreis.example")
-        .env("GIT_COMMITTER_NAME", "Redaktion")
-        .env("GIT_COMMITTER_EMAIL", "redaktion@testkreis.example")
-        .env("GIT_AUTHOR_DATE", &date)
-        .env("GIT_COMMITTER_DATE", &date)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git commit: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    git(dir, &["rev-parse", "HEAD"]).trim().to_string()
+    let env = [("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH), ("NO_COLOR", "1")];
+    commit_at(dir, message, time, &env, false)
 }
 
 /// Changes the title of the fixture's draft guideline (the site stays valid).

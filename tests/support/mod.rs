@@ -34,52 +34,66 @@ pub fn valid_site() -> tempfile::TempDir {
     dir
 }
 
-/// Runs git in `dir` with a fixed identity; panics if it fails.
-pub fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
+/// `git -C dir` with a fixed identity and no user or system configuration.
+pub fn git_command(dir: &Path) -> Command {
+    let mut command = Command::new("git");
+    command
         .arg("-C")
         .arg(dir)
-        .args(args)
         .env("GIT_AUTHOR_NAME", "Redaktion")
         .env("GIT_AUTHOR_EMAIL", "redaktion@testkreis.example")
         .env("GIT_COMMITTER_NAME", "Redaktion")
         .env("GIT_COMMITTER_EMAIL", "redaktion@testkreis.example")
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .expect("git runs");
+        .env("GIT_CONFIG_NOSYSTEM", "1");
+    command
+}
+
+/// Runs a git command; panics if it fails, else returns its output.
+fn run_git(mut command: Command, what: &str) -> String {
+    let out = command.output().expect("git runs");
     assert!(
         out.status.success(),
-        "git {args:?}: {}",
+        "git {what}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// Commits everything in `dir` at a fixed time (seconds since 1970), so commit ids are reproducible.
-pub fn commit_all(dir: &Path, message: &str, time: i64) -> String {
+/// Runs git in `dir` with a fixed identity; panics if it fails.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let mut command = git_command(dir);
+    command.args(args);
+    run_git(command, &format!("{args:?}"))
+}
+
+/// Commits everything in `dir` at `time` (seconds since 1970), so commit ids are reproducible; `env` is
+/// passed on to git (and so to its hooks). Returns the commit id.
+pub fn commit_at(
+    dir: &Path,
+    message: &str,
+    time: i64,
+    env: &[(&str, &str)],
+    allow_empty: bool,
+) -> String {
     git(dir, &["add", "--all"]);
     let date = format!("@{time} +0000");
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["commit", "--quiet", "--allow-empty", "-m", message])
-        .env("GIT_AUTHOR_NAME", "Redaktion")
-        .env("GIT_AUTHOR_EMAIL", "redaktion@testkreis.example")
-        .env("GIT_COMMITTER_NAME", "Redaktion")
-        .env("GIT_COMMITTER_EMAIL", "redaktion@testkreis.example")
+    let mut command = git_command(dir);
+    command.args(["commit", "--quiet", "-m", message]);
+    if allow_empty {
+        command.arg("--allow-empty");
+    }
+    command
         .env("GIT_AUTHOR_DATE", &date)
         .env("GIT_COMMITTER_DATE", &date)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git commit: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .envs(env.iter().copied());
+    run_git(command, "commit");
     git(dir, &["rev-parse", "HEAD"]).trim().to_string()
+}
+
+/// Commits everything in `dir` at a fixed time (seconds since 1970), so commit ids are reproducible.
+pub fn commit_all(dir: &Path, message: &str, time: i64) -> String {
+    commit_at(dir, message, time, &[], true)
 }
 
 /// Runs the `regelwerk` binary with the fixed test date.
