@@ -25,6 +25,7 @@ pub mod markdown;
 pub mod output;
 pub mod publish;
 pub mod render;
+pub mod reuse;
 pub mod search;
 pub mod serve;
 pub mod theme;
@@ -90,6 +91,8 @@ pub struct Built {
     pub timings: Vec<(&'static str, Duration)>,
     /// What the search stage indexed and how much of it came from the cache.
     pub search: search::Report,
+    /// Documents whose version pages were reused from the last build, and documents rendered anew.
+    pub versions: (usize, usize),
 }
 
 /// A theme loaded by an earlier run, handed to [`render_with`] so that a rebuild after a content change
@@ -106,6 +109,12 @@ pub struct LoadedTheme {
 /// [`publish`] turns into a release.
 pub struct Rendered {
     pub files: Vec<OutputFile>,
+    /// Files reused from an earlier build, linked into the output instead of written.
+    pub links: Vec<output::Link>,
+    /// Where reused version pages come from, and where this build's are kept for the next.
+    pub store: reuse::Store,
+    /// Which documents' version pages were reused and which rendered.
+    pub versions: reuse::VersionPages,
     /// Warnings (a rendered site has no errors).
     pub diagnostics: Diagnostics,
     pub timings: Vec<(&'static str, Duration)>,
@@ -228,14 +237,20 @@ fn check_timed(
     )
 }
 
-/// Renders a checked site into files, without writing them.
-pub fn render_site(checked: &Checked, today: NaiveDate) -> Result<Vec<OutputFile>, Diagnostics> {
+/// Renders a checked site into files, without writing them, reusing unchanged version pages from
+/// `previous`.
+pub fn render_site(
+    checked: &Checked,
+    today: NaiveDate,
+    previous: Option<render::Previous>,
+) -> Result<render::Site, Diagnostics> {
     render::render(
         &checked.config,
         &checked.content,
         &checked.theme,
         &checked.versions,
         today,
+        previous,
     )
     .map_err(Diagnostics::new)
 }
@@ -268,7 +283,19 @@ pub fn render_with(
         });
     }
     let clock = Instant::now();
-    let mut files = render_site(&checked, options.today).map_err(BuildError::Invalid)?;
+    // Reused pages are not in memory, so the search could not index them: with historical pages in the
+    // search, everything is rendered.
+    let store = reuse::Store::new(&options.root);
+    let index = if checked.config.search.include_history {
+        None
+    } else {
+        Some(store.index())
+    };
+    let previous = index
+        .as_ref()
+        .map(|index| render::Previous::new(&store, index));
+    let site = render_site(&checked, options.today, previous).map_err(BuildError::Invalid)?;
+    let mut files = site.files;
     timings.push(("render", clock.elapsed()));
     let clock = Instant::now();
     let settings = search::Settings {
@@ -288,8 +315,19 @@ pub fn render_with(
     files.extend(index_files);
     files.sort_by(|a, b| a.path.cmp(&b.path));
     timings.push(("search", clock.elapsed()));
+    let links = site
+        .versions
+        .reused()
+        .map(|f| output::Link {
+            path: f.path.clone(),
+            source: store.file(&f.hash),
+        })
+        .collect();
     Ok(Rendered {
         files,
+        links,
+        store,
+        versions: site.versions,
         diagnostics,
         timings,
         search,
@@ -314,23 +352,32 @@ pub fn build_with(
 ) -> Result<(Built, LoadedTheme), BuildError> {
     let Rendered {
         files,
+        links,
+        store,
+        versions,
         diagnostics,
         mut timings,
         theme,
         search,
     } = render_with(options, theme)?;
     let clock = Instant::now();
-    output::write_atomically(&options.output, &files).map_err(|error| BuildError::Output {
-        path: options.output.clone(),
-        error,
+    // The previous site is deleted in the background (see [`output`]).
+    let _removal = output::write_atomically(&options.output, &files, &links).map_err(|error| {
+        BuildError::Output {
+            path: options.output.clone(),
+            error,
+        }
     })?;
+    // The site is written; a store that cannot be updated only costs the next build time.
+    let _ = store.save(&versions, &files, &options.output);
     timings.push(("output", clock.elapsed()));
     Ok((
         Built {
             diagnostics,
-            files: files.len(),
+            files: files.len() + links.len(),
             timings,
             search,
+            versions: versions.counts(),
         },
         theme,
     ))

@@ -228,6 +228,10 @@ fn build(options: &BuildOptions, verbose: bool) -> ExitCode {
                 for (stage, time) in &built.timings {
                     eprintln!("  {stage:<10} {:>8.1} ms", time.as_secs_f64() * 1000.0);
                 }
+                let (reused, rendered) = built.versions;
+                eprintln!(
+                    "  Versionsseiten: {reused} Dokumente aus dem Cache, {rendered} neu gerendert"
+                );
             }
             println!(
                 "{} Dateien nach {} geschrieben.",

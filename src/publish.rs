@@ -215,11 +215,12 @@ pub fn publish(options: &PublishOptions) -> Result<Published, PublishError> {
     timings.extend(rendered.timings);
     let diagnostics = rendered.diagnostics;
     let files = rendered.files;
+    let links = rendered.links;
 
     let uncommitted = head.is_none() || has_uncommitted_changes(&options.root);
     let id = match (&head, uncommitted) {
         (Some(head), false) => head.commit[..12.min(head.commit.len())].to_string(),
-        _ => content_hash(&files),
+        _ => content_hash(&files, &links),
     };
 
     let shown = current_release(to);
@@ -249,9 +250,13 @@ pub fn publish(options: &PublishOptions) -> Result<Published, PublishError> {
         published_at: SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
-        files: files.len(),
+        files: files.len() + links.len(),
     };
-    write_release(&releases, &release, &files)?;
+    write_release(&releases, &release, &files, &links)?;
+    // The release is written; a store that cannot be updated only costs the next build time.
+    let _ = rendered
+        .store
+        .save(&rendered.versions, &files, &releases.join(&release.id));
     timings.push(("release", clock.elapsed()));
 
     let clock = Instant::now();
@@ -274,6 +279,7 @@ fn write_release(
     releases: &Path,
     release: &Release,
     files: &[OutputFile],
+    links: &[crate::output::Link],
 ) -> Result<(), PublishError> {
     let pid = std::process::id();
     let staging = releases.join(format!(".staging-{}-{pid}", release.id));
@@ -282,6 +288,7 @@ fn write_release(
         crate::output::write_tree(&staging, first)?;
         crash_point("writing");
         crate::output::write_tree(&staging, second)?;
+        crate::output::link_tree(&staging, links)?;
         crash_point("written");
         Ok(())
     })();
@@ -519,15 +526,29 @@ fn newer_shown(shown: &Release, head: &Head) -> String {
 }
 
 /// 12 hex digits of a hash over the built files' paths and bytes.
-fn content_hash(files: &[OutputFile]) -> String {
-    let mut sorted: Vec<&OutputFile> = files.iter().collect();
-    sorted.sort_by(|a, b| a.path.cmp(&b.path));
+/// A hash of the built files: paths and bytes; a linked file counts by its store path, which names its
+/// content.
+fn content_hash(files: &[OutputFile], links: &[crate::output::Link]) -> String {
+    let mut sorted: Vec<(&str, std::borrow::Cow<[u8]>)> = files
+        .iter()
+        .map(|f| {
+            (
+                f.path.as_str(),
+                std::borrow::Cow::Borrowed(f.bytes.as_slice()),
+            )
+        })
+        .chain(links.iter().map(|l| {
+            let name = l.source.to_string_lossy().into_owned().into_bytes();
+            (l.path.as_str(), std::borrow::Cow::Owned(name))
+        }))
+        .collect();
+    sorted.sort_by(|a, b| a.0.cmp(b.0));
     let mut hasher = blake3::Hasher::new();
-    for file in sorted {
-        hasher.update(file.path.as_bytes());
+    for (path, bytes) in sorted {
+        hasher.update(path.as_bytes());
         hasher.update(&[0]);
-        hasher.update(&(file.bytes.len() as u64).to_le_bytes());
-        hasher.update(&file.bytes);
+        hasher.update(&(bytes.len() as u64).to_le_bytes());
+        hasher.update(&bytes);
     }
     hasher.finalize().to_hex()[..12].to_string()
 }
@@ -584,9 +605,9 @@ mod tests {
             path: p.into(),
             bytes: b.as_bytes().to_vec(),
         };
-        let one = content_hash(&[f("a", "1"), f("b", "2")]);
-        assert_eq!(one, content_hash(&[f("b", "2"), f("a", "1")]));
-        assert_ne!(one, content_hash(&[f("a", "12"), f("b", "")]));
+        let one = content_hash(&[f("a", "1"), f("b", "2")], &[]);
+        assert_eq!(one, content_hash(&[f("b", "2"), f("a", "1")], &[]));
+        assert_ne!(one, content_hash(&[f("a", "12"), f("b", "")], &[]));
         assert_eq!(one.len(), 12);
     }
 }

@@ -68,6 +68,9 @@ pub struct Theme {
     pub translations: BTreeMap<String, String>,
     /// Files copied into the output as they are, by output path (e.g. `css/regelwerk.css`).
     pub static_files: BTreeMap<String, Vec<u8>>,
+    /// A hash over every template, translation and static file: pages rendered with another theme
+    /// state are not reused (see [`crate::reuse`]).
+    pub fingerprint: blake3::Hash,
 }
 
 impl Theme {
@@ -213,12 +216,39 @@ pub fn load(root: &Path, config: &Config) -> (Option<Theme>, Vec<Diagnostic>) {
     }
     (
         Some(Theme {
+            fingerprint: fingerprint(&templates, &translations, &static_files),
             templates: tera,
             translations,
             static_files,
         }),
         diagnostics,
     )
+}
+
+/// The hash of a theme's state: names and contents of templates, translations and static files.
+fn fingerprint(
+    templates: &BTreeMap<String, (String, String)>,
+    translations: &BTreeMap<String, String>,
+    static_files: &BTreeMap<String, Vec<u8>>,
+) -> blake3::Hash {
+    let mut hasher = blake3::Hasher::new();
+    let mut field = |bytes: &[u8]| {
+        hasher.update(&(bytes.len() as u64).to_le_bytes());
+        hasher.update(bytes);
+    };
+    for (name, (_, text)) in templates {
+        field(name.as_bytes());
+        field(text.as_bytes());
+    }
+    for (key, text) in translations {
+        field(key.as_bytes());
+        field(text.as_bytes());
+    }
+    for (name, bytes) in static_files {
+        field(name.as_bytes());
+        field(bytes);
+    }
+    hasher.finalize()
 }
 
 fn collect_built_in(dir: &Dir<'_>, out: &mut BTreeMap<String, Vec<u8>>) {

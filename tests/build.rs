@@ -70,7 +70,7 @@ fn a_broken_build_leaves_the_previous_site_byte_identical() {
     let leftovers: Vec<String> = std::fs::read_dir(site.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
-        .filter(|name| name.starts_with(".public"))
+        .filter(|name| name.contains(".staging-") || name.contains(".old-"))
         .collect();
     assert!(
         leftovers.is_empty(),

@@ -371,3 +371,71 @@ fn a_site_outside_git_builds_with_a_warning() {
             .is_file()
     );
 }
+
+/// The files under `dir` with their bytes, by path.
+fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    support::snapshot_tree(dir).into_iter().collect()
+}
+
+#[test]
+fn unchanged_version_pages_are_reused_and_one_commit_renders_only_its_document() {
+    let (site, _) = repository();
+    let dir = site.path();
+    let mut options = regelwerk::BuildOptions::new(dir);
+    options.today = chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+
+    let first = regelwerk::render_with(&options, None).unwrap();
+    assert_eq!(first.versions.counts().0, 0, "nothing to reuse yet");
+    regelwerk::build(&options).unwrap();
+    let built_once = tree(&dir.join("public"));
+
+    // Nothing changed: every document's version pages come from the store, and the site is the same.
+    let again = regelwerk::render_with(&options, None).unwrap();
+    let (reused, rendered) = again.versions.counts();
+    assert!(reused >= 2, "documents with history are reused ({reused})");
+    assert_eq!(rendered, 0);
+    regelwerk::build(&options).unwrap();
+    assert_eq!(
+        tree(&dir.join("public")),
+        built_once,
+        "a rebuild from the store is identical"
+    );
+
+    // One commit to one guideline: only that document is rendered again.
+    edit(
+        dir,
+        "content/leitlinien/grundsaetze.md",
+        "Diese Regel gilt für alle Ämter und Eigenbetriebe.",
+        "Diese Regel gilt für alle Ämter, Eigenbetriebe und Beteiligungen.",
+    );
+    commit_all(dir, "Geltungsbereich nochmals erweitert", T0 + 10 * DAY);
+    let after = regelwerk::render_with(&options, None).unwrap();
+    assert_eq!(after.versions.counts(), (reused - 1, 1));
+    regelwerk::build(&options).unwrap();
+    let now = tree(&dir.join("public"));
+    let dsgvo: Vec<_> = built_once
+        .iter()
+        .filter(|(p, _)| p.starts_with("leitlinien/datenschutz/stand/"))
+        .collect();
+    assert!(!dsgvo.is_empty());
+    for (path, bytes) in dsgvo {
+        assert_eq!(now.get(path), Some(bytes), "{path} is unchanged");
+    }
+    let stands = |t: &std::collections::BTreeMap<String, Vec<u8>>| {
+        t.keys()
+            .filter(|p| p.starts_with("leitlinien/grundsaetze/stand/"))
+            .count()
+    };
+    assert_eq!(
+        stands(&now),
+        stands(&built_once) + 1,
+        "the new Stand is there"
+    );
+
+    // A damaged store costs time, not correctness.
+    std::fs::remove_dir_all(dir.join(regelwerk::reuse::DIR).join("files")).unwrap();
+    let rebuilt = regelwerk::render_with(&options, None).unwrap();
+    assert_eq!(rebuilt.versions.counts().0, 0);
+    regelwerk::build(&options).unwrap();
+    assert_eq!(tree(&dir.join("public")), now);
+}

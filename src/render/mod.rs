@@ -23,6 +23,7 @@ use crate::config::Config;
 use crate::content::{Content, RenderSettings};
 use crate::diagnostics::{Diagnostic, Rule};
 use crate::markdown::TocEntry;
+use crate::reuse::{DocumentKey, Index, Store, VersionPages};
 use crate::theme::{Theme, error_chain};
 use crate::versions::Versions;
 
@@ -222,15 +223,51 @@ impl Shared<'_> {
     }
 }
 
-/// Renders every page of the site. Fails with diagnostics if a template cannot be applied.
+/// The version pages of an earlier build, to reuse where their inputs are unchanged.
+pub struct Previous<'a> {
+    pub store: &'a Store,
+    pub index: &'a Index,
+    /// The build-wide inputs of this build ([`Store::build_fingerprint`] and the context every page
+    /// gets); set by [`render`].
+    fingerprint: blake3::Hash,
+}
+
+impl<'a> Previous<'a> {
+    /// Reuse from `store`, whose last build is described by `index`.
+    pub fn new(store: &'a Store, index: &'a Index) -> Self {
+        Previous {
+            store,
+            index,
+            fingerprint: blake3::Hash::from_bytes([0; 32]),
+        }
+    }
+}
+
+/// A rendered site: its files in memory, and the version pages reused from an earlier build.
+pub struct Site {
+    pub files: Vec<OutputFile>,
+    pub versions: VersionPages,
+}
+
+/// Renders every page of the site, reusing unchanged version pages from `previous`. Fails with
+/// diagnostics if a template cannot be applied.
 pub fn render(
     config: &Config,
     content: &Content,
     theme: &Theme,
     versions: &Versions,
     today: NaiveDate,
-) -> Result<Vec<OutputFile>, Vec<Diagnostic>> {
+    previous: Option<Previous>,
+) -> Result<Site, Vec<Diagnostic>> {
     let shared = shared(config, content, theme, today);
+    let previous = previous.map(|p| Previous {
+        fingerprint: {
+            let mut key = DocumentKey::new(&Store::build_fingerprint(&theme.fingerprint, config));
+            key.add(shared.base.clone().into_json().to_string());
+            blake3::hash(key.finish().as_bytes())
+        },
+        ..p
+    });
     let labels = theme.markdown_labels();
     let settings = RenderSettings {
         allow_html: config.markdown.allow_html,
@@ -243,7 +280,8 @@ pub fn render(
     jobs.extend(raci::jobs(&shared, content));
     jobs.extend(register::jobs(&shared, content));
     jobs.extend(search::jobs(&shared));
-    let (version_jobs, version_files) = versions::render(&shared, content, versions, &settings);
+    let (version_jobs, version_files, version_pages) =
+        versions::render(&shared, content, versions, &settings, previous.as_ref());
     jobs.extend(version_jobs);
     jobs.sort_by(|a, b| a.url_path.cmp(&b.url_path));
 
@@ -262,7 +300,19 @@ pub fn render(
     }
     files.extend(version_files);
     files.extend(register::files(&shared, content));
-    files.push(sitemap(config, &jobs));
+    let reused_pages = version_pages.reused().filter_map(|f| {
+        f.path
+            .strip_suffix("index.html")
+            .filter(|dir| dir.is_empty() || dir.ends_with('/'))
+    });
+    let mut page_paths: Vec<&str> = jobs
+        .iter()
+        .map(|j| j.url_path.as_str())
+        .filter(|p| p.is_empty() || p.ends_with('/'))
+        .chain(reused_pages)
+        .collect();
+    page_paths.sort_unstable();
+    files.push(sitemap(config, &page_paths));
     files.push(OutputFile {
         path: "robots.txt".into(),
         bytes: format!(
@@ -276,7 +326,10 @@ pub fn render(
         bytes: bytes.clone(),
     }));
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(files)
+    Ok(Site {
+        files,
+        versions: version_pages,
+    })
 }
 
 fn shared<'a>(
@@ -330,18 +383,15 @@ fn shared<'a>(
 }
 
 /// `sitemap.xml` with every page (directory URLs), sorted.
-fn sitemap(config: &Config, jobs: &[PageJob]) -> OutputFile {
+fn sitemap(config: &Config, pages: &[&str]) -> OutputFile {
     let mut xml = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
     );
-    for job in jobs
-        .iter()
-        .filter(|j| j.url_path.is_empty() || j.url_path.ends_with('/'))
-    {
+    for page in pages {
         xml.push_str("  <url><loc>");
         xml.push_str(&crate::theme::escape_html_minimal(&format!(
-            "{}{}",
-            config.base_url, job.url_path
+            "{}{page}",
+            config.base_url
         )));
         xml.push_str("</loc></url>\n");
     }

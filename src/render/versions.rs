@@ -21,7 +21,8 @@ use serde::Serialize;
 use crate::compare::{self, Block, DiffLabels, Row, Summary};
 use crate::content::{Content, Doc, GuidelineMeta, RenderSettings, render_body};
 use crate::diagnostics::SourceText;
-use crate::render::{DateContext, OutputFile, PageJob, Shared, TocContext, toc};
+use crate::render::{DateContext, OutputFile, PageJob, Previous, Shared, TocContext, toc};
+use crate::reuse::{DocumentKey, DocumentPages, VersionPages};
 use crate::versions::{DocHistory, Stand, Versions};
 
 /// Up to this many Fassungen, every pair of them is compared.
@@ -310,32 +311,84 @@ fn in_force_index(history: &DocHistory, date: chrono::NaiveDate) -> Option<usize
 }
 
 /// All version pages and files of all guidelines.
+///
+/// A document whose version pages an earlier build rendered from the same inputs ([`document_key`]) is not
+/// rendered again: its files come from `previous` (see [`crate::reuse`]).
 pub(crate) fn render(
     shared: &Shared,
     content: &Content,
     versions: &Versions,
     settings: &RenderSettings,
-) -> (Vec<PageJob>, Vec<OutputFile>) {
+    previous: Option<&Previous>,
+) -> (Vec<PageJob>, Vec<OutputFile>, VersionPages) {
     let published = historical_published(content, versions);
-    let per_doc: Vec<(Vec<PageJob>, Vec<OutputFile>)> = content
+    let build = previous.map(|p| {
+        let mut key = DocumentKey::new(&p.fingerprint);
+        for (from, to) in &published {
+            key.add(from).add(to);
+        }
+        blake3::hash(key.finish().as_bytes())
+    });
+    let per_doc: Vec<(Vec<PageJob>, Vec<OutputFile>, DocumentPages)> = content
         .valid_guidelines()
         .collect::<Vec<_>>()
         .par_iter()
         .filter_map(|(doc, meta)| {
             let history = versions.guidelines.get(&meta.id.value)?;
-            (!history.stands.is_empty())
-                .then(|| document(shared, &published, settings, doc, meta, history))
+            if history.stands.is_empty() {
+                return None;
+            }
+            let key = build
+                .as_ref()
+                .map(|build| document_key(build, shared, doc, history))
+                .unwrap_or_default();
+            if let Some(files) = previous.and_then(|p| p.index.files(&key, p.store)) {
+                let files = files.to_vec();
+                return Some((Vec::new(), Vec::new(), DocumentPages::Reused { key, files }));
+            }
+            let (jobs, files) = document(shared, &published, settings, doc, meta, history);
+            let paths = jobs
+                .iter()
+                .map(PageJob::output_path)
+                .chain(files.iter().map(|f| f.path.clone()))
+                .collect();
+            Some((jobs, files, DocumentPages::Rendered { key, paths }))
         })
         .collect();
     let mut jobs = Vec::new();
     let mut files = Vec::new();
-    for (j, f) in per_doc {
+    let mut pages = VersionPages::default();
+    for (j, f, p) in per_doc {
         jobs.extend(j);
         files.extend(f);
+        pages.documents.push(p);
     }
     jobs.extend(site_pages(shared, content, versions));
     files.push(feed(shared, content, versions));
-    (jobs, files)
+    (jobs, files, pages)
+}
+
+/// The key of a document's version pages: the build-wide inputs and the links of all documents (in
+/// `build`), today's text of the document, every Stand (commit, path, text, Fassung or not) and which
+/// Fassung is in force today.
+fn document_key(
+    build: &blake3::Hash,
+    shared: &Shared,
+    doc: &Doc<GuidelineMeta>,
+    history: &DocHistory,
+) -> String {
+    let mut key = DocumentKey::new(build);
+    key.add(&doc.url_path)
+        .add(&doc.source.path)
+        .add(&doc.source.text);
+    key.add(format!("{:?}", in_force_index(history, shared.today)));
+    for stand in &history.stands {
+        key.add(format!("{:?}", stand.commit))
+            .add(&stand.source.path)
+            .add(&stand.source.text)
+            .add([u8::from(stand.fassung)]);
+    }
+    key.finish()
 }
 
 /// Where links in earlier versions lead: today's files, plus every earlier path of a guideline to where that

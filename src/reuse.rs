@@ -1,0 +1,330 @@
+//! Reusing the version pages of earlier builds.
+//!
+//! A document's history pages (every Stand, Fassung and Synopse, its Fassungen overview and
+//! `versions.json`) are most of a site with a long history, and almost all of them stay the same from one
+//! commit to the next. The render stage computes, per document, a key over everything those pages are
+//! rendered from ([`DocumentKey`]); the files of a key seen before are taken from a content-addressed store
+//! under [`DIR`] and hard-linked into the output instead of being rendered and written again. A build after
+//! one more commit renders only the documents that commit touched.
+//!
+//! The store holds each file once, named by the BLAKE3 hash of its bytes; `index.json` maps document keys
+//! to their files. After a successful build the store keeps exactly the files of that build's documents
+//! (older entries are dropped), so it does not grow with the number of builds. A missing or damaged store
+//! only costs time: everything is rendered again.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::render::OutputFile;
+
+/// The store, relative to the site root.
+pub const DIR: &str = ".regelwerk-cache/versions";
+const INDEX_FILE: &str = "index.json";
+const FILES_DIR: &str = "files";
+/// Raised when the index layout changes; an index of another format is ignored.
+const FORMAT: u32 = 1;
+
+/// One file of a document's version pages, in the store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredFile {
+    /// Path inside the output directory.
+    pub path: String,
+    /// BLAKE3 of the bytes (hex): the file's name in the store.
+    pub hash: String,
+}
+
+/// The version pages of one document, as one build produced them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DocumentPages {
+    /// Taken unchanged from the store.
+    Reused { key: String, files: Vec<StoredFile> },
+    /// Rendered in this build: the output paths of its files (bytes are among the build's files).
+    Rendered { key: String, paths: Vec<String> },
+}
+
+/// What the render stage did with the documents' version pages; the output stage links the reused ones
+/// and [`Store::save`] records the rendered ones.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VersionPages {
+    pub documents: Vec<DocumentPages>,
+}
+
+impl VersionPages {
+    /// The files taken from the store.
+    pub fn reused(&self) -> impl Iterator<Item = &StoredFile> {
+        self.documents.iter().flat_map(|d| match d {
+            DocumentPages::Reused { files, .. } => files.as_slice(),
+            DocumentPages::Rendered { .. } => &[],
+        })
+    }
+
+    /// How many documents were reused and how many rendered.
+    pub fn counts(&self) -> (usize, usize) {
+        let reused = self
+            .documents
+            .iter()
+            .filter(|d| matches!(d, DocumentPages::Reused { .. }))
+            .count();
+        (reused, self.documents.len() - reused)
+    }
+}
+
+/// Builds a document's key: feed every input of its version pages, then [`DocumentKey::finish`].
+pub struct DocumentKey(blake3::Hasher);
+
+impl DocumentKey {
+    /// A key that starts from the build-wide inputs ([`Store::build_fingerprint`]).
+    pub fn new(build: &blake3::Hash) -> Self {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(build.as_bytes());
+        DocumentKey(hasher)
+    }
+
+    /// Adds one input (length-prefixed, so that inputs cannot run into each other).
+    pub fn add(&mut self, bytes: impl AsRef<[u8]>) -> &mut Self {
+        let bytes = bytes.as_ref();
+        self.0.update(&(bytes.len() as u64).to_le_bytes());
+        self.0.update(bytes);
+        self
+    }
+
+    /// The key (hex).
+    pub fn finish(&self) -> String {
+        self.0.finalize().to_hex().to_string()
+    }
+}
+
+/// The documents' keys and files of the last successful build.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Index {
+    format: u32,
+    documents: HashMap<String, Vec<StoredFile>>,
+}
+
+impl Index {
+    /// The stored files of a document key, if all of them are still in the store.
+    pub fn files(&self, key: &str, store: &Store) -> Option<&[StoredFile]> {
+        let files = self.documents.get(key)?;
+        files
+            .iter()
+            .all(|f| store.file(&f.hash).is_file())
+            .then_some(files.as_slice())
+    }
+}
+
+/// The content-addressed store of version pages under a site root.
+#[derive(Debug, Clone)]
+pub struct Store {
+    dir: PathBuf,
+}
+
+impl Store {
+    /// The store of the site at `root` (nothing is created until [`Store::save`]).
+    pub fn new(root: &Path) -> Self {
+        Store {
+            dir: root.join(DIR),
+        }
+    }
+
+    /// The index of the last build; empty if there is none or it cannot be read.
+    pub fn index(&self) -> Index {
+        std::fs::read(self.dir.join(INDEX_FILE))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Index>(&bytes).ok())
+            .filter(|index| index.format == FORMAT)
+            .unwrap_or_default()
+    }
+
+    /// Where the file with this hash is kept.
+    pub fn file(&self, hash: &str) -> PathBuf {
+        let prefix = hash.get(..2).unwrap_or("00");
+        self.dir.join(FILES_DIR).join(prefix).join(hash)
+    }
+
+    /// The hash of the inputs every page depends on: the program itself (a new binary may render
+    /// differently), the theme and the configuration.
+    pub fn build_fingerprint(theme: &blake3::Hash, config: &impl std::fmt::Debug) -> blake3::Hash {
+        let mut key = DocumentKey(blake3::Hasher::new());
+        key.add(env!("CARGO_PKG_VERSION"));
+        if let Some((len, modified)) = std::env::current_exe()
+            .and_then(std::fs::metadata)
+            .ok()
+            .map(|m| (m.len(), m.modified().ok()))
+        {
+            key.add(len.to_le_bytes());
+            key.add(format!("{modified:?}"));
+        }
+        key.add(theme.as_bytes());
+        key.add(format!("{config:?}"));
+        key.0.finalize()
+    }
+
+    /// Records a successful build written to `output`: the rendered documents' files are linked from the
+    /// output into the store, the index is replaced, and files no document uses any more are removed.
+    pub fn save(
+        &self,
+        pages: &VersionPages,
+        files: &[OutputFile],
+        output: &Path,
+    ) -> io::Result<()> {
+        let by_path: BTreeMap<&str, &OutputFile> =
+            files.iter().map(|f| (f.path.as_str(), f)).collect();
+        let mut documents = HashMap::new();
+        for document in &pages.documents {
+            match document {
+                DocumentPages::Reused { key, files } => {
+                    documents.insert(key.clone(), files.clone());
+                }
+                DocumentPages::Rendered { key, paths } => {
+                    let mut stored = Vec::with_capacity(paths.len());
+                    for path in paths {
+                        let Some(file) = by_path.get(path.as_str()) else {
+                            continue;
+                        };
+                        let hash = blake3::hash(&file.bytes).to_hex().to_string();
+                        let target = self.file(&hash);
+                        if !target.is_file() {
+                            if let Some(parent) = target.parent() {
+                                std::fs::create_dir_all(parent)?;
+                            }
+                            put(&output.join(path), &file.bytes, &target)?;
+                        }
+                        stored.push(StoredFile {
+                            path: path.clone(),
+                            hash,
+                        });
+                    }
+                    documents.insert(key.clone(), stored);
+                }
+            }
+        }
+        let index = Index {
+            format: FORMAT,
+            documents,
+        };
+        let json = serde_json::to_vec(&index).map_err(io::Error::other)?;
+        let temp = self
+            .dir
+            .join(format!("{INDEX_FILE}.{}", std::process::id()));
+        std::fs::create_dir_all(&self.dir)?;
+        std::fs::write(&temp, json)?;
+        std::fs::rename(&temp, self.dir.join(INDEX_FILE))?;
+        self.collect_garbage(&index)
+    }
+
+    /// Removes store files no entry of `index` refers to.
+    fn collect_garbage(&self, index: &Index) -> io::Result<()> {
+        let used: HashSet<&str> = index
+            .documents
+            .values()
+            .flatten()
+            .map(|f| f.hash.as_str())
+            .collect();
+        let Ok(prefixes) = std::fs::read_dir(self.dir.join(FILES_DIR)) else {
+            return Ok(());
+        };
+        for prefix in prefixes.flatten() {
+            let Ok(entries) = std::fs::read_dir(prefix.path()) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let name = entry.file_name();
+                if !used.contains(name.to_string_lossy().as_ref()) {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Puts a file into the store: a hard link to the written output file where the file system allows it,
+/// otherwise a copy (written to a temporary name first, so the store never holds half a file).
+fn put(written: &Path, bytes: &[u8], target: &Path) -> io::Result<()> {
+    match std::fs::hard_link(written, target) {
+        Ok(()) => Ok(()),
+        Err(err) if err.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+        Err(_) => {
+            let temp = target.with_extension(format!("tmp{}", std::process::id()));
+            std::fs::write(&temp, bytes)?;
+            std::fs::rename(&temp, target)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, text: &str) -> OutputFile {
+        OutputFile {
+            path: path.into(),
+            bytes: text.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn saved_documents_are_found_again_and_unused_files_are_removed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::new(tmp.path());
+        let out = tmp.path().join("public");
+        let files = vec![
+            file("a/stand/1/index.html", "eins"),
+            file("b/x.json", "zwei"),
+        ];
+        crate::output::write_tree(&out, &files).unwrap();
+        let pages = VersionPages {
+            documents: vec![
+                DocumentPages::Rendered {
+                    key: "ka".into(),
+                    paths: vec!["a/stand/1/index.html".into()],
+                },
+                DocumentPages::Rendered {
+                    key: "kb".into(),
+                    paths: vec!["b/x.json".into()],
+                },
+            ],
+        };
+        store.save(&pages, &files, &out).unwrap();
+
+        let index = store.index();
+        let stored = index.files("ka", &store).expect("document a is stored");
+        assert_eq!(stored[0].path, "a/stand/1/index.html");
+        assert_eq!(std::fs::read(store.file(&stored[0].hash)).unwrap(), b"eins");
+        assert!(index.files("unbekannt", &store).is_none());
+
+        // The next build uses only document a: b's file leaves the store.
+        let b_hash = index.files("kb", &store).unwrap()[0].hash.clone();
+        let next = VersionPages {
+            documents: vec![DocumentPages::Reused {
+                key: "ka".into(),
+                files: stored.to_vec(),
+            }],
+        };
+        store.save(&next, &[], &out).unwrap();
+        assert!(!store.file(&b_hash).exists());
+        assert!(store.index().files("ka", &store).is_some());
+        assert!(store.index().files("kb", &store).is_none());
+    }
+
+    #[test]
+    fn a_damaged_index_is_an_empty_one() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::new(tmp.path());
+        std::fs::create_dir_all(tmp.path().join(DIR)).unwrap();
+        std::fs::write(tmp.path().join(DIR).join(INDEX_FILE), "{kaputt").unwrap();
+        assert!(store.index().documents.is_empty());
+    }
+
+    #[test]
+    fn keys_separate_their_inputs() {
+        let build = blake3::hash(b"build");
+        let ab = DocumentKey::new(&build).add("a").add("b").finish();
+        let a_b = DocumentKey::new(&build).add("ab").add("").finish();
+        assert_ne!(ab, a_b);
+        assert_eq!(ab, DocumentKey::new(&build).add("a").add("b").finish());
+    }
+}
