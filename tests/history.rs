@@ -439,3 +439,29 @@ fn unchanged_version_pages_are_reused_and_one_commit_renders_only_its_document()
     regelwerk::build(&options).unwrap();
     assert_eq!(tree(&dir.join("public")), now);
 }
+
+#[test]
+fn the_sitemap_lists_indexable_pages_only() {
+    let (site, commits) = repository();
+    let mut options = regelwerk::BuildOptions::new(site.path());
+    options.today = chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+    regelwerk::build(&options).unwrap();
+    let sitemap = read(&site.path().join("public/sitemap.xml"));
+    for listed in [
+        "/leitlinien/grundsaetze/</loc>",
+        "/leitlinien/grundsaetze/fassungen/</loc>",
+        "/register/</loc>",
+    ] {
+        assert!(sitemap.contains(listed), "{listed} is listed:\n{sitemap}");
+    }
+    let stand = format!("/stand/{}/", short(&commits[1]));
+    for left_out in ["/suche/", stand.as_str(), "/synopse/", "/fassung/"] {
+        assert!(
+            !sitemap.contains(left_out),
+            "{left_out} is noindex:\n{sitemap}"
+        );
+    }
+    // A rebuild that reuses the version pages writes the same sitemap.
+    regelwerk::build(&options).unwrap();
+    assert_eq!(read(&site.path().join("public/sitemap.xml")), sitemap);
+}

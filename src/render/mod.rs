@@ -54,6 +54,9 @@ impl PageJob {
     }
 }
 
+/// Templates whose pages carry `<meta name="robots" content="noindex">`: left out of the sitemap.
+const NOINDEX_TEMPLATES: &[&str] = &["search.html", "stand.html", "synopse.html"];
+
 /// The main navigation: site path and translation key of each entry, in order.
 const NAV: &[(&str, &str)] = &[
     ("", "nav_home"),
@@ -300,13 +303,17 @@ pub fn render(
     }
     files.extend(version_files);
     files.extend(register::files(&shared, content));
+    // The sitemap lists the pages search engines may index: not the search page, Stände and Synopsen
+    // (their templates say `noindex`).
     let reused_pages = version_pages.reused().filter_map(|f| {
         f.path
             .strip_suffix("index.html")
             .filter(|dir| dir.is_empty() || dir.ends_with('/'))
+            .filter(|dir| versions::is_indexable(dir))
     });
     let mut page_paths: Vec<&str> = jobs
         .iter()
+        .filter(|j| !NOINDEX_TEMPLATES.contains(&j.template))
         .map(|j| j.url_path.as_str())
         .filter(|p| p.is_empty() || p.ends_with('/'))
         .chain(reused_pages)

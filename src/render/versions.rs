@@ -199,6 +199,14 @@ fn fassung_paths(id: &str, history: &DocHistory) -> BTreeMap<usize, String> {
     paths
 }
 
+/// Whether a version page at `path` may be indexed by search engines: Stand, Fassung and Synopse pages
+/// are `noindex` (they would compete with today's text), the Fassungen overview is not.
+pub(crate) fn is_indexable(path: &str) -> bool {
+    !["/stand/", "/fassung/", "/synopse/"]
+        .iter()
+        .any(|part| path.contains(part))
+}
+
 fn synopse_path(id: &str, a: &str, b: &str) -> String {
     format!("{}synopse/{a}/{b}/", base(id))
 }
