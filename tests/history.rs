@@ -465,3 +465,58 @@ fn the_sitemap_lists_indexable_pages_only() {
     regelwerk::build(&options).unwrap();
     assert_eq!(read(&site.path().join("public/sitemap.xml")), sitemap);
 }
+
+#[test]
+fn the_cached_log_follows_new_commits_and_notices_rewritten_history() {
+    let (site, _) = repository();
+    let dir = site.path();
+    let options = regelwerk::BuildOptions::new(dir);
+    regelwerk::build(&options).unwrap();
+    assert!(
+        dir.join(regelwerk::history::git::CACHE_DIR)
+            .join("log.json")
+            .is_file()
+    );
+
+    // A new commit on top: read incrementally, its Stand appears.
+    edit(
+        dir,
+        "content/leitlinien/grundsaetze.md",
+        "Diese Regel gilt für alle Ämter und Eigenbetriebe.",
+        "Diese Regel gilt für alle Ämter und den Eigenbetrieb Abfall.",
+    );
+    let added = commit_all(dir, "Eigenbetrieb genannt", T0 + 11 * DAY);
+    regelwerk::build(&options).unwrap();
+    let stand = |commit: &str| {
+        dir.join("public/leitlinien/grundsaetze/stand")
+            .join(short(commit))
+            .join("index.html")
+    };
+    assert!(read(&stand(&added)).contains("Eigenbetrieb Abfall"));
+
+    // The commit is amended: the cached log no longer describes the branch and is read anew.
+    edit(
+        dir,
+        "content/leitlinien/grundsaetze.md",
+        "den Eigenbetrieb Abfall",
+        "die Eigenbetriebe Abfall und Verkehr",
+    );
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "--quiet", "--amend", "--no-edit"]);
+    let amended = git(dir, &["rev-parse", "HEAD"]).trim().to_string();
+    regelwerk::build(&options).unwrap();
+    assert!(read(&stand(&amended)).contains("Eigenbetriebe Abfall und Verkehr"));
+    assert!(
+        !stand(&added).exists(),
+        "the Stand of the replaced commit is gone"
+    );
+
+    // A damaged cache is read anew as well.
+    std::fs::write(
+        dir.join(regelwerk::history::git::CACHE_DIR).join("blobs"),
+        "kaputt",
+    )
+    .unwrap();
+    regelwerk::build(&options).unwrap();
+    assert!(read(&stand(&amended)).contains("Eigenbetriebe Abfall und Verkehr"));
+}

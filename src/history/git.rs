@@ -1,22 +1,45 @@
 //! [`History`] from the `git` program.
+//!
+//! With a cache folder ([`GitCli::with_cache`]) the log and the blobs read are kept between builds: a
+//! build whose HEAD is the cached one runs no `git log` at all, and a build after new commits on the same
+//! first-parent line reads only those commits and their blobs. Anything else — a rebase, a force-push, a
+//! damaged or foreign cache — reads the whole history again.
 
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use serde::{Deserialize, Serialize};
+
 use crate::history::{Commit, Completeness, FileChange, History, Log, Revision};
+
+/// The log cache, relative to the site root.
+pub const CACHE_DIR: &str = ".regelwerk-cache/history";
+const CACHE_LOG: &str = "log.json";
+const CACHE_BLOBS: &str = "blobs";
+/// Raised when the cache layout changes.
+const CACHE_FORMAT: u32 = 1;
 
 /// Reads history by running `git` in the site root.
 pub struct GitCli {
     root: PathBuf,
+    cache: Option<PathBuf>,
 }
 
 impl GitCli {
+    /// Reads the repository the folder `root` is in, without a cache.
     pub fn new(root: &Path) -> Self {
         GitCli {
             root: root.to_path_buf(),
+            cache: None,
         }
+    }
+
+    /// Keeps the log in `dir` between runs (see the module documentation).
+    pub fn with_cache(mut self, dir: PathBuf) -> Self {
+        self.cache = Some(dir);
+        self
     }
 
     fn git(&self) -> Command {
@@ -129,15 +152,67 @@ impl History for GitCli {
             };
             return Log::empty(reason);
         }
-        if self
-            .output(&["rev-parse", "--verify", "--quiet", "HEAD"])
-            .is_err()
-        {
+        let Ok(head) = self.output(&["rev-parse", "--verify", "--quiet", "HEAD"]) else {
             return Log::empty("das git-Repository hat noch keinen Commit");
-        }
+        };
+        let head = String::from_utf8_lossy(&head).trim().to_string();
         let shallow = self
             .output(&["rev-parse", "--is-shallow-repository"])
             .is_ok_and(|o| o.trim_ascii() == b"true");
+        let completeness = if shallow {
+            Completeness::Shallow
+        } else {
+            Completeness::Full
+        };
+        let dirs: Vec<String> = dirs.iter().map(|d| d.to_string()).collect();
+
+        let cached = self
+            .cache
+            .as_deref()
+            .and_then(|dir| CachedLog::load(dir, &dirs, shallow));
+        let (revisions, blobs) = match cached {
+            Some(cached) if cached.head == head => (cached.revisions, cached.blobs),
+            Some(mut cached) if self.first_parent_successor(&cached.head, &head) => {
+                let range = format!("{}..{head}", cached.head);
+                match self.read(&dirs, Some(&range), &cached.blobs) {
+                    Ok((revisions, blobs)) => {
+                        cached.revisions.extend(revisions);
+                        if let Some(dir) = &self.cache {
+                            let _ = CachedLog::append(dir, &blobs);
+                        }
+                        cached.blobs.extend(blobs);
+                        self.save(&dirs, shallow, &head, &cached.revisions, None);
+                        (cached.revisions, cached.blobs)
+                    }
+                    Err(reason) => return Log::empty(reason),
+                }
+            }
+            _ => match self.read(&dirs, None, &HashMap::new()) {
+                Ok((revisions, blobs)) => {
+                    self.save(&dirs, shallow, &head, &revisions, Some(&blobs));
+                    (revisions, blobs)
+                }
+                Err(reason) => return Log::empty(reason),
+            },
+        };
+        Log {
+            completeness,
+            revisions,
+            blobs,
+        }
+    }
+}
+
+impl GitCli {
+    /// Reads the first-parent revisions that changed `dirs` (all, or those in `range`), oldest first, and
+    /// the blobs they reference that `known` does not hold.
+    #[allow(clippy::type_complexity)]
+    fn read(
+        &self,
+        dirs: &[String],
+        range: Option<&str>,
+        known: &HashMap<String, String>,
+    ) -> Result<(Vec<Revision>, HashMap<String, String>), String> {
         let mut args = vec![
             "log",
             "--first-parent",
@@ -147,38 +222,162 @@ impl History for GitCli {
             "--no-renames",
             "--relative",
             "--format=%H %ct",
-            "--",
         ];
-        args.extend(dirs);
-        let raw = match self.output(&args) {
-            Ok(raw) => raw,
-            Err(e) => return Log::empty(format!("git log ist fehlgeschlagen: {e}")),
-        };
+        args.extend(range);
+        args.push("--");
+        args.extend(dirs.iter().map(String::as_str));
+        let raw = self
+            .output(&args)
+            .map_err(|e| format!("git log ist fehlgeschlagen: {e}"))?;
         let mut revisions = parse_log(&String::from_utf8_lossy(&raw));
         revisions.reverse();
         let mut wanted: Vec<String> = Vec::new();
         let mut seen = HashSet::new();
         for change in revisions.iter().flat_map(|r| &r.changes) {
             if let Some(blob) = &change.blob
+                && !known.contains_key(blob)
                 && seen.insert(blob.clone())
             {
                 wanted.push(blob.clone());
             }
         }
-        let blobs = match self.read_blobs(&wanted) {
-            Ok(blobs) => blobs,
-            Err(e) => return Log::empty(format!("git cat-file ist fehlgeschlagen: {e}")),
-        };
-        Log {
-            completeness: if shallow {
-                Completeness::Shallow
-            } else {
-                Completeness::Full
-            },
-            revisions,
-            blobs,
-        }
+        let blobs = self
+            .read_blobs(&wanted)
+            .map_err(|e| format!("git cat-file ist fehlgeschlagen: {e}"))?;
+        Ok((revisions, blobs))
     }
+
+    /// Whether `head` continues the first-parent line of `cached` (no rebase, no force-push).
+    fn first_parent_successor(&self, cached: &str, head: &str) -> bool {
+        let Ok(list) = self.output(&["rev-list", "--first-parent", &format!("{cached}..{head}")])
+        else {
+            return false;
+        };
+        let list = String::from_utf8_lossy(&list);
+        let Some(oldest) = list.lines().last() else {
+            return false;
+        };
+        self.output(&["rev-parse", "--verify", "--quiet", &format!("{oldest}^1")])
+            .is_ok_and(|parent| String::from_utf8_lossy(&parent).trim() == cached)
+    }
+
+    /// Writes the log (and, after a full read, all blobs) to the cache; a failure only costs the next
+    /// build time.
+    fn save(
+        &self,
+        dirs: &[String],
+        shallow: bool,
+        head: &str,
+        revisions: &[Revision],
+        all_blobs: Option<&HashMap<String, String>>,
+    ) {
+        let Some(dir) = &self.cache else { return };
+        let _ = (|| -> std::io::Result<()> {
+            std::fs::create_dir_all(dir)?;
+            if let Some(blobs) = all_blobs {
+                let temp = dir.join(format!("{CACHE_BLOBS}.{}", std::process::id()));
+                std::fs::write(&temp, encode_blobs(blobs))?;
+                std::fs::rename(&temp, dir.join(CACHE_BLOBS))?;
+            }
+            let log = CacheFile {
+                format: CACHE_FORMAT,
+                dirs: dirs.to_vec(),
+                shallow,
+                head: head.to_string(),
+                revisions: revisions.to_vec(),
+            };
+            let temp = dir.join(format!("{CACHE_LOG}.{}", std::process::id()));
+            std::fs::write(
+                &temp,
+                serde_json::to_vec(&log).map_err(std::io::Error::other)?,
+            )?;
+            std::fs::rename(&temp, dir.join(CACHE_LOG))
+        })();
+    }
+}
+
+/// The cache's log file.
+#[derive(Serialize, Deserialize)]
+struct CacheFile {
+    format: u32,
+    dirs: Vec<String>,
+    shallow: bool,
+    head: String,
+    revisions: Vec<Revision>,
+}
+
+/// A log read back from the cache, with every blob it references.
+struct CachedLog {
+    head: String,
+    revisions: Vec<Revision>,
+    blobs: HashMap<String, String>,
+}
+
+impl CachedLog {
+    /// The cached log, if it was read for the same folders and shallowness and is complete.
+    fn load(dir: &Path, dirs: &[String], shallow: bool) -> Option<CachedLog> {
+        let file: CacheFile =
+            serde_json::from_slice(&std::fs::read(dir.join(CACHE_LOG)).ok()?).ok()?;
+        if file.format != CACHE_FORMAT || file.dirs != dirs || file.shallow != shallow {
+            return None;
+        }
+        let blobs = decode_blobs(&std::fs::read(dir.join(CACHE_BLOBS)).ok()?);
+        let complete = file
+            .revisions
+            .iter()
+            .flat_map(|r| &r.changes)
+            .filter_map(|c| c.blob.as_ref())
+            .all(|b| blobs.contains_key(b));
+        complete.then_some(CachedLog {
+            head: file.head,
+            revisions: file.revisions,
+            blobs,
+        })
+    }
+
+    /// Appends new blobs to the cache's blob file.
+    fn append(dir: &Path, blobs: &HashMap<String, String>) -> std::io::Result<()> {
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(dir.join(CACHE_BLOBS))?;
+        file.write_all(&encode_blobs(blobs))
+    }
+}
+
+/// Blobs as records of `<id> <length>\n<bytes>`, sorted by id.
+fn encode_blobs(blobs: &HashMap<String, String>) -> Vec<u8> {
+    let mut ids: Vec<&String> = blobs.keys().collect();
+    ids.sort();
+    let mut out = Vec::with_capacity(blobs.values().map(|t| t.len() + 64).sum());
+    for id in ids {
+        let text = &blobs[id];
+        out.extend_from_slice(format!("{id} {}\n", text.len()).as_bytes());
+        out.extend_from_slice(text.as_bytes());
+    }
+    out
+}
+
+/// Reads the records of [`encode_blobs`]; a damaged tail (an interrupted append) ends the reading.
+fn decode_blobs(bytes: &[u8]) -> HashMap<String, String> {
+    let mut blobs = HashMap::new();
+    let mut rest = bytes;
+    while let Some(newline) = rest.iter().position(|&b| b == b'\n') {
+        let header = String::from_utf8_lossy(&rest[..newline]);
+        let Some((id, len)) = header.split_once(' ') else {
+            break;
+        };
+        let Ok(len) = len.parse::<usize>() else { break };
+        let body = &rest[newline + 1..];
+        if body.len() < len {
+            break;
+        }
+        let Ok(text) = std::str::from_utf8(&body[..len]) else {
+            break;
+        };
+        blobs.insert(id.to_string(), text.to_string());
+        rest = &body[len..];
+    }
+    blobs
 }
 
 /// Parses `git log -z --raw --format="%H %ct"`: a header token per commit, then `:meta` / path pairs.
@@ -220,6 +419,21 @@ fn parse_log(raw: &str) -> Vec<Revision> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blob_records_round_trip_and_a_damaged_tail_is_dropped() {
+        let blobs: HashMap<String, String> = [
+            ("aa".to_string(), "erste Zeile\nzweite".to_string()),
+            ("bb".to_string(), String::new()),
+            ("cc".to_string(), "Größe 3 ÄÖÜ".to_string()),
+        ]
+        .into();
+        let bytes = encode_blobs(&blobs);
+        assert_eq!(decode_blobs(&bytes), blobs);
+        let mut damaged = bytes.clone();
+        damaged.extend_from_slice(b"dd 100\nnur ein Teil");
+        assert_eq!(decode_blobs(&damaged), blobs);
+    }
 
     #[test]
     fn parses_raw_log_with_nul_separators() {

@@ -10,9 +10,10 @@ pub mod git;
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
 
 /// A first-parent commit that changed content.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Commit {
     /// The full commit id (40 hex digits).
     pub id: String,
@@ -42,7 +43,7 @@ impl Commit {
 }
 
 /// One file as a commit left it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileChange {
     /// Path relative to the site root, with `/`.
     pub path: String,
@@ -51,7 +52,7 @@ pub struct FileChange {
 }
 
 /// A commit and the content files it changed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Revision {
     pub commit: Commit,
     pub changes: Vec<FileChange>,
@@ -95,7 +96,8 @@ pub trait History {
     fn log(&self, dirs: &[&str]) -> Log;
 }
 
-/// Where history comes from for a site root: git when the root is inside a repository.
+/// Where history comes from for a site root: git when the root is inside a repository, with the log
+/// kept in [`git::CACHE_DIR`] so that a build reads only the commits since the last one.
 pub fn for_site(root: &std::path::Path) -> git::GitCli {
-    git::GitCli::new(root)
+    git::GitCli::new(root).with_cache(root.join(git::CACHE_DIR))
 }
