@@ -207,8 +207,9 @@ fn stands_fassungen_synopse_and_feed_from_a_repository() {
     let feed = read(&public.join("aenderungen.atom"));
     let entries = check_atom(&feed);
     assert_eq!(
-        entries, 6,
-        "3 Stände of grundsaetze (the rename edited its link) + 3 of datenschutz"
+        entries, 9,
+        "3 Stände of grundsaetze (the rename edited its link) + 3 of datenschutz + the first Stand of \
+         2 register entries and 1 matrix"
     );
     assert!(
         !feed.contains("Redaktion") && !feed.contains("@testkreis"),

@@ -7,6 +7,7 @@
 //! build timestamps, files sorted by path.
 
 mod guidelines;
+mod history;
 mod motion;
 mod raci;
 mod register;
@@ -240,10 +241,13 @@ pub fn render(
 
     let mut jobs = guidelines::jobs(&shared, content, versions);
     jobs.extend(motion::jobs(&shared, content));
-    jobs.extend(raci::jobs(&shared, content));
-    jobs.extend(register::jobs(&shared, content));
+    jobs.extend(raci::jobs(&shared, content, versions));
+    jobs.extend(register::jobs(&shared, content, versions));
     jobs.extend(search::jobs(&shared));
-    let (version_jobs, version_files) = versions::render(&shared, content, versions, &settings);
+    let mut other_changes = register::history::changes(&shared, content, versions);
+    other_changes.extend(raci::history::changes(&shared, content, versions));
+    let (version_jobs, version_files) =
+        versions::render(&shared, content, versions, &settings, &other_changes);
     jobs.extend(version_jobs);
     jobs.sort_by(|a, b| a.url_path.cmp(&b.url_path));
 
@@ -261,7 +265,7 @@ pub fn render(
         return Err(errors);
     }
     files.extend(version_files);
-    files.extend(register::files(&shared, content));
+    files.extend(register::files(&shared, content, versions));
     files.push(sitemap(config, &jobs));
     files.push(OutputFile {
         path: "robots.txt".into(),

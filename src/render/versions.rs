@@ -21,6 +21,7 @@ use serde::Serialize;
 use crate::compare::{self, Block, DiffLabels, Row, Summary};
 use crate::content::{Content, Doc, GuidelineMeta, RenderSettings, render_body};
 use crate::diagnostics::SourceText;
+use crate::render::history::{Change, changed_by};
 use crate::render::{DateContext, OutputFile, PageJob, Shared, TocContext, toc};
 use crate::versions::{DocHistory, Stand, Versions};
 
@@ -96,6 +97,8 @@ struct StandPage {
     next: Option<VersionRef>,
     compare_previous_url: String,
     is_latest: bool,
+    /// The author's role, when `[verlauf.autoren]` maps the author.
+    changed_by: Option<String>,
     toc: Vec<TocContext>,
     content: String,
 }
@@ -315,6 +318,7 @@ pub(crate) fn render(
     content: &Content,
     versions: &Versions,
     settings: &RenderSettings,
+    others: &[Change],
 ) -> (Vec<PageJob>, Vec<OutputFile>) {
     let published = historical_published(content, versions);
     let per_doc: Vec<(Vec<PageJob>, Vec<OutputFile>)> = content
@@ -324,7 +328,7 @@ pub(crate) fn render(
         .filter_map(|(doc, meta)| {
             let history = versions.guidelines.get(&meta.id.value)?;
             (!history.stands.is_empty())
-                .then(|| document(shared, &published, settings, doc, meta, history))
+                .then(|| document(shared, content, &published, settings, doc, meta, history))
         })
         .collect();
     let mut jobs = Vec::new();
@@ -333,8 +337,8 @@ pub(crate) fn render(
         jobs.extend(j);
         files.extend(f);
     }
-    jobs.extend(site_pages(shared, content, versions));
-    files.push(feed(shared, content, versions));
+    jobs.extend(site_pages(shared, content, versions, others));
+    files.push(feed(shared, content, versions, others));
     (jobs, files)
 }
 
@@ -363,6 +367,7 @@ fn version_ref(v: &Version) -> VersionRef {
 
 fn document(
     shared: &Shared,
+    content: &Content,
     published: &BTreeMap<String, String>,
     settings: &RenderSettings,
     doc: &Doc<GuidelineMeta>,
@@ -446,6 +451,7 @@ fn document(
                 .map(|p| compare_url(history.stands[p].commit.short(), stand.commit.short()))
                 .unwrap_or_default(),
             is_latest: i == last && !current_differs,
+            changed_by: changed_by(shared, content, &stand.commit),
             toc: toc(&rendered.toc),
             content: rendered.html,
         };
@@ -770,6 +776,8 @@ struct DecisionDocument {
 
 #[derive(Serialize)]
 struct ChangeContext {
+    /// What was changed: guideline, register entry, matrix (the search filter's words).
+    kind: String,
     title: String,
     date: DateContext,
     key: String,
@@ -787,7 +795,12 @@ struct PointInTimeDoc {
 }
 
 /// The site-wide pages: decisions, point in time, recent changes.
-fn site_pages(shared: &Shared, content: &Content, versions: &Versions) -> Vec<PageJob> {
+fn site_pages(
+    shared: &Shared,
+    content: &Content,
+    versions: &Versions,
+    others: &[Change],
+) -> Vec<PageJob> {
     let mut decisions: BTreeMap<(chrono::NaiveDate, String, String), DecisionContext> =
         BTreeMap::new();
     let mut changes: Vec<(i64, String, ChangeContext)> = Vec::new();
@@ -831,6 +844,7 @@ fn site_pages(shared: &Shared, content: &Content, versions: &Versions) -> Vec<Pa
                 stand.commit.time,
                 id.to_string(),
                 ChangeContext {
+                    kind: shared.text("search_type_guideline"),
                     title: stand.title(),
                     date: shared.date(stand.commit.date()),
                     key: stand.commit.short().to_string(),
@@ -850,6 +864,22 @@ fn site_pages(shared: &Shared, content: &Content, versions: &Versions) -> Vec<Pa
                 },
             ));
         }
+    }
+    for other in others {
+        changes.push((
+            other.time,
+            other.base.clone(),
+            ChangeContext {
+                kind: other.kind.clone(),
+                title: other.title.clone(),
+                date: shared.date(other.commit.date()),
+                key: other.commit.short().to_string(),
+                url: shared.url(&other.path),
+                fassung: false,
+                compare_url: String::new(),
+                current_url: shared.url(&other.current_path),
+            },
+        ));
     }
     changes.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     let changes: Vec<ChangeContext> = changes
@@ -873,7 +903,7 @@ fn site_pages(shared: &Shared, content: &Content, versions: &Versions) -> Vec<Pa
 }
 
 /// The Atom feed of the most recent Stände (valid Atom 1.0; times from the commits, never from the build).
-fn feed(shared: &Shared, content: &Content, versions: &Versions) -> OutputFile {
+fn feed(shared: &Shared, content: &Content, versions: &Versions, others: &[Change]) -> OutputFile {
     use crate::theme::escape_html_minimal as esc;
     let mut entries: Vec<(i64, String, String, String)> = Vec::new(); // time, id url, title, rfc3339
     for (_, meta) in content.valid_guidelines() {
@@ -895,6 +925,14 @@ fn feed(shared: &Shared, content: &Content, versions: &Versions) -> OutputFile {
                 stand.commit.rfc3339(),
             ));
         }
+    }
+    for other in others {
+        entries.push((
+            other.time,
+            format!("{}{}", shared.config.base_url, other.path),
+            other.feed_title.clone(),
+            other.commit.rfc3339(),
+        ));
     }
     entries.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     entries.truncate(FEED_LENGTH);
