@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::content::fields::{FieldReader, Need};
+use crate::content::fields::{FieldReader, Need, is_email};
 use crate::diagnostics::{Diagnostic, Rule, SourceText};
 
 /// The name of the configuration file at the site root.
@@ -27,6 +27,37 @@ pub struct Config {
     pub markdown: MarkdownConfig,
     pub legal: LegalPages,
     pub search: SearchConfig,
+    pub history: HistoryConfig,
+}
+
+/// `[verlauf]`: how the version history is shown.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HistoryConfig {
+    /// `[verlauf.autoren]`: commit author e-mail → role id. Only mapped authors are named on Stand pages,
+    /// and only by their role; nobody's name or address is published.
+    pub authors: Vec<AuthorRole>,
+}
+
+impl HistoryConfig {
+    /// The role id mapped to an author's e-mail address (compared without regard to case).
+    pub fn role_of(&self, email: &str) -> Option<&str> {
+        if email.is_empty() {
+            return None;
+        }
+        self.authors
+            .iter()
+            .find(|a| a.email.eq_ignore_ascii_case(email))
+            .map(|a| a.role.as_str())
+    }
+}
+
+/// One line of `[verlauf.autoren]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorRole {
+    pub email: String,
+    pub role: String,
+    /// The line in `regelwerk.toml`, for diagnostics about the role.
+    pub line: usize,
 }
 
 /// `[search]`: what the site search indexes.
@@ -123,6 +154,32 @@ pub fn parse(source: &SourceText) -> (Option<Config>, Vec<Diagnostic>) {
         reader.finish(table);
     }
 
+    let mut history = HistoryConfig::default();
+    if let Some(mut table) = reader.table(&mut root, "verlauf", Need::Optional) {
+        if let Some(authors) = reader.table(&mut table, "autoren", Need::Optional) {
+            for (email, role) in reader.string_map(authors) {
+                if !is_email(&email.value) {
+                    reader.report_at(
+                        email.span.clone(),
+                        Rule::E10,
+                        format!(
+                            "„{}“ in [verlauf.autoren] ist keine E-Mail-Adresse. Schreiben Sie die Adresse, mit der \
+                             die Person ihre Commits macht, z. B. \"redaktion@landkreis.de\" = \"ki-beauftragte\".",
+                            email.value
+                        ),
+                    );
+                    continue;
+                }
+                history.authors.push(AuthorRole {
+                    email: email.value,
+                    role: role.value,
+                    line: source.line_col(role.span.start).0,
+                });
+            }
+        }
+        reader.finish(table);
+    }
+
     if let Some(theme) = &theme
         && (theme.value.is_empty() || theme.value.contains(['/', '\\', '.']))
     {
@@ -154,6 +211,7 @@ pub fn parse(source: &SourceText) -> (Option<Config>, Vec<Diagnostic>) {
                 markdown,
                 legal,
                 search,
+                history,
             })
         }
         _ => None,
@@ -179,6 +237,29 @@ mod tests {
         assert_eq!(config.language, "de");
         assert_eq!(config.theme, "default");
         assert_eq!(config.legal, LegalPages::default());
+    }
+
+    #[test]
+    fn authors_map_addresses_to_roles_with_their_line() {
+        let (config, diags) = parse_str(
+            "title = \"T\"\nbase_url = \"https://example.org/\"\n\n[verlauf.autoren]\n\
+             \"Redaktion@Kreis.example\" = \"ki-beauftragte\"\n\"kein-name\" = \"x\"\n",
+        );
+        let got: Vec<_> = diags.iter().map(|d| (d.rule, d.line)).collect();
+        assert_eq!(got, [(Rule::E10, 6)]);
+        assert!(config.is_none(), "an error makes the config unusable");
+        let (config, diags) = parse_str(
+            "title = \"T\"\nbase_url = \"https://example.org/\"\n\n[verlauf.autoren]\n\
+             \"Redaktion@Kreis.example\" = \"ki-beauftragte\"\n",
+        );
+        assert!(diags.is_empty(), "{diags:?}");
+        let history = config.unwrap().history;
+        assert_eq!(history.authors[0].line, 5);
+        assert_eq!(
+            history.role_of("redaktion@kreis.example"),
+            Some("ki-beauftragte")
+        );
+        assert_eq!(history.role_of(""), None);
     }
 
     #[test]

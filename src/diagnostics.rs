@@ -52,6 +52,9 @@ pub enum Rule {
     E10,
     /// A text longer than its limit.
     E11,
+    /// `[verlauf.autoren]` in `regelwerk.toml` maps an author to a role that `content/rollen.toml` does not
+    /// define.
+    E12,
     /// A task of a responsibility matrix without exactly one A (AR counts as A).
     R1,
     /// A task of a responsibility matrix without an R (AR counts as R).
@@ -107,6 +110,7 @@ impl Rule {
             Rule::E9 => "E9",
             Rule::E10 => "E10",
             Rule::E11 => "E11",
+            Rule::E12 => "E12",
             Rule::R1 => "R1",
             Rule::R2 => "R2",
             Rule::R3 => "R3",

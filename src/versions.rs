@@ -6,6 +6,12 @@
 //!   body adopted. Fassungen are reviewable in the pull request that adds the decision, unlike git tags.
 //!
 //! A document keeps its history across renames through its stable `id` (not its file name).
+//!
+//! Register entries ([`register`]) and responsibility matrices ([`raci`]) have Stände too, but no Fassungen:
+//! they are not adopted by a council body.
+
+pub mod raci;
+pub mod register;
 
 use std::collections::BTreeMap;
 
@@ -16,6 +22,8 @@ use crate::content::frontmatter;
 use crate::content::guideline::{self, Beschluss, GuidelineMeta};
 use crate::diagnostics::{Diagnostic, Rule, SourceText};
 use crate::history::{Commit, Completeness, Log};
+use raci::RaciStand;
+use register::RegisterStand;
 
 /// Folder whose files are versioned as guidelines.
 const GUIDELINES_PREFIX: &str = "content/leitlinien/";
@@ -85,6 +93,10 @@ pub struct Versions {
     pub completeness: Completeness,
     /// Guideline id → its history.
     pub guidelines: BTreeMap<String, DocHistory>,
+    /// Register entry id → its Stände, oldest first.
+    pub register: BTreeMap<String, Vec<RegisterStand>>,
+    /// Matrix id → its Stände, oldest first.
+    pub raci: BTreeMap<String, Vec<RaciStand>>,
 }
 
 impl Versions {
@@ -93,6 +105,8 @@ impl Versions {
         Versions {
             completeness: Completeness::None(reason.into()),
             guidelines: BTreeMap::new(),
+            register: BTreeMap::new(),
+            raci: BTreeMap::new(),
         }
     }
 }
@@ -100,12 +114,31 @@ impl Versions {
 /// Builds the documents' versions from the site's revisions.
 pub fn build(log: &Log) -> Versions {
     let mut guidelines: BTreeMap<String, DocHistory> = BTreeMap::new();
+    let mut register: BTreeMap<String, Vec<RegisterStand>> = BTreeMap::new();
+    let mut raci: BTreeMap<String, Vec<RaciStand>> = BTreeMap::new();
+    // The matrix files as the revisions so far left them: path → text.
+    let mut matrix_files: BTreeMap<String, String> = BTreeMap::new();
     for revision in &log.revisions {
+        let mut touched_matrices: Vec<String> = Vec::new();
         for change in &revision.changes {
-            let (Some(blob), true) = (&change.blob, is_guideline_path(&change.path)) else {
+            let text = change.blob.as_ref().and_then(|b| log.blobs.get(b));
+            if register::is_entry_path(&change.path) {
+                if let Some(text) = text {
+                    add_register_stand(&mut register, &revision.commit, &change.path, text);
+                }
                 continue;
-            };
-            let Some(text) = log.blobs.get(blob) else {
+            }
+            if let Some(id) = raci::matrix_id(&change.path) {
+                match text {
+                    Some(text) => matrix_files.insert(change.path.clone(), text.clone()),
+                    None => matrix_files.remove(&change.path),
+                };
+                if !touched_matrices.iter().any(|t| t == id) {
+                    touched_matrices.push(id.to_string());
+                }
+                continue;
+            }
+            let (Some(text), true) = (text, is_guideline_path(&change.path)) else {
                 continue;
             };
             let Some(stand) = read_stand(&revision.commit, &change.path, text) else {
@@ -130,11 +163,66 @@ pub fn build(log: &Log) -> Versions {
             stand.fassung = stand.beschluss().is_some() && stand.beschluss() != previous;
             history.stands.push(stand);
         }
+        for id in touched_matrices {
+            add_raci_stand(&mut raci, &matrix_files, &revision.commit, &id);
+        }
     }
     Versions {
         completeness: log.completeness.clone(),
         guidelines,
+        register,
+        raci,
     }
+}
+
+/// A new Stand of a register entry, unless only the file name changed.
+fn add_register_stand(
+    register: &mut BTreeMap<String, Vec<RegisterStand>>,
+    commit: &Commit,
+    path: &str,
+    text: &str,
+) {
+    let stands = register.entry(register::identity(path, text)).or_default();
+    let previous = stands.last().map(|s| s.source.text.as_str());
+    if previous == Some(text) {
+        return;
+    }
+    let changes = register::field_changes(previous, text);
+    stands.push(RegisterStand {
+        commit: commit.clone(),
+        source: SourceText::new(path, text),
+        changes,
+    });
+}
+
+/// A new Stand of a matrix whose CSV file or sidecar this commit changed (none while the CSV file is missing).
+fn add_raci_stand(
+    raci: &mut BTreeMap<String, Vec<RaciStand>>,
+    files: &BTreeMap<String, String>,
+    commit: &Commit,
+    id: &str,
+) {
+    let csv_path = format!("{}{id}.csv", raci::PREFIX);
+    let sidecar_path = format!("{}{id}.toml", raci::PREFIX);
+    let Some(csv) = files.get(&csv_path) else {
+        return;
+    };
+    let csv = SourceText::new(csv_path, csv.as_str());
+    let sidecar = files
+        .get(&sidecar_path)
+        .map(|text| SourceText::new(sidecar_path, text.as_str()));
+    let stands = raci.entry(id.to_string()).or_default();
+    let changes = match stands.last() {
+        Some(last) if last.csv.text == csv.text && last.sidecar == sidecar => return,
+        Some(last) => raci::changes(&last.csv, last.sidecar.as_ref(), &csv, sidecar.as_ref()),
+        None => None,
+    };
+    stands.push(RaciStand {
+        commit: commit.clone(),
+        csv,
+        sidecar,
+        changes,
+    });
 }
 
 fn is_guideline_path(path: &str) -> bool {
@@ -223,6 +311,7 @@ mod tests {
             commit: Commit {
                 id: format!("{id:0<40}"),
                 time,
+                author_email: String::new(),
             },
             changes: changes
                 .into_iter()

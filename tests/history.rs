@@ -207,8 +207,9 @@ fn stands_fassungen_synopse_and_feed_from_a_repository() {
     let feed = read(&public.join("aenderungen.atom"));
     let entries = check_atom(&feed);
     assert_eq!(
-        entries, 6,
-        "3 Stände of grundsaetze (the rename edited its link) + 3 of datenschutz"
+        entries, 9,
+        "3 Stände of grundsaetze (the rename edited its link) + 3 of datenschutz + the first Stand of \
+         2 register entries and 1 matrix"
     );
     assert!(
         !feed.contains("Redaktion") && !feed.contains("@testkreis"),
@@ -519,4 +520,242 @@ fn the_cached_log_follows_new_commits_and_notices_rewritten_history() {
     .unwrap();
     regelwerk::build(&options).unwrap();
     assert!(read(&stand(&amended)).contains("Eigenbetriebe Abfall und Verkehr"));
+}
+
+/// The valid site, then: a register entry and a matrix changed (authors mapped to a role), a register entry
+/// that breaks today's rules, and its repair with a new summary.
+fn register_repository() -> (tempfile::TempDir, Vec<String>) {
+    let site = valid_site();
+    let dir = site.path();
+    let mut commits = vec![git(dir, &["rev-parse", "HEAD"]).trim().to_string()];
+
+    // 2: one field of an entry; one letter and one task of the matrix.
+    edit(
+        dir,
+        "content/register/antragsassistent.toml",
+        "org_unit = \"Bürgerservice\"",
+        "org_unit = \"Bürgerservice und Bürgerbüro\"",
+    );
+    edit(
+        dir,
+        "content/raci/einfuehrung.csv",
+        "Betrieb;I;;A;R;C;",
+        "Betrieb;I;C;A;R;C;\nAußerbetriebnahme;I;;AR;R;;",
+    );
+    commits.push(commit_all(dir, "Register und Matrix", T0 + DAY));
+
+    // 3: an entry with a key today's schema does not know (S2): the build of this commit failed, but its
+    // Stand must still be shown, as source.
+    edit(
+        dir,
+        "content/register/bescheidentwurf.toml",
+        "status = \"planned\"",
+        "status = \"planned\"\nveraltet = \"<ja>\"",
+    );
+    commits.push(commit_all(dir, "Veraltetes Feld", T0 + 2 * DAY));
+
+    // 4: repaired, with a new summary.
+    edit(
+        dir,
+        "content/register/bescheidentwurf.toml",
+        "status = \"planned\"\nveraltet = \"<ja>\"",
+        "status = \"planned\"",
+    );
+    edit(
+        dir,
+        "content/register/bescheidentwurf.toml",
+        "die Sachbearbeitung entscheidet.",
+        "die Sachbearbeitung entscheidet allein.",
+    );
+    commits.push(commit_all(dir, "Repariert", T0 + 3 * DAY));
+
+    // The authors' role, outside content (not a Stand).
+    let config = dir.join("regelwerk.toml");
+    let text = read(&config);
+    std::fs::write(
+        &config,
+        format!(
+            "{text}\n[verlauf.autoren]\n\"redaktion@testkreis.example\" = \"ki-beauftragte\"\n"
+        ),
+    )
+    .unwrap();
+    commit_all(dir, "Autorenrolle", T0 + 4 * DAY);
+    (site, commits)
+}
+
+fn build_site(site: &Path) -> tempfile::TempDir {
+    let out = tempfile::tempdir().unwrap();
+    let build = regelwerk(&[
+        "build",
+        "--root",
+        site.to_str().unwrap(),
+        "--output",
+        out.path().to_str().unwrap(),
+    ]);
+    assert!(
+        build.status.success(),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    out
+}
+
+#[test]
+fn register_and_matrix_stands_with_their_changes() {
+    let (site, commits) = register_repository();
+    let out = build_site(site.path());
+    let public = out.path();
+
+    // A Stand page per commit that changed the entry, with the changed field labelled from the schema.
+    let r = public.join("register/antragsassistent");
+    let stand = read(&r.join(format!("stand/{}/index.html", short(&commits[1]))));
+    assert!(stand.contains("Organisationseinheit"), "{stand}");
+    assert!(
+        stand.contains("<del>Bürgerservice</del>")
+            && stand.contains("<ins>Bürgerservice und Bürgerbüro</ins>"),
+        "old → new: {stand}"
+    );
+    assert!(stand.contains("geändert durch: KI-Beauftragte"), "{stand}");
+    assert!(!stand.contains("redaktion@"), "no author address");
+    assert!(stand.contains("Sie lesen den Stand vom"));
+    let first = read(&r.join(format!("stand/{}/index.html", short(&commits[0]))));
+    assert!(first.contains("Erster veröffentlichter Stand."));
+    assert!(first.contains("Es gibt einen neueren Stand."));
+    let list = read(&r.join("staende/index.html"));
+    assert!(list.contains(short(&commits[0])) && list.contains(short(&commits[1])));
+    assert!(read(&r.join("index.html")).contains("/register/antragsassistent/staende/"));
+
+    // The Stand that breaks today's rules is shown as escaped source, and the build did not fail.
+    let b = public.join("register/bescheidentwurf");
+    let broken = read(&b.join(format!("stand/{}/index.html", short(&commits[2]))));
+    assert!(
+        broken.contains("entspricht nicht mehr den heutigen Regeln"),
+        "{broken}"
+    );
+    assert!(
+        broken.contains("veraltet = &quot;&lt;ja&gt;&quot;"),
+        "{broken}"
+    );
+    let repaired = read(&b.join(format!("stand/{}/index.html", short(&commits[3]))));
+    assert!(repaired.contains("<code class=\"history-table__key\">veraltet</code>"));
+    assert!(repaired.contains("Kurzbeschreibung"));
+
+    // The matrix: the changed letter, the new task, and the author's role.
+    let m = public.join("verantwortung/einfuehrung");
+    let matrix = read(&m.join(format!("stand/{}/index.html", short(&commits[1]))));
+    assert!(
+        matrix.contains(
+            "<th scope=\"row\">Betrieb</th>\n      <td>Datenschutzbeauftragte</td>\n      <td><span class=\"history-table__none\">nicht beteiligt</span></td>\n      <td><ins>C</ins></td>"
+        ),
+        "{matrix}"
+    );
+    assert!(matrix.contains("Neue Aufgaben: Außerbetriebnahme"));
+    assert!(matrix.contains("geändert durch: KI-Beauftragte"));
+    assert!(read(&m.join("index.html")).contains("/verantwortung/einfuehrung/staende/"));
+    assert!(m.join("staende/index.html").is_file());
+
+    // The changes page and the feed list register and matrix Stände.
+    let changes = read(&public.join("aenderungen/index.html"));
+    assert!(changes.contains(&format!(
+        "/register/bescheidentwurf/stand/{}/",
+        short(&commits[3])
+    )));
+    assert!(changes.contains(&format!(
+        "/verantwortung/einfuehrung/stand/{}/",
+        short(&commits[1])
+    )));
+    let feed = read(&public.join("aenderungen.atom"));
+    assert!(feed.contains("Registereintrag geändert") && feed.contains("Zuständigkeiten geändert"));
+    assert!(!feed.contains("@testkreis"));
+
+    // The change log: one row per entry and Stand.
+    let csv = std::fs::read(public.join("register/register-aenderungen.csv")).unwrap();
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .from_reader(&csv[3..]);
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        ["id", "name", "stand", "datum", "permalink", "felder"]
+    );
+    let rows: Vec<Vec<String>> = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    let row = |id: &str, commit: &str| {
+        rows.iter()
+            .find(|r| r[0] == id && r[2] == short(commit))
+            .unwrap_or_else(|| panic!("no row {id} {commit}: {rows:?}"))
+            .clone()
+    };
+    assert_eq!(rows.len(), 2 + 3, "{rows:?}");
+    let changed = row("antragsassistent", &commits[1]);
+    assert_eq!(changed[1], "Antragsassistent im Bürgerservice");
+    assert_eq!(changed[3], "2026-05-29");
+    assert_eq!(
+        changed[4],
+        format!(
+            "https://ki.testkreis.example/register/antragsassistent/stand/{}/",
+            short(&commits[1])
+        )
+    );
+    assert_eq!(changed[5], "org_unit");
+    assert_eq!(row("bescheidentwurf", &commits[3])[5], "summary;veraltet");
+    assert!(read(&public.join("register/index.html")).contains("register-aenderungen.csv"));
+}
+
+#[test]
+fn diff_lists_register_fields_and_matrix_letters() {
+    let (site, commits) = register_repository();
+    let root = site.path().to_str().unwrap();
+    let out = regelwerk(&[
+        "diff",
+        &commits[0],
+        &commits[3],
+        "--root",
+        root,
+        "--format",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["documents"], serde_json::json!([]));
+    let register = json["register"].as_array().unwrap();
+    assert_eq!(register.len(), 2, "{register:?}");
+    assert_eq!(register[0]["id"], "antragsassistent");
+    assert_eq!(register[0]["change"], "geändert");
+    assert_eq!(
+        register[0]["fields"],
+        serde_json::json!([{"field": "org_unit", "old": "Bürgerservice", "new": "Bürgerservice und Bürgerbüro"}])
+    );
+    assert_eq!(register[1]["fields"][0]["field"], "summary");
+    let matrix = &json["matrices"][0];
+    assert_eq!(matrix["id"], "einfuehrung");
+    assert_eq!(
+        matrix["changes"]["cells"],
+        serde_json::json!([{"task": "Betrieb", "role": "datenschutz", "old": null, "new": "C"}])
+    );
+    assert_eq!(
+        matrix["changes"]["tasks_added"],
+        serde_json::json!(["Außerbetriebnahme"])
+    );
+
+    let markdown = regelwerk(&["diff", &commits[0], &commits[3], "--root", root]);
+    let text = String::from_utf8_lossy(&markdown.stdout);
+    assert!(text.contains("#### KI-Register"), "{text}");
+    assert!(
+        text.contains("  - `org_unit`: „Bürgerservice“ → „Bürgerservice und Bürgerbüro“"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  | Betrieb | `datenschutz` | – | C |"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  - Aufgaben hinzugefügt: Außerbetriebnahme"),
+        "{text}"
+    );
 }

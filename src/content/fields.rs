@@ -465,6 +465,23 @@ impl<'s> FieldReader<'s> {
         out
     }
 
+    /// Every entry of a table whose keys are free (e-mail addresses, say), each value a string (S3
+    /// otherwise). Takes the table: it has no unknown keys to report.
+    pub fn string_map(&mut self, table: Table) -> Vec<(Located<String>, Located<String>)> {
+        let mut out = Vec::new();
+        for (key, value) in table.entries.iter() {
+            let name = key.get_ref().as_ref();
+            match value.get_ref().as_str() {
+                Some(s) => out.push((
+                    Located::new(name.to_string(), self.file_span(key.span())),
+                    Located::new(s.to_string(), self.file_span(value.span())),
+                )),
+                None => self.wrong_type(&table, name, value, "ein Text in Anführungszeichen"),
+            }
+        }
+        out
+    }
+
     /// Reports every key of `table` that no accessor asked for (S2), listing the allowed keys.
     pub fn finish(&mut self, table: Table) {
         for (key, _) in table.entries.iter() {

@@ -19,7 +19,7 @@ pub const CACHE_DIR: &str = ".regelwerk-cache/history";
 const CACHE_LOG: &str = "log.json";
 const CACHE_BLOBS: &str = "blobs";
 /// Raised when the cache layout changes.
-const CACHE_FORMAT: u32 = 1;
+const CACHE_FORMAT: u32 = 2;
 
 /// Reads history by running `git` in the site root.
 pub struct GitCli {
@@ -221,7 +221,7 @@ impl GitCli {
             "--no-abbrev",
             "--no-renames",
             "--relative",
-            "--format=%H %ct",
+            "--format=%H %ct %ae",
         ];
         args.extend(range);
         args.push("--");
@@ -380,7 +380,7 @@ fn decode_blobs(bytes: &[u8]) -> HashMap<String, String> {
     blobs
 }
 
-/// Parses `git log -z --raw --format="%H %ct"`: a header token per commit, then `:meta` / path pairs.
+/// Parses `git log -z --raw --format="%H %ct %ae"`: a header token per commit, then `:meta` / path pairs.
 fn parse_log(raw: &str) -> Vec<Revision> {
     let mut revisions: Vec<Revision> = Vec::new();
     let mut tokens = raw.split('\0');
@@ -403,11 +403,13 @@ fn parse_log(raw: &str) -> Vec<Revision> {
                     blob,
                 });
             }
-        } else if let Some((id, time)) = token.split_once(' ') {
+        } else if let Some((id, rest)) = token.split_once(' ') {
+            let (time, email) = rest.split_once(' ').unwrap_or((rest, ""));
             revisions.push(Revision {
                 commit: Commit {
                     id: id.to_string(),
                     time: time.trim().parse().unwrap_or(0),
+                    author_email: email.trim().to_string(),
                 },
                 changes: Vec::new(),
             });
@@ -437,12 +439,14 @@ mod tests {
 
     #[test]
     fn parses_raw_log_with_nul_separators() {
-        let raw = "aaaa 100\0\n:000000 100644 0000 bbbb A\0content/a.md\0:100644 000000 cccc 0000 D\0content/b.md\0\
+        let raw = "aaaa 100 a@b.example\0\n:000000 100644 0000 bbbb A\0content/a.md\0:100644 000000 cccc 0000 D\0content/b.md\0\
                    dddd 50\0\n:100644 100644 1111 2222 M\0content/a.md\0";
         let revisions = parse_log(raw);
         assert_eq!(revisions.len(), 2);
         assert_eq!(revisions[0].commit.id, "aaaa");
         assert_eq!(revisions[0].commit.time, 100);
+        assert_eq!(revisions[0].commit.author_email, "a@b.example");
+        assert_eq!(revisions[1].commit.author_email, "");
         assert_eq!(
             revisions[0].changes,
             [

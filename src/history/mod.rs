@@ -19,6 +19,8 @@ pub struct Commit {
     pub id: String,
     /// Commit time, seconds since 1970 (UTC).
     pub time: i64,
+    /// The author's e-mail address, only to look up a role in `[verlauf.autoren]`; never published.
+    pub author_email: String,
 }
 
 impl Commit {

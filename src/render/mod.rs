@@ -7,6 +7,7 @@
 //! build timestamps, files sorted by path.
 
 mod guidelines;
+mod history;
 mod motion;
 mod raci;
 mod register;
@@ -55,7 +56,13 @@ impl PageJob {
 }
 
 /// Templates whose pages carry `<meta name="robots" content="noindex">`: left out of the sitemap.
-const NOINDEX_TEMPLATES: &[&str] = &["search.html", "stand.html", "synopse.html"];
+const NOINDEX_TEMPLATES: &[&str] = &[
+    "search.html",
+    "stand.html",
+    "synopse.html",
+    "register_stand.html",
+    "raci_stand.html",
+];
 
 /// The main navigation: site path and translation key of each entry, in order.
 const NAV: &[(&str, &str)] = &[
@@ -280,11 +287,19 @@ pub fn render(
 
     let mut jobs = guidelines::jobs(&shared, content, versions);
     jobs.extend(motion::jobs(&shared, content));
-    jobs.extend(raci::jobs(&shared, content));
-    jobs.extend(register::jobs(&shared, content));
+    jobs.extend(raci::jobs(&shared, content, versions));
+    jobs.extend(register::jobs(&shared, content, versions));
     jobs.extend(search::jobs(&shared));
-    let (version_jobs, version_files, version_pages) =
-        versions::render(&shared, content, versions, &settings, previous.as_ref());
+    let mut other_changes = register::history::changes(&shared, content, versions);
+    other_changes.extend(raci::history::changes(&shared, content, versions));
+    let (version_jobs, version_files, version_pages) = versions::render(
+        &shared,
+        content,
+        versions,
+        &settings,
+        &other_changes,
+        previous.as_ref(),
+    );
     jobs.extend(version_jobs);
     jobs.sort_by(|a, b| a.url_path.cmp(&b.url_path));
 
@@ -302,7 +317,7 @@ pub fn render(
         return Err(errors);
     }
     files.extend(version_files);
-    files.extend(register::files(&shared, content));
+    files.extend(register::files(&shared, content, versions));
     // The sitemap lists the pages search engines may index: not the search page, Stände and Synopsen
     // (their templates say `noindex`).
     let reused_pages = version_pages.reused().filter_map(|f| {

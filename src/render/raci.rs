@@ -2,12 +2,15 @@
 //! matrix (`verantwortung/<id>/`) and one page per role (`rollen/<id>/`) with everything the role is
 //! responsible for.
 
+pub(crate) mod history;
+
 use serde::Serialize;
 
 use crate::content::raci::{Letter, Matrix};
 use crate::content::{Content, Role};
 use crate::render::guidelines::{GuidelineSummary, summary};
 use crate::render::{PageJob, Shared};
+use crate::versions::Versions;
 
 /// Site paths this module always generates.
 pub(crate) const GENERATED: &[&str] = &["verantwortung/"];
@@ -251,7 +254,7 @@ fn role_context(shared: &Shared, content: &Content, role: &Role) -> RolePageCont
     }
 }
 
-pub(crate) fn jobs(shared: &Shared, content: &Content) -> Vec<PageJob> {
+pub(crate) fn jobs(shared: &Shared, content: &Content, versions: &Versions) -> Vec<PageJob> {
     let legend: Vec<LetterContext> = Letter::ALL.into_iter().map(|l| letter(shared, l)).collect();
     let mut jobs = Vec::new();
 
@@ -278,6 +281,7 @@ pub(crate) fn jobs(shared: &Shared, content: &Content) -> Vec<PageJob> {
         jobs.push(shared.job("raci.html", &matrix.url_path(), |c| {
             c.insert("page", &matrix_context(shared, content, matrix));
             c.insert("legend", &legend);
+            c.insert("history", &history::link(shared, versions, matrix));
         }));
     }
 
@@ -286,6 +290,7 @@ pub(crate) fn jobs(shared: &Shared, content: &Content) -> Vec<PageJob> {
             c.insert("page", &role_context(shared, content, role));
         }));
     }
+    jobs.extend(history::jobs(shared, content, versions));
     jobs
 }
 
@@ -308,6 +313,7 @@ mod tests {
             markdown: MarkdownConfig::default(),
             legal: LegalPages::default(),
             search: SearchConfig::default(),
+            history: Default::default(),
         }
     }
 
@@ -348,7 +354,7 @@ mod tests {
         let content = content();
         let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
         let shared = shared(&config, &content, &theme, today);
-        let job = jobs(&shared, &content)
+        let job = jobs(&shared, &content, &Versions::none("test"))
             .into_iter()
             .find(|j| j.url_path == path)
             .unwrap();

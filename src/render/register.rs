@@ -6,6 +6,7 @@
 //! the site's vocabularies. Fields listed in `unverified` are marked on their row.
 
 pub(crate) mod data;
+pub(crate) mod history;
 
 use serde::Serialize;
 
@@ -13,6 +14,7 @@ use crate::content::Content;
 use crate::content::register::schema::{FIELDS, Field, Kind};
 use crate::content::register::{Entry, Record, Value};
 use crate::render::{DateContext, OutputFile, PageJob, Shared};
+use crate::versions::Versions;
 
 /// The facets of the index: URL segment and translation key suffix, and the vocabulary of its values.
 pub(crate) const FACETS: &[(&str, &str)] = &[
@@ -168,6 +170,7 @@ struct Downloads {
     json: String,
     csv: String,
     schema: String,
+    changelog: String,
 }
 
 #[derive(Serialize)]
@@ -536,7 +539,7 @@ impl Labels<'_> {
     }
 }
 
-pub(crate) fn jobs(shared: &Shared, content: &Content) -> Vec<PageJob> {
+pub(crate) fn jobs(shared: &Shared, content: &Content, versions: &Versions) -> Vec<PageJob> {
     let labels = Labels { shared, content };
     let entries: Vec<&Entry> = sorted_entries(content);
     let summaries: Vec<EntrySummary> = entries.iter().map(|e| labels.summary(e)).collect();
@@ -544,6 +547,7 @@ pub(crate) fn jobs(shared: &Shared, content: &Content) -> Vec<PageJob> {
         json: shared.url(data::JSON),
         csv: shared.url(data::CSV),
         schema: shared.url(data::SCHEMA),
+        changelog: shared.url(data::CHANGELOG),
     };
     let mut jobs = Vec::new();
     jobs.push(shared.job("register_index.html", "register/", |c| {
@@ -579,15 +583,22 @@ pub(crate) fn jobs(shared: &Shared, content: &Content) -> Vec<PageJob> {
     for entry in &entries {
         jobs.push(shared.job("register_entry.html", &entry.url_path, |c| {
             c.insert("page", &labels.entry(entry));
+            c.insert("history", &history::link(shared, versions, entry));
         }));
     }
+    jobs.extend(history::jobs(shared, content, versions));
     jobs
 }
 
-/// The data files: `register.json`, `register.csv`, `register.schema.json`.
-pub(crate) fn files(shared: &Shared, content: &Content) -> Vec<OutputFile> {
+/// The data files: `register.json`, `register.csv`, `register.schema.json`, `register-aenderungen.csv`.
+pub(crate) fn files(shared: &Shared, content: &Content, versions: &Versions) -> Vec<OutputFile> {
     let entries = sorted_entries(content);
-    data::files(shared.config, content, &entries)
+    let mut files = data::files(shared.config, content, &entries);
+    files.push(OutputFile {
+        path: data::CHANGELOG.into(),
+        bytes: data::changelog_csv(&history::changelog(shared, content, versions)),
+    });
+    files
 }
 
 /// Published entries in the order lists show them: by name, then id.

@@ -21,6 +21,7 @@ use serde::Serialize;
 use crate::compare::{self, Block, DiffLabels, Row, Summary};
 use crate::content::{Content, Doc, GuidelineMeta, RenderSettings, render_body};
 use crate::diagnostics::SourceText;
+use crate::render::history::{Change, changed_by};
 use crate::render::{DateContext, OutputFile, PageJob, Previous, Shared, TocContext, toc};
 use crate::reuse::{DocumentKey, DocumentPages, VersionPages};
 use crate::versions::{DocHistory, Stand, Versions};
@@ -97,6 +98,8 @@ struct StandPage {
     next: Option<VersionRef>,
     compare_previous_url: String,
     is_latest: bool,
+    /// The author's role, when `[verlauf.autoren]` maps the author.
+    changed_by: Option<String>,
     toc: Vec<TocContext>,
     content: String,
 }
@@ -327,6 +330,7 @@ pub(crate) fn render(
     content: &Content,
     versions: &Versions,
     settings: &RenderSettings,
+    others: &[Change],
     previous: Option<&Previous>,
 ) -> (Vec<PageJob>, Vec<OutputFile>, VersionPages) {
     let published = historical_published(content, versions);
@@ -348,13 +352,13 @@ pub(crate) fn render(
             }
             let key = build
                 .as_ref()
-                .map(|build| document_key(build, shared, doc, history))
+                .map(|build| document_key(build, shared, content, doc, history))
                 .unwrap_or_default();
             if let Some(files) = previous.and_then(|p| p.index.files(&key, p.store)) {
                 let files = files.to_vec();
                 return Some((Vec::new(), Vec::new(), DocumentPages::Reused { key, files }));
             }
-            let (jobs, files) = document(shared, &published, settings, doc, meta, history);
+            let (jobs, files) = document(shared, content, &published, settings, doc, meta, history);
             let paths = jobs
                 .iter()
                 .map(PageJob::output_path)
@@ -371,17 +375,18 @@ pub(crate) fn render(
         files.extend(f);
         pages.documents.push(p);
     }
-    jobs.extend(site_pages(shared, content, versions));
-    files.push(feed(shared, content, versions));
+    jobs.extend(site_pages(shared, content, versions, others));
+    files.push(feed(shared, content, versions, others));
     (jobs, files, pages)
 }
 
 /// The key of a document's version pages: the build-wide inputs and the links of all documents (in
-/// `build`), today's text of the document, every Stand (commit, path, text, Fassung or not) and which
-/// Fassung is in force today.
+/// `build`), today's text of the document, every Stand (commit, path, text, Fassung or not, the role
+/// shown as its author) and which Fassung is in force today.
 fn document_key(
     build: &blake3::Hash,
     shared: &Shared,
+    content: &Content,
     doc: &Doc<GuidelineMeta>,
     history: &DocHistory,
 ) -> String {
@@ -394,7 +399,8 @@ fn document_key(
         key.add(format!("{:?}", stand.commit))
             .add(&stand.source.path)
             .add(&stand.source.text)
-            .add([u8::from(stand.fassung)]);
+            .add([u8::from(stand.fassung)])
+            .add(format!("{:?}", changed_by(shared, content, &stand.commit)));
     }
     key.finish()
 }
@@ -424,6 +430,7 @@ fn version_ref(v: &Version) -> VersionRef {
 
 fn document(
     shared: &Shared,
+    content: &Content,
     published: &BTreeMap<String, String>,
     settings: &RenderSettings,
     doc: &Doc<GuidelineMeta>,
@@ -507,6 +514,7 @@ fn document(
                 .map(|p| compare_url(history.stands[p].commit.short(), stand.commit.short()))
                 .unwrap_or_default(),
             is_latest: i == last && !current_differs,
+            changed_by: changed_by(shared, content, &stand.commit),
             toc: toc(&rendered.toc),
             content: rendered.html,
         };
@@ -831,6 +839,8 @@ struct DecisionDocument {
 
 #[derive(Serialize)]
 struct ChangeContext {
+    /// What was changed: guideline, register entry, matrix (the search filter's words).
+    kind: String,
     title: String,
     date: DateContext,
     key: String,
@@ -848,7 +858,12 @@ struct PointInTimeDoc {
 }
 
 /// The site-wide pages: decisions, point in time, recent changes.
-fn site_pages(shared: &Shared, content: &Content, versions: &Versions) -> Vec<PageJob> {
+fn site_pages(
+    shared: &Shared,
+    content: &Content,
+    versions: &Versions,
+    others: &[Change],
+) -> Vec<PageJob> {
     let mut decisions: BTreeMap<(chrono::NaiveDate, String, String), DecisionContext> =
         BTreeMap::new();
     let mut changes: Vec<(i64, String, ChangeContext)> = Vec::new();
@@ -892,6 +907,7 @@ fn site_pages(shared: &Shared, content: &Content, versions: &Versions) -> Vec<Pa
                 stand.commit.time,
                 id.to_string(),
                 ChangeContext {
+                    kind: shared.text("search_type_guideline"),
                     title: stand.title(),
                     date: shared.date(stand.commit.date()),
                     key: stand.commit.short().to_string(),
@@ -911,6 +927,22 @@ fn site_pages(shared: &Shared, content: &Content, versions: &Versions) -> Vec<Pa
                 },
             ));
         }
+    }
+    for other in others {
+        changes.push((
+            other.time,
+            other.base.clone(),
+            ChangeContext {
+                kind: other.kind.clone(),
+                title: other.title.clone(),
+                date: shared.date(other.commit.date()),
+                key: other.commit.short().to_string(),
+                url: shared.url(&other.path),
+                fassung: false,
+                compare_url: String::new(),
+                current_url: shared.url(&other.current_path),
+            },
+        ));
     }
     changes.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     let changes: Vec<ChangeContext> = changes
@@ -934,7 +966,7 @@ fn site_pages(shared: &Shared, content: &Content, versions: &Versions) -> Vec<Pa
 }
 
 /// The Atom feed of the most recent Stände (valid Atom 1.0; times from the commits, never from the build).
-fn feed(shared: &Shared, content: &Content, versions: &Versions) -> OutputFile {
+fn feed(shared: &Shared, content: &Content, versions: &Versions, others: &[Change]) -> OutputFile {
     use crate::theme::escape_html_minimal as esc;
     let mut entries: Vec<(i64, String, String, String)> = Vec::new(); // time, id url, title, rfc3339
     for (_, meta) in content.valid_guidelines() {
@@ -956,6 +988,14 @@ fn feed(shared: &Shared, content: &Content, versions: &Versions) -> OutputFile {
                 stand.commit.rfc3339(),
             ));
         }
+    }
+    for other in others {
+        entries.push((
+            other.time,
+            format!("{}{}", shared.config.base_url, other.path),
+            other.feed_title.clone(),
+            other.commit.rfc3339(),
+        ));
     }
     entries.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     entries.truncate(FEED_LENGTH);

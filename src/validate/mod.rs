@@ -1,8 +1,10 @@
 //! The validation stage: rules that need more than one file (links between pages, roles named in
 //! guidelines, matrices and register entries, duplicate ids, required legal pages), a whole row of a matrix,
-//! more than one field of a register entry (the AI Act rules E3–E7) or the current date (overdue reviews).
+//! more than one field of a register entry (the AI Act rules E3–E7), the current date (overdue reviews) or
+//! the configuration and the roles together (authors' roles, E12).
 //! Rules that concern a single field are checked where the field is read (content stage).
 
+mod authors;
 mod guidelines;
 mod links;
 mod motion;
@@ -33,5 +35,6 @@ pub fn validate(content: &Content, context: &Context) -> Vec<Diagnostic> {
     diagnostics.extend(motion::check(content));
     diagnostics.extend(raci::check(content));
     diagnostics.extend(register::check(content, context));
+    diagnostics.extend(authors::check(content, context));
     diagnostics
 }

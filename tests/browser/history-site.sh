@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Writes a small site with version history for the browser tests of Stand, Fassung, Synopse and picker pages:
-# the valid fixture, then an edit with a moved table, then an adoption by the Kreistag.
+# the valid fixture, then an edit with a moved table, then an adoption by the Kreistag, then a register entry
+# and a matrix change (their Stand pages).
 #
 #   tests/browser/history-site.sh DIR     → prints the page paths to test, comma-separated
 set -euo pipefail
@@ -42,4 +43,9 @@ sed -i 's/^status = "entwurf"$/status = "beschlossen"\ngueltig_ab = 2026-10-01/'
 sed -i 's/^order = 2$/order = 2\n\n[beschluss]\ngremium = "Kreistag"\ndatum = 2026-09-24\nvorlage = "2026\/120"/' "$d"
 commit "Beschluss des Kreistags" 1780172800 >/dev/null
 
-echo "/leitlinien/grundsaetze/fassungen/,/leitlinien/grundsaetze/stand/$first/,/leitlinien/grundsaetze/synopse/$first/$second/,/leitlinien/datenschutz/fassung/2026-09-24/,/leitlinien/datenschutz/,/stichtag/,/aenderungen/,/beschluesse/"
+# A register entry and a matrix change: Stand pages with changed fields and letters.
+sed -i 's/^org_unit = "Bürgerservice"$/org_unit = "Bürgerservice und Bürgerbüro"/' "$dir/content/register/antragsassistent.toml"
+sed -i 's/^Betrieb;I;;A;R;C;$/Betrieb;I;C;A;R;C;/' "$dir/content/raci/einfuehrung.csv"
+fourth=$(commit "Register und Matrix" 1780259200)
+
+echo "/leitlinien/grundsaetze/fassungen/,/leitlinien/grundsaetze/stand/$first/,/leitlinien/grundsaetze/synopse/$first/$second/,/leitlinien/datenschutz/fassung/2026-09-24/,/leitlinien/datenschutz/,/stichtag/,/aenderungen/,/beschluesse/,/register/antragsassistent/stand/$fourth/,/register/antragsassistent/staende/,/verantwortung/einfuehrung/stand/$fourth/"

@@ -6,6 +6,7 @@
 //! [`LIST_SEPARATOR`]; a table (`approval`) gives one column per sub-field named `approval.date`; a list of
 //! tables (`models`) gives one column per sub-field (`models.name`, `models.licence`, …) whose values are
 //! joined by the separator in the same order, so the n-th value of each column belongs to the n-th model.
+//! `register-aenderungen.csv` is the change log: one row per entry and Stand (see [`changelog_csv`]).
 //! Nothing in these files depends on the time of the build.
 
 use serde::Serialize;
@@ -23,8 +24,12 @@ pub(crate) const JSON: &str = "register/register.json";
 pub(crate) const CSV: &str = "register/register.csv";
 /// Site path of the JSON Schema.
 pub(crate) const SCHEMA: &str = "register/register.schema.json";
+/// Site path of the change log: one row per entry and Stand.
+pub(crate) const CHANGELOG: &str = "register/register-aenderungen.csv";
 /// All data files, for link checking.
-pub(crate) const FILES: &[&str] = &[JSON, CSV, SCHEMA];
+pub(crate) const FILES: &[&str] = &[JSON, CSV, SCHEMA, CHANGELOG];
+/// The change log's columns.
+pub const CHANGELOG_COLUMNS: [&str; 6] = ["id", "name", "stand", "datum", "permalink", "felder"];
 /// Joins the values of a list in one CSV cell.
 pub const LIST_SEPARATOR: &str = " | ";
 
@@ -180,6 +185,28 @@ pub fn csv_columns() -> Vec<String> {
         }
     }
     columns
+}
+
+/// `register-aenderungen.csv`: one row per (entry, Stand), oldest Stand first per entry, in the same CSV
+/// dialect as `register.csv`; `felder` holds the keys of the changed fields joined by `;` (for the first
+/// Stand: every field it set).
+pub fn changelog_csv(rows: &[[String; 6]]) -> Vec<u8> {
+    let mut bytes = "\u{feff}".as_bytes().to_vec();
+    {
+        let mut writer = csv::WriterBuilder::new()
+            .delimiter(b';')
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(&mut bytes);
+        // Writing into a Vec cannot fail.
+        writer
+            .write_record(CHANGELOG_COLUMNS)
+            .expect("CSV into memory");
+        for row in rows {
+            writer.write_record(row).expect("CSV into memory");
+        }
+        writer.flush().expect("CSV into memory");
+    }
+    bytes
 }
 
 /// `register.csv`: UTF-8 with byte order mark, `;` as delimiter, CRLF line ends, one row per system.

@@ -1,5 +1,6 @@
-// regelwerk: the version picker and the point-in-time view. Both pages work without this script;
-// it only opens a comparison from two selects and marks the versions in force on ?stichtag=YYYY-MM-DD.
+// regelwerk: the version picker, the point-in-time view and printing a Synopse. The pages work without this
+// script; it only opens a comparison from two selects, marks the versions in force on ?stichtag=YYYY-MM-DD,
+// and opens the collapsed unchanged passages of a Synopse while it is printed (closing them again after).
 (function () {
   "use strict";
 
@@ -58,6 +59,23 @@
     }
   }
 
+  function initPrint() {
+    var opened = [];
+    window.addEventListener("beforeprint", function () {
+      Array.prototype.forEach.call(document.querySelectorAll("details.synopse__same"), function (d) {
+        if (!d.open) {
+          d.open = true;
+          opened.push(d);
+        }
+      });
+    });
+    window.addEventListener("afterprint", function () {
+      opened.forEach(function (d) { d.open = false; });
+      opened = [];
+    });
+  }
+
+  if (document.querySelector("details.synopse__same")) { initPrint(); }
   var picker = document.querySelector("form.picker");
   if (picker) { initPicker(picker); }
   var pit = document.querySelector("form.pit-form");

@@ -1,0 +1,157 @@
+//! What the Stand pages of register entries and responsibility matrices share: their addresses, the banner
+//! (date, commit, current version, neighbours, the author's role), the list of Stände and the entries of the
+//! changes page and feed.
+//!
+//! URL scheme (permanent once published), after the guidelines' `leitlinien/<id>/stand/<commit12>/`:
+//! - `register/<id>/stand/<commit12>/`, `register/<id>/staende/`
+//! - `verantwortung/<id>/stand/<commit12>/`, `verantwortung/<id>/staende/`
+
+use serde::Serialize;
+
+use crate::content::Content;
+use crate::history::Commit;
+use crate::render::{DateContext, Shared};
+
+/// The address of a Stand under a document's base path (`register/x/`).
+pub(crate) fn stand_path(base: &str, commit: &Commit) -> String {
+    format!("{base}stand/{}/", commit.short())
+}
+
+/// The address of the list of a document's Stände.
+pub(crate) fn list_path(base: &str) -> String {
+    format!("{base}staende/")
+}
+
+/// „geändert durch“: the role the author's address is mapped to in `[verlauf.autoren]`, else nothing.
+pub(crate) fn changed_by(shared: &Shared, content: &Content, commit: &Commit) -> Option<String> {
+    let role = shared.config.history.role_of(&commit.author_email)?;
+    Some(
+        content
+            .roles
+            .get(role)
+            .map_or_else(|| role.to_string(), |r| r.title.clone()),
+    )
+}
+
+/// A neighbouring Stand.
+#[derive(Serialize, Clone)]
+pub(crate) struct StandLink {
+    pub key: String,
+    pub date: DateContext,
+    pub url: String,
+}
+
+/// A link up the breadcrumb.
+#[derive(Serialize, Clone)]
+pub(crate) struct Crumb {
+    pub title: String,
+    pub url: String,
+}
+
+/// The banner of a Stand page.
+#[derive(Serialize)]
+pub(crate) struct Banner {
+    pub key: String,
+    pub date: DateContext,
+    pub current_url: String,
+    pub list_url: String,
+    pub previous: Option<StandLink>,
+    pub next: Option<StandLink>,
+    pub is_latest: bool,
+    pub changed_by: Option<String>,
+}
+
+/// The Stände of one document, oldest first, as links.
+pub(crate) fn stand_links<'c>(
+    shared: &Shared,
+    base: &str,
+    commits: impl Iterator<Item = &'c Commit>,
+) -> Vec<StandLink> {
+    commits
+        .map(|c| StandLink {
+            key: c.short().to_string(),
+            date: shared.date(c.date()),
+            url: shared.url(&stand_path(base, c)),
+        })
+        .collect()
+}
+
+/// The banner of Stand `i` of `links`.
+pub(crate) fn banner(
+    shared: &Shared,
+    base: &str,
+    links: &[StandLink],
+    i: usize,
+    is_latest: bool,
+    changed_by: Option<String>,
+) -> Banner {
+    Banner {
+        key: links[i].key.clone(),
+        date: links[i].date.clone(),
+        current_url: shared.url(base),
+        list_url: shared.url(&list_path(base)),
+        previous: i.checked_sub(1).map(|p| links[p].clone()),
+        next: links.get(i + 1).cloned(),
+        is_latest,
+        changed_by,
+    }
+}
+
+/// One row of the list of Stände.
+#[derive(Serialize)]
+pub(crate) struct ListRow {
+    #[serde(flatten)]
+    pub link: StandLink,
+    /// What changed, in a few words.
+    pub summary: String,
+    pub changed_by: Option<String>,
+}
+
+/// The list page of a document's Stände.
+#[derive(Serialize)]
+pub(crate) struct ListPage {
+    pub title: String,
+    pub current_url: String,
+    pub section: Crumb,
+    /// Newest first.
+    pub stands: Vec<ListRow>,
+}
+
+/// What the current page shows about its Stände.
+#[derive(Serialize)]
+pub(crate) struct HistoryLink {
+    pub url: String,
+    pub count: usize,
+    pub latest_url: String,
+}
+
+/// The history link of a document with `links` (oldest first), if it has any Stand.
+pub(crate) fn history_link(
+    shared: &Shared,
+    base: &str,
+    links: &[StandLink],
+) -> Option<HistoryLink> {
+    Some(HistoryLink {
+        url: shared.url(&list_path(base)),
+        count: links.len(),
+        latest_url: links.last()?.url.clone(),
+    })
+}
+
+/// One Stand of a register entry or matrix for the changes page and the feed.
+pub(crate) struct Change {
+    /// Commit time, for ordering.
+    pub time: i64,
+    /// Tie-breaker: the document's base path.
+    pub base: String,
+    pub commit: Commit,
+    pub title: String,
+    /// „Register“, „Verantwortung“ (the search filter's words).
+    pub kind: String,
+    /// Site path of the Stand page.
+    pub path: String,
+    /// Site path of the current page.
+    pub current_path: String,
+    /// The feed entry's title.
+    pub feed_title: String,
+}

@@ -1,0 +1,257 @@
+//! The Stände of register entries: a page per Stand (`register/<id>/stand/<commit12>/`) with the entry as it
+//! was, rendered like today's entry page, and the fields that changed against the previous Stand; a list of
+//! Stände per entry (`register/<id>/staende/`); the entries' Stände for the changes page and the feed.
+//! A Stand that no longer reads under today's rules is shown as its escaped source with a note.
+
+use serde::Serialize;
+
+use crate::content::Content;
+use crate::content::register::{self, Entry, schema};
+use crate::diagnostics::Diagnostic;
+use crate::render::history::{self, Banner, Change, Crumb, ListPage, ListRow, StandLink};
+use crate::render::register::{EntryContext, Labels};
+use crate::render::{PageJob, Shared};
+use crate::versions::Versions;
+use crate::versions::register::{FieldChange, RegisterStand};
+
+/// One changed field, labelled from the schema.
+#[derive(Serialize)]
+struct FieldRow {
+    field: String,
+    label: String,
+    old: Option<String>,
+    new: Option<String>,
+}
+
+#[derive(Serialize)]
+struct StandPage {
+    id: String,
+    name: String,
+    banner: Banner,
+    first: bool,
+    /// Whether this and the previous version are valid TOML, so that their fields can be compared.
+    comparable: bool,
+    changes: Vec<FieldRow>,
+    /// The entry as it was, if it reads without errors under today's rules.
+    entry: Option<EntryContext>,
+    /// The source, when `entry` is `None`.
+    raw: String,
+}
+
+/// The label of a top-level field: the schema's, or the key itself for a field the schema no longer has.
+pub(crate) fn field_label(shared: &Shared, field: &str) -> String {
+    if schema::top(field).is_some() {
+        shared.text(&format!("reg_f_{field}"))
+    } else {
+        field.to_string()
+    }
+}
+
+fn rows(shared: &Shared, changes: &[FieldChange]) -> Vec<FieldRow> {
+    changes
+        .iter()
+        .map(|c| FieldRow {
+            field: c.field.clone(),
+            label: field_label(shared, &c.field),
+            old: c.old.clone(),
+            new: c.new.clone(),
+        })
+        .collect()
+}
+
+fn base(id: &str) -> String {
+    register::url_path(id)
+}
+
+/// The entry as Stand `stand` left it, if it reads without errors today.
+fn entry_at(content: &Content, id: &str, stand: &RegisterStand) -> Option<Entry> {
+    let stem = stand
+        .source
+        .path
+        .rsplit('/')
+        .next()
+        .and_then(|n| n.strip_suffix(".toml"))
+        .unwrap_or(id);
+    let (record, diagnostics) = register::parse(&stand.source, stem, &content.vocabularies);
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return None;
+    }
+    Some(Entry {
+        source: stand.source.clone(),
+        id: id.to_string(),
+        url_path: base(id),
+        record,
+        valid: true,
+    })
+}
+
+/// The Stände of the entries published today, with their links.
+fn published<'v>(
+    shared: &Shared,
+    content: &Content,
+    versions: &'v Versions,
+) -> Vec<(&'v str, &'v [RegisterStand], Vec<StandLink>)> {
+    content
+        .valid_register()
+        .filter_map(|entry| {
+            let (id, stands) = versions.register.get_key_value(&entry.id)?;
+            let links = history::stand_links(shared, &base(id), stands.iter().map(|s| &s.commit));
+            (!stands.is_empty()).then_some((id.as_str(), stands.as_slice(), links))
+        })
+        .collect()
+}
+
+/// The history link for today's entry page.
+pub(crate) fn link(
+    shared: &Shared,
+    versions: &Versions,
+    entry: &Entry,
+) -> Option<history::HistoryLink> {
+    let stands = versions.register.get(&entry.id)?;
+    let links = history::stand_links(shared, &base(&entry.id), stands.iter().map(|s| &s.commit));
+    history::history_link(shared, &base(&entry.id), &links)
+}
+
+/// The Stand pages and the list of Stände of every published entry.
+pub(crate) fn jobs(shared: &Shared, content: &Content, versions: &Versions) -> Vec<PageJob> {
+    let labels = Labels { shared, content };
+    let mut jobs = Vec::new();
+    for (id, stands, links) in published(shared, content, versions) {
+        let base = base(id);
+        let current = content.valid_register().find(|e| e.id == id);
+        let last = stands.len() - 1;
+        for (i, stand) in stands.iter().enumerate() {
+            let entry = entry_at(content, id, stand);
+            let page = StandPage {
+                id: id.to_string(),
+                name: stand.name(id),
+                banner: history::banner(
+                    shared,
+                    &base,
+                    &links,
+                    i,
+                    i == last && current.is_some_and(|c| c.source.text == stand.source.text),
+                    history::changed_by(shared, content, &stand.commit),
+                ),
+                first: i == 0,
+                comparable: stand.changes.is_some(),
+                changes: stand
+                    .changes
+                    .as_deref()
+                    .map(|c| rows(shared, c))
+                    .unwrap_or_default(),
+                entry: entry.as_ref().map(|e| labels.entry(e)),
+                raw: if entry.is_some() {
+                    String::new()
+                } else {
+                    stand.source.text.clone()
+                },
+            };
+            jobs.push(shared.job(
+                "register_stand.html",
+                &history::stand_path(&base, &stand.commit),
+                |c| c.insert("page", &page),
+            ));
+        }
+        let page = ListPage {
+            title: current
+                .and_then(|c| c.record.text("name"))
+                .unwrap_or(id)
+                .to_string(),
+            current_url: shared.url(&base),
+            section: Crumb {
+                title: shared.text("nav_register"),
+                url: shared.url("register/"),
+            },
+            stands: stands
+                .iter()
+                .zip(&links)
+                .enumerate()
+                .rev()
+                .map(|(i, (stand, link))| ListRow {
+                    link: link.clone(),
+                    summary: summary(shared, stand, i == 0),
+                    changed_by: history::changed_by(shared, content, &stand.commit),
+                })
+                .collect(),
+        };
+        jobs.push(shared.job("staende.html", &history::list_path(&base), |c| {
+            c.insert("page", &page)
+        }));
+    }
+    jobs
+}
+
+/// What a Stand changed, in a few words: the labels of the changed fields.
+fn summary(shared: &Shared, stand: &RegisterStand, first: bool) -> String {
+    if first {
+        return shared.text("history_first");
+    }
+    match &stand.changes {
+        None => shared.text("history_not_comparable"),
+        Some(changes) if changes.is_empty() => shared.text("history_no_field_changed"),
+        Some(changes) => changes
+            .iter()
+            .map(|c| field_label(shared, &c.field))
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+/// Every Stand of the published entries, for the changes page and the feed.
+pub(crate) fn changes(shared: &Shared, content: &Content, versions: &Versions) -> Vec<Change> {
+    let mut out = Vec::new();
+    for (id, stands, _) in published(shared, content, versions) {
+        let base = base(id);
+        for stand in stands {
+            let name = stand.name(id);
+            out.push(Change {
+                time: stand.commit.time,
+                base: base.clone(),
+                commit: stand.commit.clone(),
+                feed_title: format!("{name}: {}", shared.text("feed_register")),
+                title: name,
+                kind: shared.text("search_type_register"),
+                path: history::stand_path(&base, &stand.commit),
+                current_path: base.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// The rows of the register's change log: entry id, name, Stand, date, permalink, changed field keys.
+pub(crate) fn changelog(
+    shared: &Shared,
+    content: &Content,
+    versions: &Versions,
+) -> Vec<[String; 6]> {
+    let mut rows = Vec::new();
+    for (id, stands, _) in published(shared, content, versions) {
+        let base = base(id);
+        for stand in stands {
+            rows.push([
+                id.to_string(),
+                stand.name(id),
+                stand.commit.short().to_string(),
+                stand.commit.date().format("%Y-%m-%d").to_string(),
+                format!(
+                    "{}{}",
+                    shared.config.base_url,
+                    history::stand_path(&base, &stand.commit)
+                ),
+                stand
+                    .changes
+                    .as_ref()
+                    .map(|c| {
+                        c.iter()
+                            .map(|c| c.field.as_str())
+                            .collect::<Vec<_>>()
+                            .join(";")
+                    })
+                    .unwrap_or_default(),
+            ]);
+        }
+    }
+    rows
+}
