@@ -55,10 +55,13 @@ pub struct BuildOptions {
     pub base_url: Option<String>,
     /// The date reviews are measured against: see [`today`].
     pub today: NaiveDate,
+    /// Whether the search stage runs. Without it no `pagefind/` index is written: the pages are the same,
+    /// but the search page finds nothing (for measuring the pages alone, see BENCHMARKS.md).
+    pub search: bool,
 }
 
 impl BuildOptions {
-    /// Defaults: output `<root>/public`, today's date.
+    /// Defaults: output `<root>/public`, today's date, with the search index.
     pub fn new(root: impl Into<PathBuf>) -> Self {
         let root = root.into();
         BuildOptions {
@@ -66,6 +69,7 @@ impl BuildOptions {
             root,
             base_url: None,
             today: today(),
+            search: true,
         }
     }
 }
@@ -297,24 +301,14 @@ pub fn render_with(
     let site = render_site(&checked, options.today, previous).map_err(BuildError::Invalid)?;
     let mut files = site.files;
     timings.push(("render", clock.elapsed()));
-    let clock = Instant::now();
-    let settings = search::Settings {
-        language: &checked.config.language,
-        base_path: &checked.config.base_path,
-        include_history: checked.config.search.include_history,
-        glossary: &checked.glossary,
-        cache: Some(options.root.join(search::CACHE_DIR)),
-        max_shard_pages: search::MAX_SHARD_PAGES,
-        min_shard_pages: search::MIN_SHARD_PAGES,
+    let search = if options.search {
+        let clock = Instant::now();
+        let report = index_search(&checked, options, &mut files)?;
+        timings.push(("search", clock.elapsed()));
+        report
+    } else {
+        search::Report::default()
     };
-    let (index_files, search) = search::index(&files, &settings, &search::pagefind::Pagefind)
-        .map_err(|error| BuildError::Output {
-            path: options.output.join(search::OUTPUT_DIR),
-            error: std::io::Error::other(error),
-        })?;
-    files.extend(index_files);
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    timings.push(("search", clock.elapsed()));
     let links = site
         .versions
         .reused()
@@ -337,6 +331,31 @@ pub fn render_with(
             theme: checked.theme,
         },
     })
+}
+
+/// The search stage: indexes the rendered `files` and adds the index's files to them, sorted by path.
+fn index_search(
+    checked: &Checked,
+    options: &BuildOptions,
+    files: &mut Vec<OutputFile>,
+) -> Result<search::Report, BuildError> {
+    let settings = search::Settings {
+        language: &checked.config.language,
+        base_path: &checked.config.base_path,
+        include_history: checked.config.search.include_history,
+        glossary: &checked.glossary,
+        cache: Some(options.root.join(search::CACHE_DIR)),
+        max_shard_pages: search::MAX_SHARD_PAGES,
+        min_shard_pages: search::MIN_SHARD_PAGES,
+    };
+    let (index_files, report) = search::index(files, &settings, &search::pagefind::Pagefind)
+        .map_err(|error| BuildError::Output {
+            path: options.output.join(search::OUTPUT_DIR),
+            error: std::io::Error::other(error),
+        })?;
+    files.extend(index_files);
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(report)
 }
 
 /// Checks, renders and writes the site; the output is replaced only if everything succeeded.

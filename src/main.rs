@@ -37,6 +37,10 @@ enum Command {
         /// Output folder [default: <root>/public].
         #[arg(long)]
         output: Option<PathBuf>,
+        /// Do not build the search index (pagefind/): the pages only, e.g. to measure them alone.
+        /// The search page is still written but finds nothing.
+        #[arg(long)]
+        no_search: bool,
         /// Print how long each stage took.
         #[arg(long, short)]
         verbose: bool,
@@ -148,12 +152,14 @@ fn main() -> ExitCode {
         Command::Build {
             root,
             output,
+            no_search,
             verbose,
         } => {
             let mut options = BuildOptions::new(&root);
             if let Some(output) = output {
                 options.output = output;
             }
+            options.search = !no_search;
             build(&options, verbose)
         }
         Command::Check { root, format } => check(&root, format),

@@ -194,6 +194,7 @@ pub fn publish(options: &PublishOptions) -> Result<Published, PublishError> {
         output: to.clone(),
         base_url: None,
         today: options.today,
+        search: true,
     };
     // Build until HEAD stands still during a build, so the release is the commit it is named after.
     let mut attempt = 0;

@@ -32,6 +32,37 @@ fn the_same_input_gives_byte_identical_output() {
 }
 
 #[test]
+fn no_search_writes_the_same_pages_without_the_index() {
+    let site = valid_site();
+    let out = tempfile::tempdir().unwrap();
+    let (with, without) = (out.path().join("with"), out.path().join("without"));
+    assert!(build(site.path(), &with).status.success());
+    let pages_only = regelwerk(&[
+        "build",
+        "--root",
+        site.path().to_str().unwrap(),
+        "--output",
+        without.to_str().unwrap(),
+        "--no-search",
+    ]);
+    assert!(pages_only.status.success());
+    let all = snapshot_tree(&with);
+    let expected: Vec<_> = all
+        .iter()
+        .filter(|(path, _)| !path.starts_with("pagefind/"))
+        .cloned()
+        .collect();
+    assert!(
+        expected.len() < all.len(),
+        "the default build has a search index"
+    );
+    assert!(
+        snapshot_tree(&without) == expected,
+        "--no-search changed more than the index"
+    );
+}
+
+#[test]
 fn a_broken_build_leaves_the_previous_site_byte_identical() {
     let site = valid_site();
     let public = site.path().join("public");

@@ -28,6 +28,19 @@ pub struct Context<'a> {
     pub today: NaiveDate,
 }
 
+/// The rules of one register entry beyond its single fields (E3–E8, E2 for training modules, W1–W4),
+/// checked against the site's roles and training modules in `content`: what [`validate`] runs for each
+/// entry, without the check for ids used twice across entries.
+pub fn register_entry(
+    entry: &crate::content::register::Entry,
+    content: &Content,
+    context: &Context,
+) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    register::check_entry(entry, content, context, &mut diagnostics);
+    diagnostics
+}
+
 /// Runs every cross-file rule and returns the problems found.
 pub fn validate(content: &Content, context: &Context) -> Vec<Diagnostic> {
     let mut diagnostics = links::check(content, context.generated_paths);

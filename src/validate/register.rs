@@ -110,7 +110,12 @@ fn at(entry: &Entry, field: &str, rule: Rule, message: String) -> Diagnostic {
     Diagnostic::at(&entry.source, entry.record.span(field), rule, message)
 }
 
-fn check_entry(entry: &Entry, content: &Content, context: &Context, out: &mut Vec<Diagnostic>) {
+pub(super) fn check_entry(
+    entry: &Entry,
+    content: &Content,
+    context: &Context,
+    out: &mut Vec<Diagnostic>,
+) {
     let r = &entry.record;
     let status = r.text("status");
     let risk_class = r.text("risk_class");
