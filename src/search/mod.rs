@@ -51,6 +51,8 @@ pub const MIN_SHARD_PAGES: usize = 1_000;
 /// Shards are built two at a time only while the largest has at most this many pages; larger ones one
 /// after the other, so that the memory of the search stage stays near that of one shard.
 const PARALLEL_SHARD_PAGES: usize = 5_000;
+/// Pages handed to an index at a time (their HTML with the extra terms is held in memory meanwhile).
+const BATCH_PAGES: usize = 256;
 /// The shard of the small sections.
 const SHARED_SHARD: &str = "gemeinsam";
 /// The shard of historical pages.
@@ -81,6 +83,13 @@ pub struct IndexFile {
 pub trait SearchIndex {
     /// Adds a page: its URL as the browser opens it, and the HTML to index.
     fn add_page(&mut self, url: &str, html: String) -> Result<(), SearchError>;
+    /// Adds pages (URL, HTML) in this order; an index may read them in parallel.
+    fn add_pages(&mut self, pages: Vec<(String, String)>) -> Result<(), SearchError> {
+        for (url, html) in pages {
+            self.add_page(&url, html)?;
+        }
+        Ok(())
+    }
     /// Builds the index and returns its files, sorted by path.
     fn files(self: Box<Self>) -> Result<Vec<IndexFile>, SearchError>;
 }
@@ -389,11 +398,19 @@ fn build_shard(
         hasher.update(part.as_bytes());
         hasher.update(&[0]);
     }
-    for page in pages {
-        hasher.update(page.url.as_bytes());
-        hasher.update(&[0]);
-        hasher.update(indexed_html(page, expansions).as_bytes());
-        hasher.update(&[0]);
+    // The indexed HTML is made in batches, twice (for the key, and only when the cache misses, for the
+    // index): a shard's pages are never all held as HTML at once.
+    for batch in pages.chunks(BATCH_PAGES) {
+        let htmls: Vec<String> = batch
+            .par_iter()
+            .map(|page| indexed_html(page, expansions))
+            .collect();
+        for (page, html) in batch.iter().zip(&htmls) {
+            hasher.update(page.url.as_bytes());
+            hasher.update(&[0]);
+            hasher.update(html.as_bytes());
+            hasher.update(&[0]);
+        }
     }
     let key = format!("{name}-{}", &hasher.finalize().to_hex()[..16]);
     if let Some(cache) = &settings.cache
@@ -403,8 +420,12 @@ fn build_shard(
     }
 
     let mut index = backend.new_index(settings.language)?;
-    for page in pages {
-        index.add_page(&page.url, indexed_html(page, expansions))?;
+    for batch in pages.chunks(BATCH_PAGES) {
+        let batch: Vec<(String, String)> = batch
+            .par_iter()
+            .map(|page| (page.url.clone(), indexed_html(page, expansions)))
+            .collect();
+        index.add_pages(batch)?;
     }
     let files = index.files()?;
     let wasm = used_wasm(&files, settings.language);
