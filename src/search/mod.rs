@@ -23,6 +23,7 @@
 
 pub mod german;
 pub mod html;
+pub mod native;
 pub mod pagefind;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
