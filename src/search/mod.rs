@@ -19,7 +19,9 @@
 //!   taken over the backend version, language, and every page's URL and indexed HTML; a build reindexes
 //!   only shards whose pages changed.
 //!
-//! The index itself is behind [`SearchIndex`]; [`pagefind::Pagefind`] implements it.
+//! The index itself is behind [`SearchIndex`]: [`native::Native`] (the default) writes Pagefind's index
+//! format itself; [`pagefind::Pagefind`] builds the same index with Pagefind's library
+//! (`[search] backend = "pagefind"`).
 
 pub mod german;
 pub mod html;
