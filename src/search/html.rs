@@ -166,19 +166,30 @@ pub const SECONDARY_MARK: &str = "data-regelwerk-sekundaer";
 /// The page with `terms[i]` inserted at the end of section `i` as an element Pagefind indexes with
 /// half weight (a tenth on pages marked [`SECONDARY_MARK`]); sections without terms are left alone.
 pub fn with_terms(html: &str, sections: &[Section], terms: &[Vec<String>]) -> String {
+    let at: Vec<(usize, Vec<String>)> = sections
+        .iter()
+        .zip(terms)
+        .filter(|(_, terms)| !terms.is_empty())
+        .map(|(section, terms)| (section.end, terms.clone()))
+        .collect();
+    with_terms_at(html, &at)
+}
+
+/// [`with_terms`] with each section given by its end offset; `terms` in page order.
+pub fn with_terms_at(html: &str, terms: &[(usize, Vec<String>)]) -> String {
     let weight = if html.contains(SECONDARY_MARK) {
         "0.1"
     } else {
         "0.5"
     };
-    let extra: usize = terms.iter().flatten().map(|t| t.len() + 1).sum();
+    let extra: usize = terms.iter().flat_map(|(_, t)| t).map(|t| t.len() + 1).sum();
     let mut out = String::with_capacity(html.len() + extra + terms.len() * 64);
     let mut from = 0;
-    for (section, terms) in sections.iter().zip(terms) {
-        if terms.is_empty() {
+    for (end, terms) in terms {
+        if terms.is_empty() || *end < from || !html.is_char_boundary(*end) {
             continue;
         }
-        out.push_str(&html[from..section.end]);
+        out.push_str(&html[from..*end]);
         out.push_str("<div data-pagefind-weight=\"");
         out.push_str(weight);
         out.push_str("\">");
@@ -190,7 +201,7 @@ pub fn with_terms(html: &str, sections: &[Section], terms: &[Vec<String>]) -> St
         out.push(' ');
         out.push_str(TERMS_MARK);
         out.push_str("</div>");
-        from = section.end;
+        from = *end;
     }
     out.push_str(&html[from..]);
     out
