@@ -65,7 +65,22 @@ pub struct AuthorRole {
 pub struct SearchConfig {
     /// Index the historical Stand, Fassung and Synopse pages too, under their own type filter.
     pub include_history: bool,
+    /// Which indexer writes the search index (`backend = "native"` or `"pagefind"`).
+    pub backend: SearchBackend,
 }
+
+/// The indexer of the site search. Both write Pagefind's index format for Pagefind's browser runtime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SearchBackend {
+    /// Our own indexer ([`crate::search::native`]): the same index, several times faster.
+    #[default]
+    Native,
+    /// Pagefind's library ([`crate::search::pagefind`]): the reference, kept for comparison.
+    Pagefind,
+}
+
+/// The values of `[search] backend`.
+pub const SEARCH_BACKENDS: &[&str] = &["native", "pagefind"];
 
 /// How Markdown is turned into HTML.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -150,6 +165,13 @@ pub fn parse(source: &SourceText) -> (Option<Config>, Vec<Diagnostic>) {
     if let Some(mut table) = reader.table(&mut root, "search", Need::Optional) {
         if let Some(include) = reader.boolean(&mut table, "include_history", Need::Optional) {
             search.include_history = include.value;
+        }
+        if let Some(backend) = reader.choice(&mut table, "backend", Need::Optional, SEARCH_BACKENDS)
+        {
+            search.backend = match backend.value.as_str() {
+                "pagefind" => SearchBackend::Pagefind,
+                _ => SearchBackend::Native,
+            };
         }
         reader.finish(table);
     }
@@ -237,6 +259,18 @@ mod tests {
         assert_eq!(config.language, "de");
         assert_eq!(config.theme, "default");
         assert_eq!(config.legal, LegalPages::default());
+        assert_eq!(config.search.backend, SearchBackend::Native);
+    }
+
+    #[test]
+    fn search_backend_is_chosen_by_name() {
+        let base = "title = \"T\"\nbase_url = \"https://example.org/\"\n\n[search]\n";
+        let (config, diags) = parse_str(&format!("{base}backend = \"pagefind\"\n"));
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(config.unwrap().search.backend, SearchBackend::Pagefind);
+        let (config, diags) = parse_str(&format!("{base}backend = \"lucene\"\n"));
+        assert!(config.is_none());
+        assert_eq!((diags[0].rule, diags[0].line), (Rule::E2, 5));
     }
 
     #[test]

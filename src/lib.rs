@@ -348,8 +348,12 @@ fn index_search(
         max_shard_pages: search::MAX_SHARD_PAGES,
         min_shard_pages: search::MIN_SHARD_PAGES,
     };
-    let (index_files, report) = search::index(files, &settings, &search::pagefind::Pagefind)
-        .map_err(|error| BuildError::Output {
+    let backend: &dyn search::Backend = match checked.config.search.backend {
+        config::SearchBackend::Native => &search::native::Native,
+        config::SearchBackend::Pagefind => &search::pagefind::Pagefind,
+    };
+    let (index_files, report) =
+        search::index(files, &settings, backend).map_err(|error| BuildError::Output {
             path: options.output.join(search::OUTPUT_DIR),
             error: std::io::Error::other(error),
         })?;

@@ -166,19 +166,30 @@ pub const SECONDARY_MARK: &str = "data-regelwerk-sekundaer";
 /// The page with `terms[i]` inserted at the end of section `i` as an element Pagefind indexes with
 /// half weight (a tenth on pages marked [`SECONDARY_MARK`]); sections without terms are left alone.
 pub fn with_terms(html: &str, sections: &[Section], terms: &[Vec<String>]) -> String {
+    let at: Vec<(usize, Vec<String>)> = sections
+        .iter()
+        .zip(terms)
+        .filter(|(_, terms)| !terms.is_empty())
+        .map(|(section, terms)| (section.end, terms.clone()))
+        .collect();
+    with_terms_at(html, &at)
+}
+
+/// [`with_terms`] with each section given by its end offset; `terms` in page order.
+pub fn with_terms_at(html: &str, terms: &[(usize, Vec<String>)]) -> String {
     let weight = if html.contains(SECONDARY_MARK) {
         "0.1"
     } else {
         "0.5"
     };
-    let extra: usize = terms.iter().flatten().map(|t| t.len() + 1).sum();
+    let extra: usize = terms.iter().flat_map(|(_, t)| t).map(|t| t.len() + 1).sum();
     let mut out = String::with_capacity(html.len() + extra + terms.len() * 64);
     let mut from = 0;
-    for (section, terms) in sections.iter().zip(terms) {
-        if terms.is_empty() {
+    for (end, terms) in terms {
+        if terms.is_empty() || *end < from || !html.is_char_boundary(*end) {
             continue;
         }
-        out.push_str(&html[from..section.end]);
+        out.push_str(&html[from..*end]);
         out.push_str("<div data-pagefind-weight=\"");
         out.push_str(weight);
         out.push_str("\">");
@@ -190,7 +201,7 @@ pub fn with_terms(html: &str, sections: &[Section], terms: &[Vec<String>]) -> St
         out.push(' ');
         out.push_str(TERMS_MARK);
         out.push_str("</div>");
-        from = section.end;
+        from = *end;
     }
     out.push_str(&html[from..]);
     out
@@ -226,6 +237,49 @@ pub fn has_attr(tag: &str, name: &str) -> bool {
     }
 }
 
+/// The raw value of the attribute `name` of a start tag (`<name attr …>`): `Some("")` for an attribute
+/// without a value, character references not decoded.
+pub fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let inner = tag.strip_prefix('<').unwrap_or(tag);
+    let inner = inner.strip_suffix('>').unwrap_or(inner);
+    let mut rest = inner.trim_start_matches(|c: char| c.is_ascii_alphanumeric() || c == '-');
+    loop {
+        rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == '/');
+        if rest.is_empty() {
+            return None;
+        }
+        let len = rest
+            .find(|c: char| c.is_whitespace() || c == '=' || c == '/')
+            .unwrap_or(rest.len());
+        let found = rest[..len].eq_ignore_ascii_case(name);
+        rest = rest[len..].trim_start();
+        let mut value = "";
+        if let Some(after) = rest.strip_prefix('=') {
+            let after = after.trim_start();
+            match after.chars().next() {
+                Some(q @ ('"' | '\'')) => match after[1..].find(q) {
+                    Some(i) => {
+                        value = &after[1..i + 1];
+                        rest = &after[i + 2..];
+                    }
+                    None => {
+                        value = &after[1..];
+                        rest = "";
+                    }
+                },
+                _ => {
+                    let end = after.find(char::is_whitespace).unwrap_or(after.len());
+                    value = &after[..end];
+                    rest = &after[end..];
+                }
+            }
+        }
+        if found {
+            return Some(value);
+        }
+    }
+}
+
 /// Appends text with the character references the theme writes decoded; others become a space.
 fn decode_into(raw: &str, out: &mut String) {
     let mut rest = raw;
@@ -253,7 +307,8 @@ fn decode_into(raw: &str, out: &mut String) {
     out.push_str(rest);
 }
 
-enum Token<'a> {
+/// A piece of HTML as the [`Scanner`] sees it.
+pub(crate) enum Token<'a> {
     /// Text between tags (raw: character references not decoded).
     Text(&'a str),
     /// A start tag: lower-case name, the whole tag, its byte offset.
@@ -266,7 +321,8 @@ enum Token<'a> {
     End { name: String, at: usize },
 }
 
-struct Scanner<'a> {
+/// A tokenizer for the theme's HTML: tags, text, comments skipped, `<script>` and `<style>` content skipped.
+pub(crate) struct Scanner<'a> {
     html: &'a str,
     pos: usize,
     /// Inside `<script>` or `<style>`: skip to this end tag.
@@ -274,7 +330,8 @@ struct Scanner<'a> {
 }
 
 impl<'a> Scanner<'a> {
-    fn new(html: &'a str) -> Self {
+    /// A scanner at the start of `html`.
+    pub(crate) fn new(html: &'a str) -> Self {
         Scanner {
             html,
             pos: 0,

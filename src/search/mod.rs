@@ -15,14 +15,17 @@
 //!   more than [`MAX_SHARD_PAGES`] pages split into buckets by a consistent hash of the URL. Memory grows
 //!   with the largest shard, not with the site. The search page loads the first shard and merges the
 //!   others (`pagefind/indexes.json` lists them).
-//! - **Cache**: a shard's files are kept in `<root>/.regelwerk-cache/search/<shard>-<hash>/`, the hash
-//!   taken over the backend version, language, and every page's URL and indexed HTML; a build reindexes
-//!   only shards whose pages changed.
+//! - **Cache**: a shard's files are kept in one file `<root>/.regelwerk-cache/search/<shard>-<hash>.pack`,
+//!   the hash taken over the backend version, language, and every page's URL, HTML and extra terms; a
+//!   build reindexes only shards whose pages changed.
 //!
-//! The index itself is behind [`SearchIndex`]; [`pagefind::Pagefind`] implements it.
+//! The index itself is behind [`SearchIndex`]: [`native::Native`] (the default) writes Pagefind's index
+//! format itself; [`pagefind::Pagefind`] builds the same index with Pagefind's library
+//! (`[search] backend = "pagefind"`).
 
 pub mod german;
 pub mod html;
+pub mod native;
 pub mod pagefind;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -51,6 +54,8 @@ pub const MIN_SHARD_PAGES: usize = 1_000;
 /// Shards are built two at a time only while the largest has at most this many pages; larger ones one
 /// after the other, so that the memory of the search stage stays near that of one shard.
 const PARALLEL_SHARD_PAGES: usize = 5_000;
+/// Pages handed to an index at a time (their HTML with the extra terms is held in memory meanwhile).
+const BATCH_PAGES: usize = 256;
 /// The shard of the small sections.
 const SHARED_SHARD: &str = "gemeinsam";
 /// The shard of historical pages.
@@ -81,6 +86,13 @@ pub struct IndexFile {
 pub trait SearchIndex {
     /// Adds a page: its URL as the browser opens it, and the HTML to index.
     fn add_page(&mut self, url: &str, html: String) -> Result<(), SearchError>;
+    /// Adds pages (URL, HTML) in this order; an index may read them in parallel.
+    fn add_pages(&mut self, pages: Vec<(String, String)>) -> Result<(), SearchError> {
+        for (url, html) in pages {
+            self.add_page(&url, html)?;
+        }
+        Ok(())
+    }
     /// Builds the index and returns its files, sorted by path.
     fn files(self: Box<Self>) -> Result<Vec<IndexFile>, SearchError>;
 }
@@ -292,23 +304,29 @@ fn expansions(pages: &[Page], glossary: &Glossary) -> HashMap<String, Vec<String
         .collect()
 }
 
-/// The HTML Pagefind indexes for a page: the page with each section's extra terms at its end.
-fn indexed_html(page: &Page, expansions: &HashMap<String, Vec<String>>) -> String {
-    let sections = html::sections(page.html);
-    let terms: Vec<Vec<String>> = sections
-        .iter()
-        .map(|section| {
-            let present: BTreeSet<String> = german::words(&section.text).collect();
+/// A page's extra terms: per section that gets any, the section's end (byte offset) and its terms.
+type PageTerms = Vec<(usize, Vec<String>)>;
+
+/// The extra terms of each section of a page: the expansions of its words that it does not contain.
+fn page_terms(page: &Page, expansions: &HashMap<String, Vec<String>>) -> PageTerms {
+    html::sections(page.html)
+        .into_iter()
+        .filter_map(|section| {
+            let present: HashSet<String> = german::words(&section.text).collect();
             let mut terms = BTreeSet::new();
             for word in &present {
                 if let Some(extra) = expansions.get(word) {
                     terms.extend(extra.iter().filter(|t| !present.contains(*t)).cloned());
                 }
             }
-            terms.into_iter().collect()
+            (!terms.is_empty()).then(|| (section.end, terms.into_iter().collect()))
         })
-        .collect();
-    html::with_terms(page.html, &sections, &terms)
+        .collect()
+}
+
+/// The HTML the index gets for a page: the page with each section's extra terms at its end.
+fn indexed_html(page: &Page, terms: &PageTerms) -> String {
+    html::with_terms_at(page.html, terms)
 }
 
 /// Groups pages into shards: name → indices into `pages`, sorted by name.
@@ -389,22 +407,42 @@ fn build_shard(
         hasher.update(part.as_bytes());
         hasher.update(&[0]);
     }
-    for page in pages {
+    // The key covers what the indexed HTML is made of (the page and its extra terms); the HTML itself is
+    // made only on a cache miss, in batches, so a shard's pages are never all held as HTML at once.
+    let terms: Vec<PageTerms> = pages
+        .par_iter()
+        .map(|page| page_terms(page, expansions))
+        .collect();
+    for (page, terms) in pages.iter().zip(&terms) {
         hasher.update(page.url.as_bytes());
         hasher.update(&[0]);
-        hasher.update(indexed_html(page, expansions).as_bytes());
+        hasher.update(page.html.as_bytes());
         hasher.update(&[0]);
+        for (end, terms) in terms {
+            hasher.update(&(*end as u64).to_le_bytes());
+            for term in terms {
+                hasher.update(term.as_bytes());
+                hasher.update(&[0]);
+            }
+            hasher.update(&[1]);
+        }
+        hasher.update(&[2]);
     }
     let key = format!("{name}-{}", &hasher.finalize().to_hex()[..16]);
     if let Some(cache) = &settings.cache
-        && let Some(files) = read_cached(&cache.join(&key))
+        && let Some(files) = read_cached(&pack_path(cache, &key))
     {
         return Ok((files, false));
     }
 
     let mut index = backend.new_index(settings.language)?;
-    for page in pages {
-        index.add_page(&page.url, indexed_html(page, expansions))?;
+    for (batch, terms) in pages.chunks(BATCH_PAGES).zip(terms.chunks(BATCH_PAGES)) {
+        let batch: Vec<(String, String)> = batch
+            .par_iter()
+            .zip(terms)
+            .map(|(page, terms)| (page.url.clone(), indexed_html(page, terms)))
+            .collect();
+        index.add_pages(batch)?;
     }
     let files = index.files()?;
     let wasm = used_wasm(&files, settings.language);
@@ -444,58 +482,71 @@ fn used_wasm(files: &[IndexFile], language: &str) -> Option<String> {
     )
 }
 
-fn read_cached(dir: &Path) -> Option<Vec<IndexFile>> {
-    if !dir.is_dir() {
-        return None;
-    }
+/// The first line of a cached shard.
+const PACK_MAGIC: &[u8] = b"regelwerk search cache 1\n";
+
+/// A cached shard: one file `<key>.pack` holding all the shard's files (path length, path, length,
+/// bytes, little-endian) — one file to create instead of a thousand small ones.
+fn pack_path(cache: &Path, key: &str) -> PathBuf {
+    cache.join(format!("{key}.pack"))
+}
+
+fn read_cached(path: &Path) -> Option<Vec<IndexFile>> {
+    let bytes = std::fs::read(path).ok()?;
+    let mut rest = bytes.strip_prefix(PACK_MAGIC)?;
+    let mut take = |n: usize| -> Option<&[u8]> {
+        let (head, tail) = rest.split_at_checked(n)?;
+        rest = tail;
+        Some(head)
+    };
     let mut files = Vec::new();
-    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
-        let entry = entry.ok()?;
-        if !entry.file_type().is_file() {
-            continue;
-        }
-        let relative = entry.path().strip_prefix(dir).ok()?;
-        let path = relative
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy())
-            .collect::<Vec<_>>()
-            .join("/");
-        files.push(IndexFile {
-            path,
-            bytes: std::fs::read(entry.path()).ok()?,
-        });
+    while let Some(len) = take(4) {
+        let len = u32::from_le_bytes(len.try_into().ok()?) as usize;
+        let path = std::str::from_utf8(take(len)?).ok()?.to_string();
+        let len = u64::from_le_bytes(take(8)?.try_into().ok()?) as usize;
+        let bytes = take(len)?.to_vec();
+        files.push(IndexFile { path, bytes });
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     (!files.is_empty()).then_some(files)
 }
 
-/// Writes a shard into the cache (through a temporary folder, renamed into place) and removes the
-/// shard's older entries.
+/// Writes a shard into the cache (a temporary file renamed into place) and removes the shard's older
+/// entries.
 fn write_cached(cache: &Path, name: &str, key: &str, files: &[IndexFile]) -> std::io::Result<()> {
     std::fs::create_dir_all(cache)?;
-    let temporary = cache.join(format!(".{key}.tmp-{}", std::process::id()));
-    let result = (|| {
-        for file in files {
-            let path = temporary.join(&file.path);
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent)?;
-            }
-            std::fs::write(path, &file.bytes)?;
-        }
-        std::fs::rename(&temporary, cache.join(key))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_dir_all(&temporary);
-        return result;
+    let size: usize = files
+        .iter()
+        .map(|f| f.path.len() + f.bytes.len() + 12)
+        .sum();
+    let mut pack = Vec::with_capacity(PACK_MAGIC.len() + size);
+    pack.extend_from_slice(PACK_MAGIC);
+    for file in files {
+        pack.extend_from_slice(&(file.path.len() as u32).to_le_bytes());
+        pack.extend_from_slice(file.path.as_bytes());
+        pack.extend_from_slice(&(file.bytes.len() as u64).to_le_bytes());
+        pack.extend_from_slice(&file.bytes);
     }
+    let temporary = cache.join(format!(".{key}.tmp-{}", std::process::id()));
+    let target = pack_path(cache, key);
+    if let Err(err) =
+        std::fs::write(&temporary, &pack).and_then(|()| std::fs::rename(&temporary, &target))
+    {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(err);
+    }
+    let current = format!("{key}.pack");
     for entry in std::fs::read_dir(cache)?.flatten() {
         let file_name = entry.file_name();
         let file_name = file_name.to_string_lossy();
         let stale = file_name
+            .trim_end_matches(".pack")
             .rsplit_once('-')
             .is_some_and(|(shard, _)| shard == name)
-            && file_name != key;
+            && file_name != current;
         if stale {
+            // Entries of earlier versions were folders.
+            let _ = std::fs::remove_file(entry.path());
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }
@@ -746,6 +797,16 @@ mod tests {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         assert_eq!(entries.len(), 2, "old entries are removed: {entries:?}");
+
+        // A damaged entry is a miss: the shard is indexed again.
+        for entry in std::fs::read_dir(cache.path()).unwrap() {
+            let path = entry.unwrap().path();
+            let bytes = std::fs::read(&path).unwrap();
+            std::fs::write(&path, &bytes[..bytes.len() - 3]).unwrap();
+        }
+        let (third, report) = index(&changed, &settings, &recorder).unwrap();
+        assert_eq!(report.rebuilt, 2);
+        assert_eq!(index(&changed, &settings, &recorder).unwrap().0, third);
     }
 
     #[test]

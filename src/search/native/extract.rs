@@ -1,0 +1,822 @@
+//! One page's HTML → what the index needs of it ([`PageData`]): the fragment the browser shows (URL,
+//! text, anchors, filters, metadata) and the page's postings (word → positions with weights).
+//!
+//! This reproduces Pagefind 1.6's reading of a page (`pagefind/src/fossick/parser.rs` and
+//! `fossick/mod.rs`) on top of our own tag scanner ([`crate::search::html`]) instead of lol_html:
+//!
+//! - **What is read**: everything inside `<html>`; once an element with `data-pagefind-body` exists,
+//!   only the content of such elements. `head`, `script`, `style`, `noscript`, `label`, `form`, `svg`,
+//!   `footer`, `nav`, `iframe`, `template` and elements with `data-pagefind-ignore` are left out
+//!   (`data-pagefind-ignore="all"` also drops their filters and metadata).
+//! - **Text**: the text of each element is collected bottom-up as in Pagefind: `h1`–`h6`, `p`, `td`,
+//!   `div`, `ul`, `li`, `article` and `section` are set off by spaces and end with a full stop when their
+//!   text ends in a word character; other elements (`dt`, `dd`, `span` …) run into their neighbours.
+//!   Character references are decoded after collecting (the full HTML5 set, like Pagefind).
+//! - **Weights**: `data-pagefind-weight` (0–10, ×24 on disk) and headings automatically (`h1` 7 … `h6`
+//!   2) when not inside an explicitly weighted element; parts of compounds get a share.
+//! - **Anchors**: every element with an `id` inside the body (not ignored) becomes an anchor whose
+//!   location is the position of the next word; its text is the element's own text and that of inline
+//!   children.
+//! - **Filters and metadata**: `data-pagefind-filter` / `-meta` / `-default-meta` / `-sort` in all three
+//!   syntaxes (`name:value`, `name[data-attr]` lists, `name` = the element's text). `title` defaults to
+//!   the first non-empty `h1`, else `<title>`; `image` to the first `img` after it.
+//!
+//! The function is pure ([`extract`]: URL + HTML → [`PageData`]); the [`Analyzer`] only memoizes. That
+//! is the seam for an incremental index: a page whose HTML did not change has the same [`PageData`].
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, LazyLock};
+
+use regex::Regex;
+use serde::Serialize;
+
+use super::words::Analyzer;
+use crate::search::html::{Scanner, Token, attribute};
+
+/// Weight 1 on disk (weights are stored × 24).
+const WEIGHT_MULTIPLIER: f32 = 24.0;
+const WEIGHT_MAX: f32 = 10.0;
+
+const SENTENCE_SELECTORS: &[&str] = &[
+    "h1", "h2", "h3", "h4", "h5", "h6", "p", "td", "div", "ul", "li", "article", "section",
+];
+const INLINE_SELECTORS: &[&str] = &[
+    "a", "abbr", "acronym", "b", "bdo", "big", "br", "button", "cite", "code", "dfn", "em", "i",
+    "img", "input", "kbd", "label", "map", "object", "output", "q", "samp", "script", "select",
+    "small", "span", "strong", "sub", "sup", "textarea", "time", "tt", "var",
+];
+const REMOVE_SELECTORS: &[&str] = &[
+    "head", "style", "script", "noscript", "label", "form", "svg", "footer", "nav", "iframe",
+    "template",
+];
+/// Elements without content or end tag.
+const VOID: &[&str] = &[
+    "area", "base", "basefont", "bgsound", "br", "col", "embed", "frame", "hr", "image", "img",
+    "input", "keygen", "link", "meta", "param", "source", "track", "wbr",
+];
+
+const ANCHOR: &str = "___PAGEFIND_ANCHOR___";
+const WEIGHT: &str = "___PAGEFIND_WEIGHT___";
+const AUTO_WEIGHT: &str = "___PAGEFIND_AUTO_WEIGHT___";
+const END_WEIGHT: &str = "___END_PAGEFIND_WEIGHT___";
+
+static SENTENCE_CHARS: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new("[\\w'\"\\)\\$\\*]").expect("a valid regular expression"));
+static ATTRIBUTE_MATCH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new("^\\s*(?P<name>[^:\\[\\]]+)\\[(?P<attribute>.+)\\]\\s*$")
+        .expect("a valid regular expression")
+});
+static PRIVATE_PAGEFIND: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new("___PAGEFIND_[\\S]+\\s?").expect("a valid regular expression"));
+
+/// An anchor of a page in its fragment: an element with an `id` and the word position it starts at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Anchor {
+    pub element: String,
+    pub id: String,
+    pub text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    pub location: u32,
+}
+
+/// The fragment of a page (`fragment/*.pf_fragment`): what the browser loads for a result. Field order
+/// and names are Pagefind's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Fragment {
+    pub url: String,
+    /// The page's indexed text, words separated by single spaces: result positions index into it.
+    pub content: String,
+    pub word_count: usize,
+    pub filters: BTreeMap<String, Vec<String>>,
+    pub meta: BTreeMap<String, String>,
+    pub anchors: Vec<Anchor>,
+}
+
+/// The positions of a word on one page, packed as in the index: `locs` are position deltas with weight
+/// changes as negative markers (`-(weight + 1)`, then an absolute position); `meta_locs` the same per
+/// metadata field (`-(field + 1)`, field numbers local to the page until the index is written).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Postings {
+    pub locs: Vec<i32>,
+    pub meta_locs: Vec<i32>,
+}
+
+/// One word of a page: its positions under the folded form, and per original spelling with diacritics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageWord {
+    pub word: Arc<str>,
+    pub page: Option<Postings>,
+    pub variants: Vec<(Arc<str>, Postings)>,
+}
+
+/// Everything the index needs of one page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageData {
+    pub fragment: Fragment,
+    /// The page has an element with `data-pagefind-body`.
+    pub has_custom_body: bool,
+    /// The page's text has at least one word (pages without are not indexed).
+    pub has_words: bool,
+    /// `data-pagefind-sort` values.
+    pub sort: BTreeMap<String, String>,
+    /// The page's words, in no particular order.
+    pub words: Vec<PageWord>,
+}
+
+/// A word of the text: position, weight, the spelling with diacritics if it has any.
+type Occurrence = (u32, u8, Option<Arc<str>>);
+/// A word of a metadata field: field number, position, the spelling with diacritics if it has any.
+type MetaOccurrence = (u16, u32, Option<Arc<str>>);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    Indexing,
+    Ignored,
+    Excluded,
+    Body,
+    ParentOfBody,
+}
+
+/// An open element while reading (Pagefind's `DomParsingNode`).
+#[derive(Debug)]
+struct Node {
+    tag: String,
+    value: String,
+    filter: Option<Vec<String>>,
+    sort: Option<Vec<String>>,
+    meta: Option<Vec<String>>,
+    default_meta: Option<Vec<String>>,
+    weight: Option<String>,
+    anchor_ids: Option<Vec<String>>,
+    status: Status,
+}
+
+impl Node {
+    fn root() -> Self {
+        Node {
+            tag: String::new(),
+            value: String::new(),
+            filter: None,
+            sort: None,
+            meta: None,
+            default_meta: None,
+            weight: None,
+            anchor_ids: None,
+            status: Status::Indexing,
+        }
+    }
+
+    fn attribute_pair(&self, input: &str) -> Option<(String, String)> {
+        match input.split_once(':') {
+            Some((name, value)) => Some((name.to_string(), normalize_content(value))),
+            None if self.value.is_empty() => None,
+            None => Some((input.to_string(), normalize_content(&self.value))),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Collected {
+    filters: BTreeMap<String, Vec<String>>,
+    sort: BTreeMap<String, String>,
+    meta: BTreeMap<String, String>,
+    default_meta: BTreeMap<String, String>,
+    anchor_content: BTreeMap<String, String>,
+    anchor_titles: BTreeMap<String, String>,
+}
+
+impl Collected {
+    /// Filters, sort keys and metadata of an element that ends.
+    fn attributes_of(&mut self, node: &Node) {
+        for filter in node.filter.iter().flatten() {
+            if let Some((name, value)) = node.attribute_pair(filter) {
+                self.filters
+                    .entry(name)
+                    .or_default()
+                    .push(normalize_content(&value));
+            }
+        }
+        for sort in node.sort.iter().flatten() {
+            if let Some((name, value)) = node.attribute_pair(sort) {
+                self.sort.insert(name, value);
+            }
+        }
+        for meta in node.meta.iter().flatten() {
+            if let Some((name, value)) = node.attribute_pair(meta) {
+                self.meta.insert(name, value);
+            }
+        }
+        for meta in node.default_meta.iter().flatten() {
+            if let Some((name, value)) = node.attribute_pair(meta) {
+                self.default_meta.insert(name, value);
+            }
+        }
+    }
+}
+
+/// Reads a page: the fragment and the postings Pagefind would build for it.
+pub fn extract(url: &str, html: &str, analyzer: &mut Analyzer) -> PageData {
+    let (digest, collected, has_custom_body) = read(html);
+    let Collected {
+        mut filters,
+        sort,
+        mut meta,
+        default_meta,
+        anchor_content,
+        anchor_titles,
+    } = collected;
+
+    for values in filters.values_mut() {
+        for value in values.iter_mut() {
+            if let std::borrow::Cow::Owned(tidy) = PRIVATE_PAGEFIND.replace_all(value, "") {
+                *value = tidy;
+            }
+        }
+    }
+    if let Some(image) = meta.remove("auto_image") {
+        let alt = meta.remove("auto_image_alt").unwrap_or_default();
+        if !meta.contains_key("image") {
+            meta.insert("image".into(), image);
+            meta.insert("image_alt".into(), alt);
+        }
+    }
+    for auto in ["auto_title", "auto_page_title"] {
+        if let Some(title) = meta.remove(auto)
+            && !meta.contains_key("title")
+        {
+            meta.insert("title".into(), title);
+        }
+    }
+    let mut all_meta = default_meta;
+    all_meta.extend(meta);
+    for value in all_meta.values_mut() {
+        if let std::borrow::Cow::Owned(tidy) = PRIVATE_PAGEFIND.replace_all(value, "") {
+            *value = tidy;
+        }
+    }
+
+    let digest = html_escape::decode_html_entities(&digest);
+    let mut content = String::with_capacity(digest.len());
+    let mut anchors = Vec::new();
+    let mut positions: HashMap<Arc<str>, Vec<Occurrence>> = HashMap::new();
+    let mut weights: Vec<u8> = vec![WEIGHT_MULTIPLIER as u8];
+    let mut position: u32 = 0;
+    let mut last_position: u32 = 0;
+    for word in digest.split_whitespace() {
+        if word.starts_with('_') {
+            if word.starts_with(ANCHOR) {
+                let marker = word.replace(ANCHOR, "");
+                if let Some((element, anchor_id)) = marker.split_once(':') {
+                    let text = anchor_content
+                        .get(anchor_id)
+                        .map(|t| normalize_content(t))
+                        .unwrap_or_default();
+                    if let Some((_, id)) = anchor_id.split_once(':') {
+                        anchors.push(Anchor {
+                            element: element.to_string(),
+                            id: id.to_string(),
+                            text: normalize_content(&text),
+                            title: anchor_titles.get(anchor_id).cloned(),
+                            location: position,
+                        });
+                    }
+                }
+                continue;
+            }
+            if word.starts_with(WEIGHT) {
+                let weight = word.replace(WEIGHT, "").parse::<f32>().ok().unwrap_or(1.0);
+                weights.push(if weight <= 0.0 {
+                    0
+                } else {
+                    ((weight.clamp(0.0, WEIGHT_MAX) * WEIGHT_MULTIPLIER) as u8).max(1)
+                });
+                continue;
+            }
+            if word.starts_with(AUTO_WEIGHT) {
+                if weights.len() == 1 {
+                    let weight = word
+                        .replace(AUTO_WEIGHT, "")
+                        .parse::<f32>()
+                        .ok()
+                        .unwrap_or(1.0);
+                    weights.push((weight.clamp(0.0, WEIGHT_MAX) * WEIGHT_MULTIPLIER) as u8);
+                } else {
+                    weights.push(weights.last().copied().unwrap_or_default());
+                }
+                continue;
+            }
+            if word.starts_with(END_WEIGHT) {
+                weights.pop();
+                continue;
+            }
+        }
+        let stripped;
+        let word = if word.contains('\u{200B}') {
+            stripped = word.replace('\u{200B}', "");
+            if stripped.is_empty() {
+                continue;
+            }
+            stripped.as_str()
+        } else {
+            word
+        };
+        content.push_str(word);
+        content.push(' ');
+
+        let word_weight = weights.last().copied().unwrap_or(1);
+        let analysis = analyzer.token(word);
+        let partial_weight = if analysis.compound_parts > 0 && word_weight > 0 {
+            (word_weight / u8::try_from(analysis.compound_parts).unwrap_or(u8::MAX)).max(1)
+        } else {
+            0
+        };
+        for indexable in &analysis.words {
+            let weight = if indexable.is_compound_part {
+                partial_weight
+            } else {
+                word_weight
+            };
+            positions
+                .entry(Arc::clone(&indexable.stemmed))
+                .or_default()
+                .push((position, weight, indexable.original.clone()));
+        }
+        last_position = position;
+        position += 1;
+    }
+    if content.ends_with(' ') {
+        content.pop();
+    }
+    let has_words = !positions.is_empty();
+
+    let mut words: HashMap<Arc<str>, PageWord> = HashMap::with_capacity(positions.len());
+    for (word, entries) in positions {
+        let mut plain = Vec::new();
+        let mut variants: BTreeMap<Arc<str>, Vec<(u32, u8)>> = BTreeMap::new();
+        for (position, weight, original) in entries {
+            match original {
+                None => plain.push((position, weight)),
+                Some(form) => variants.entry(form).or_default().push((position, weight)),
+            }
+        }
+        let page = (!plain.is_empty()).then(|| Postings {
+            locs: pack_positions(plain),
+            meta_locs: Vec::new(),
+        });
+        let variants = variants
+            .into_iter()
+            .map(|(form, positions)| {
+                let postings = Postings {
+                    locs: pack_positions(positions),
+                    meta_locs: Vec::new(),
+                };
+                (form, postings)
+            })
+            .collect();
+        words.insert(
+            Arc::clone(&word),
+            PageWord {
+                word,
+                page,
+                variants,
+            },
+        );
+    }
+
+    // Metadata words: field numbers in the page's (sorted) order of fields.
+    let mut meta_positions: HashMap<Arc<str>, Vec<MetaOccurrence>> = HashMap::new();
+    for (field, value) in all_meta.values().enumerate() {
+        for (index, token) in value.split_whitespace().enumerate() {
+            for indexable in analyzer.meta_token(token).words {
+                meta_positions.entry(indexable.stemmed).or_default().push((
+                    field as u16,
+                    index as u32,
+                    indexable.original,
+                ));
+            }
+        }
+    }
+    for (word, entries) in meta_positions {
+        let mut plain = Vec::new();
+        let mut variants: BTreeMap<Arc<str>, Vec<(u16, u32)>> = BTreeMap::new();
+        for (field, position, original) in entries {
+            match original {
+                None => plain.push((field, position)),
+                Some(form) => variants.entry(form).or_default().push((field, position)),
+            }
+        }
+        let entry = words.entry(Arc::clone(&word)).or_insert_with(|| PageWord {
+            word,
+            page: None,
+            variants: Vec::new(),
+        });
+        if !plain.is_empty() {
+            entry.page.get_or_insert_with(Postings::default).meta_locs = pack_meta_positions(plain);
+        }
+        for (form, positions) in variants {
+            let meta_locs = pack_meta_positions(positions);
+            match entry.variants.iter_mut().find(|(f, _)| *f == form) {
+                Some((_, postings)) => postings.meta_locs = meta_locs,
+                None => entry.variants.push((
+                    form,
+                    Postings {
+                        locs: Vec::new(),
+                        meta_locs,
+                    },
+                )),
+            }
+        }
+    }
+
+    PageData {
+        fragment: Fragment {
+            url: url.to_string(),
+            content,
+            word_count: last_position as usize + 1,
+            filters,
+            meta: all_meta,
+            anchors,
+        },
+        has_custom_body,
+        has_words,
+        sort,
+        words: words.into_values().collect(),
+    }
+}
+
+/// Pagefind's `positions_to_packed_page`: positions sorted by weight (the default weight first — Pagefind
+/// compares with 25, so every list starts with a weight marker) then position; a weight change is
+/// written as `-(weight + 1)` followed by the absolute position, otherwise deltas.
+fn pack_positions(mut positions: Vec<(u32, u8)>) -> Vec<i32> {
+    positions.sort_by_key(|&(position, weight)| (if weight == 25 { 0 } else { weight }, position));
+    let mut current_weight = 25;
+    let mut last = 0;
+    let mut out = Vec::with_capacity(positions.len() + 2);
+    for (position, weight) in positions {
+        if weight != current_weight {
+            out.push(-(weight as i32) - 1);
+            out.push(position as i32);
+            current_weight = weight;
+        } else {
+            out.push(position as i32 - last as i32);
+        }
+        last = position;
+    }
+    out
+}
+
+/// Pagefind's `meta_positions_to_packed`: per field `-(field + 1)`, then position deltas.
+fn pack_meta_positions(mut positions: Vec<(u16, u32)>) -> Vec<i32> {
+    positions.sort_by_key(|&(field, position)| (field, position));
+    let mut current = None;
+    let mut last = 0;
+    let mut out = Vec::with_capacity(positions.len() + 2);
+    for (field, position) in positions {
+        if Some(field) != current {
+            out.push(-(field as i32) - 1);
+            current = Some(field);
+            last = 0;
+        }
+        out.push(position as i32 - last as i32);
+        last = position;
+    }
+    out
+}
+
+/// Walks the HTML like Pagefind's parser: the digest (text with anchor and weight markers, references
+/// not yet decoded), the collected attributes, and whether a `data-pagefind-body` element was found.
+fn read(html: &str) -> (String, Collected, bool) {
+    let mut collected = Collected::default();
+    let mut stack: Vec<Node> = vec![Node::root()];
+    let mut in_html = false;
+    let mut foreign = 0usize;
+    let mut anchor_counter = 0usize;
+
+    for token in Scanner::new(html) {
+        match token {
+            Token::Start { name, tag, .. } => {
+                if !in_html {
+                    if name != "html" {
+                        continue;
+                    }
+                    in_html = true;
+                }
+                let self_closing = foreign > 0 && tag.ends_with("/>");
+                if (name == "svg" || name == "math") && !self_closing {
+                    foreign += 1;
+                }
+                start(
+                    &name,
+                    tag,
+                    self_closing,
+                    &mut stack,
+                    &mut collected,
+                    &mut anchor_counter,
+                );
+            }
+            Token::End { name, .. } => {
+                if !in_html {
+                    continue;
+                }
+                let Some(open) = stack.iter().rposition(|n| n.tag == name) else {
+                    continue;
+                };
+                if open == 0 {
+                    continue;
+                }
+                while stack.len() > open {
+                    let node = stack.pop().expect("the stack is longer than `open`");
+                    if (node.tag == "svg" || node.tag == "math") && foreign > 0 {
+                        foreign -= 1;
+                    }
+                    end(node, &mut stack, &mut collected);
+                }
+                if name == "html" {
+                    in_html = false;
+                }
+            }
+            Token::Text(raw) => {
+                if !in_html {
+                    continue;
+                }
+                let Some(node) = stack.last_mut() else {
+                    continue;
+                };
+                node.value.push_str(raw);
+                if !matches!(node.status, Status::Ignored | Status::Excluded)
+                    && let Some(ids) = &node.anchor_ids
+                {
+                    for id in ids {
+                        collected
+                            .anchor_content
+                            .entry(id.clone())
+                            .or_default()
+                            .push_str(raw);
+                    }
+                }
+            }
+        }
+    }
+
+    // Elements never closed: their text goes to their parents (Pagefind's fallback).
+    while stack.len() > 1 {
+        let node = stack.pop().expect("more than the root");
+        let parent = stack.last_mut().expect("the root");
+        if parent.status != Status::ParentOfBody {
+            match node.status {
+                Status::Ignored | Status::Excluded => {}
+                Status::Indexing => parent.value.push_str(&node.value),
+                Status::Body | Status::ParentOfBody => {
+                    parent.value.clear();
+                    parent.value.push_str(&node.value);
+                    parent.status = Status::ParentOfBody;
+                }
+            }
+        }
+    }
+    let root = stack.pop().unwrap_or_else(Node::root);
+    (root.value, collected, root.status == Status::ParentOfBody)
+}
+
+fn start(
+    name: &str,
+    tag: &str,
+    self_closing: bool,
+    stack: &mut Vec<Node>,
+    collected: &mut Collected,
+    anchor_counter: &mut usize,
+) {
+    let ignore = attribute(tag, "data-pagefind-ignore").map(|value| {
+        match value.to_ascii_lowercase().as_str() {
+            "" | "index" | "true" => Status::Ignored,
+            _ => Status::Excluded,
+        }
+    });
+    let body = attribute(tag, "data-pagefind-body").is_some();
+    let status = if body {
+        Status::Body
+    } else {
+        ignore.unwrap_or(Status::Indexing)
+    };
+    let list = |attr: &str| attribute(tag, attr).map(|value| parse_attr_string(value, tag));
+    let Some(parent) = stack.last_mut() else {
+        return;
+    };
+
+    let mut anchor_id = None;
+    if !matches!(status, Status::Excluded | Status::Ignored)
+        && let Some(id) = attribute(tag, "id")
+        && !(parent.status == Status::ParentOfBody && status != Status::Body)
+    {
+        let id: String = id.chars().filter(|c| !c.is_whitespace()).collect();
+        parent.value.push(' ');
+        parent.value.push_str(ANCHOR);
+        parent.value.push_str(name);
+        parent.value.push(':');
+        let key = format!("{anchor_counter}:{id}");
+        parent.value.push_str(&key);
+        parent.value.push(' ');
+        *anchor_counter += 1;
+        anchor_id = Some(key);
+    }
+    if let (Some(anchor_id), Some(title)) = (&anchor_id, attribute(tag, "data-pagefind-title")) {
+        let title = normalize_content(title);
+        if !title.is_empty() {
+            collected.anchor_titles.insert(anchor_id.clone(), title);
+        }
+    }
+    if status != Status::Excluded {
+        if let Some(attrs) = attribute(tag, "data-pagefind-index-attrs") {
+            for attr in attrs.split(',') {
+                let mut value = attribute(tag, attr.trim()).unwrap_or_default().to_string();
+                if value.chars().last().is_some_and(sentence_char) {
+                    value.push('.');
+                }
+                parent.value.push(' ');
+                parent.value.push_str(&value);
+                parent.value.push(' ');
+            }
+        }
+        if name == "br" {
+            parent.value.push(' ');
+        }
+    }
+
+    let mut anchor_ids = match &parent.anchor_ids {
+        Some(ids) if INLINE_SELECTORS.contains(&name) => Some(ids.clone()),
+        _ => None,
+    };
+    if let Some(id) = anchor_id {
+        anchor_ids.get_or_insert_with(Vec::new).push(id);
+    }
+    let mut node = Node {
+        tag: name.to_string(),
+        value: String::new(),
+        filter: list("data-pagefind-filter"),
+        sort: list("data-pagefind-sort"),
+        meta: list("data-pagefind-meta"),
+        default_meta: list("data-pagefind-default-meta"),
+        weight: attribute(tag, "data-pagefind-weight").map(str::to_string),
+        anchor_ids,
+        status: if parent.status == Status::Excluded {
+            Status::Excluded
+        } else {
+            status
+        },
+    };
+    if REMOVE_SELECTORS.contains(&name) {
+        node.status = Status::Ignored;
+    }
+
+    if VOID.contains(&name) || self_closing {
+        // No content and no end tag: only filters, metadata and the first image after the title.
+        if node.status == Status::Excluded {
+            return;
+        }
+        collected.attributes_of(&node);
+        if name == "img"
+            && !collected.meta.contains_key("auto_image")
+            && (collected.meta.contains_key("auto_title") || collected.meta.contains_key("title"))
+            && let Some(src) = attribute(tag, "src")
+        {
+            collected
+                .meta
+                .insert("auto_image".into(), normalize_content(src));
+            if let Some(alt) = attribute(tag, "alt") {
+                collected
+                    .meta
+                    .insert("auto_image_alt".into(), normalize_content(alt));
+            }
+        }
+        return;
+    }
+    stack.push(node);
+}
+
+fn end(mut node: Node, stack: &mut [Node], collected: &mut Collected) {
+    if node.status == Status::Excluded {
+        return;
+    }
+    collected.attributes_of(&node);
+    if node.tag == "h1"
+        && !collected.meta.contains_key("auto_title")
+        && !node.value.trim().is_empty()
+    {
+        collected
+            .meta
+            .insert("auto_title".into(), normalize_content(&node.value));
+    }
+    if node.tag == "title" && !collected.meta.contains_key("auto_page_title") {
+        collected
+            .meta
+            .insert("auto_page_title".into(), normalize_content(&node.value));
+    }
+    if node.status == Status::Ignored {
+        return;
+    }
+    let tag = node.tag.as_str();
+    if SENTENCE_SELECTORS.contains(&tag) {
+        node.value.insert(0, ' ');
+        if node.value.chars().last().is_some_and(sentence_char) {
+            node.value.push('.');
+        }
+        node.value.push(' ');
+    }
+    let auto_weight = match tag {
+        "h1" => Some("7"),
+        "h2" => Some("6"),
+        "h3" => Some("5"),
+        "h4" => Some("4"),
+        "h5" => Some("3"),
+        "h6" => Some("2"),
+        _ => None,
+    };
+    let wrap = match (&node.weight, auto_weight) {
+        (Some(weight), _) => Some((WEIGHT, weight.as_str())),
+        (None, Some(weight)) => Some((AUTO_WEIGHT, weight)),
+        (None, None) => None,
+    };
+    let Some(parent) = stack.last_mut() else {
+        return;
+    };
+    if parent.status == Status::ParentOfBody
+        && !matches!(node.status, Status::Body | Status::ParentOfBody)
+    {
+        return;
+    }
+    if matches!(node.status, Status::Body | Status::ParentOfBody) {
+        if parent.status != Status::ParentOfBody {
+            parent.value.clear();
+        }
+        parent.status = Status::ParentOfBody;
+    }
+    match wrap {
+        Some((marker, weight)) => {
+            parent.value.push(' ');
+            parent.value.push_str(marker);
+            parent.value.push_str(weight);
+            parent.value.push(' ');
+            parent.value.push_str(&node.value);
+            parent.value.push(' ');
+            parent.value.push_str(END_WEIGHT);
+            parent.value.push(' ');
+        }
+        None => parent.value.push_str(&node.value),
+    }
+}
+
+fn sentence_char(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric() || matches!(c, '_' | '\'' | '"' | ')' | '$' | '*');
+    }
+    let mut buffer = [0; 4];
+    SENTENCE_CHARS.is_match(c.encode_utf8(&mut buffer))
+}
+
+/// Pagefind's `parse_attr_string`: `name:value`, or a comma list of `name` and `name[data-attr]`.
+fn parse_attr_string(input: &str, tag: &str) -> Vec<String> {
+    if let Some((attrs, literal)) = input.split_once(':') {
+        let mut list = parse_attr_string(attrs, tag);
+        if let Some(last) = list.last_mut() {
+            last.push(':');
+            last.push_str(literal);
+        }
+        return list;
+    }
+    input
+        .split(',')
+        .map(|chunk| {
+            let chunk = chunk.trim();
+            match ATTRIBUTE_MATCH.captures(chunk) {
+                Some(found) => {
+                    let name = found.name("name").map_or("", |m| m.as_str());
+                    let attr = found.name("attribute").map_or("", |m| m.as_str());
+                    format!("{name}:{}", attribute(tag, attr).unwrap_or_default())
+                }
+                None => chunk.to_string(),
+            }
+        })
+        .collect()
+}
+
+/// Pagefind's `normalize_content`: references decoded, whitespace trimmed, line breaks and runs of
+/// whitespace turned into one space.
+pub fn normalize_content(text: &str) -> String {
+    let decoded = html_escape::decode_html_entities(text);
+    let trimmed = decoded.trim_matches(char::is_whitespace);
+    let mut out = String::with_capacity(trimmed.len());
+    let mut chars = trimmed.chars().peekable();
+    while let Some(c) = chars.next() {
+        if !c.is_whitespace() {
+            out.push(c);
+            continue;
+        }
+        let mut run = 1;
+        while chars.next_if(|c| c.is_whitespace()).is_some() {
+            run += 1;
+        }
+        out.push(if run > 1 || c == '\n' { ' ' } else { c });
+    }
+    out
+}
