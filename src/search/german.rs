@@ -149,6 +149,25 @@ pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
         .map(str::to_lowercase)
 }
 
+/// Calls `f` with each word of `text` in lower case, as [`words`] yields them, allocating only for words
+/// that lower-casing changes.
+pub fn each_word(text: &str, mut f: impl FnMut(&str)) {
+    for word in text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        let unchanged = word.chars().all(|c| {
+            let mut lower = c.to_lowercase();
+            lower.next() == Some(c) && lower.next().is_none()
+        });
+        if unchanged {
+            f(word);
+        } else {
+            f(&word.to_lowercase());
+        }
+    }
+}
+
 /// The extra index terms for one word (lower case): its tails that are words of the lexicon and the
 /// glossary's terms for the word and those tails. Sorted, without the word itself.
 pub fn expand(word: &str, lexicon: &Lexicon, glossary: &Glossary) -> Vec<String> {
@@ -189,6 +208,14 @@ fn is_part(tail: &str, lexicon: &Lexicon, glossary: &Glossary) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_word_yields_what_words_yields() {
+        let text = "Die KI-Leitlinien: Übermittlung, ΣΟΦΊΑ straße ǅemal 42x";
+        let mut each = Vec::new();
+        each_word(text, |w| each.push(w.to_string()));
+        assert_eq!(each, words(text).collect::<Vec<_>>());
+    }
 
     fn lexicon(glossary: &Glossary) -> Lexicon {
         // Words a policy site like the Lüneburg one uses on its own.

@@ -28,9 +28,10 @@ pub mod html;
 pub mod native;
 pub mod pagefind;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use hashbrown::{HashMap, HashSet};
 use rayon::prelude::*;
 
 use crate::diagnostics::{Diagnostic, Rule, SourceText};
@@ -281,9 +282,13 @@ fn searchable_pages<'a>(files: &'a [OutputFile], settings: &Settings) -> Vec<Pag
 fn expansions(pages: &[Page], glossary: &Glossary) -> HashMap<String, Vec<String>> {
     let words: HashSet<String> = pages
         .par_iter()
-        .fold(HashSet::new, |mut set, page| {
+        .fold(HashSet::new, |mut set: HashSet<String>, page| {
             for section in html::sections(page.html) {
-                set.extend(german::words(&section.text));
+                german::each_word(&section.text, |word| {
+                    if !set.contains(word) {
+                        set.insert(word.to_string());
+                    }
+                });
             }
             set
         })
@@ -312,12 +317,19 @@ fn page_terms(page: &Page, expansions: &HashMap<String, Vec<String>>) -> PageTer
     html::sections(page.html)
         .into_iter()
         .filter_map(|section| {
-            let present: HashSet<String> = german::words(&section.text).collect();
-            let mut terms = BTreeSet::new();
-            for word in &present {
-                if let Some(extra) = expansions.get(word) {
-                    terms.extend(extra.iter().filter(|t| !present.contains(*t)).cloned());
+            let mut expanded: Vec<&Vec<String>> = Vec::new();
+            let mut present: HashSet<String> = HashSet::new();
+            german::each_word(&section.text, |word| {
+                if !present.contains(word) {
+                    present.insert(word.to_string());
+                    if let Some(extra) = expansions.get(word) {
+                        expanded.push(extra);
+                    }
                 }
+            });
+            let mut terms = BTreeSet::new();
+            for extra in expanded {
+                terms.extend(extra.iter().filter(|t| !present.contains(*t)).cloned());
             }
             (!terms.is_empty()).then(|| (section.end, terms.into_iter().collect()))
         })

@@ -24,9 +24,10 @@
 //! The function is pure ([`extract`]: URL + HTML → [`PageData`]); the [`Analyzer`] only memoizes. That
 //! is the seam for an incremental index: a page whose HTML did not change has the same [`PageData`].
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{Arc, LazyLock};
 
+use hashbrown::HashMap;
 use regex::Regex;
 use serde::Serialize;
 
@@ -587,19 +588,21 @@ fn start(
     collected: &mut Collected,
     anchor_counter: &mut usize,
 ) {
-    let ignore = attribute(tag, "data-pagefind-ignore").map(|value| {
-        match value.to_ascii_lowercase().as_str() {
+    // Most tags carry no Pagefind attribute: look them up only when one is there.
+    let marked = tag.contains("data-pagefind-");
+    let pagefind = |attr: &str| if marked { attribute(tag, attr) } else { None };
+    let ignore =
+        pagefind("data-pagefind-ignore").map(|value| match value.to_ascii_lowercase().as_str() {
             "" | "index" | "true" => Status::Ignored,
             _ => Status::Excluded,
-        }
-    });
-    let body = attribute(tag, "data-pagefind-body").is_some();
+        });
+    let body = pagefind("data-pagefind-body").is_some();
     let status = if body {
         Status::Body
     } else {
         ignore.unwrap_or(Status::Indexing)
     };
-    let list = |attr: &str| attribute(tag, attr).map(|value| parse_attr_string(value, tag));
+    let list = |attr: &str| pagefind(attr).map(|value| parse_attr_string(value, tag));
     let Some(parent) = stack.last_mut() else {
         return;
     };
@@ -620,14 +623,14 @@ fn start(
         *anchor_counter += 1;
         anchor_id = Some(key);
     }
-    if let (Some(anchor_id), Some(title)) = (&anchor_id, attribute(tag, "data-pagefind-title")) {
+    if let (Some(anchor_id), Some(title)) = (&anchor_id, pagefind("data-pagefind-title")) {
         let title = normalize_content(title);
         if !title.is_empty() {
             collected.anchor_titles.insert(anchor_id.clone(), title);
         }
     }
     if status != Status::Excluded {
-        if let Some(attrs) = attribute(tag, "data-pagefind-index-attrs") {
+        if let Some(attrs) = pagefind("data-pagefind-index-attrs") {
             for attr in attrs.split(',') {
                 let mut value = attribute(tag, attr.trim()).unwrap_or_default().to_string();
                 if value.chars().last().is_some_and(sentence_char) {
@@ -657,7 +660,7 @@ fn start(
         sort: list("data-pagefind-sort"),
         meta: list("data-pagefind-meta"),
         default_meta: list("data-pagefind-default-meta"),
-        weight: attribute(tag, "data-pagefind-weight").map(str::to_string),
+        weight: pagefind("data-pagefind-weight").map(str::to_string),
         anchor_ids,
         status: if parent.status == Status::Excluded {
             Status::Excluded

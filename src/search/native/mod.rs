@@ -24,9 +24,10 @@ pub mod extract;
 pub mod words;
 pub mod write;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
+use hashbrown::HashMap;
 use rayon::prelude::*;
 use serde::Serialize;
 

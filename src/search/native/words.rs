@@ -11,10 +11,10 @@
 //! The result depends on nothing but the token and the language, so [`Analyzer`] memoizes it: a page
 //! repeats most of its tokens, a site repeats most of its vocabulary.
 
-use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
 use convert_case::{Case, Casing};
+use hashbrown::HashMap;
 use pagefind_stem::{Algorithm, Stemmer};
 use regex::Regex;
 use unicode_normalization::UnicodeNormalization;

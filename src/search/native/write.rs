@@ -14,12 +14,13 @@
 //! prefixed with `pagefind_dcd` and gzipped. Names are the SHA-1 of the content (hex digits without
 //! leading zeros, as Pagefind writes them), shortened to 7 digits and lengthened on collision.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::sync::Arc;
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
+use hashbrown::HashMap;
 use rayon::prelude::*;
 use sha1::{Digest, Sha1};
 
@@ -29,8 +30,9 @@ use crate::search::{IndexFile, SearchError};
 /// Pagefind's chunk size: postings (positions + one per page) per index file.
 pub const INDEX_CHUNK_SIZE: usize = 20_000;
 
-/// The gzip level of the index files. Level 6 compresses the small files of an index within 1–2 % of
-/// level 9 (Pagefind's), in a fraction of the time (BENCHMARKS.md, "Native index").
+/// The gzip level of the index files (flate2 on zlib-rs). Pagefind uses level 9 (miniz_oxide); level 6
+/// of zlib-rs is slightly smaller still on our pages and several times faster (BENCHMARKS.md,
+/// "Native index").
 pub const GZIP_LEVEL: u32 = 6;
 
 /// The version the runtime checks in `pf_meta`.
