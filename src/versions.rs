@@ -14,6 +14,7 @@ pub mod raci;
 pub mod register;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 
@@ -21,6 +22,7 @@ use crate::config::CONFIG_FILE;
 use crate::content::frontmatter;
 use crate::content::guideline::{self, Beschluss, GuidelineMeta};
 use crate::diagnostics::{Diagnostic, Rule, SourceText};
+use crate::history::blobs::Blobs;
 use crate::history::{Commit, Completeness, Log};
 use raci::RaciStand;
 use register::RegisterStand;
@@ -29,11 +31,17 @@ use register::RegisterStand;
 const GUIDELINES_PREFIX: &str = "content/leitlinien/";
 
 /// One published state of a document.
+///
+/// Only its front matter is read when the history is built; the text is read from the history's blob
+/// store when a page of this Stand is rendered.
 #[derive(Debug, Clone)]
 pub struct Stand {
     pub commit: Commit,
-    /// The file as the commit left it (path at that commit).
-    pub source: SourceText,
+    /// The file's path at that commit.
+    pub path: String,
+    /// The git blob id of the file as the commit left it: a hash of its text.
+    pub blob: String,
+    blobs: Arc<Blobs>,
     pub body_start: usize,
     /// The front matter, if it is valid under today's rules.
     pub meta: Option<GuidelineMeta>,
@@ -51,12 +59,23 @@ impl Stand {
     pub fn title(&self) -> String {
         self.meta
             .as_ref()
-            .map_or_else(|| self.source.path.clone(), |m| m.title.clone())
+            .map_or_else(|| self.path.clone(), |m| m.title.clone())
+    }
+
+    /// The file's text.
+    pub fn text(&self) -> &str {
+        // A Stand is only made from a blob that was there; the store does not change.
+        self.blobs.get(&self.blob).unwrap_or_default()
+    }
+
+    /// The file's text with its path, for rendering.
+    pub fn source(&self) -> SourceText {
+        SourceText::new(self.path.clone(), self.text())
     }
 
     /// The Markdown body.
     pub fn body(&self) -> &str {
-        &self.source.text[self.body_start..]
+        self.text().get(self.body_start..).unwrap_or_default()
     }
 
     /// The date the text is in force from, when it was adopted.
@@ -130,7 +149,7 @@ pub fn build(log: &Log) -> Versions {
             }
             if let Some(id) = raci::matrix_id(&change.path) {
                 match text {
-                    Some(text) => matrix_files.insert(change.path.clone(), text.clone()),
+                    Some(text) => matrix_files.insert(change.path.clone(), text.to_string()),
                     None => matrix_files.remove(&change.path),
                 };
                 if !touched_matrices.iter().any(|t| t == id) {
@@ -138,10 +157,13 @@ pub fn build(log: &Log) -> Versions {
                 }
                 continue;
             }
-            let (Some(text), true) = (text, is_guideline_path(&change.path)) else {
+            let (Some(text), Some(blob), true) =
+                (text, &change.blob, is_guideline_path(&change.path))
+            else {
                 continue;
             };
-            let Some(stand) = read_stand(&revision.commit, &change.path, text) else {
+            let Some(stand) = read_stand(&revision.commit, &change.path, blob, text, &log.blobs)
+            else {
                 continue;
             };
             let id = stand
@@ -153,7 +175,7 @@ pub fn build(log: &Log) -> Versions {
             if history
                 .stands
                 .last()
-                .is_some_and(|last| last.source.text == stand.source.text)
+                .is_some_and(|last| last.blob == stand.blob)
             {
                 // A rename without a change of text is not a new Stand.
                 continue;
@@ -235,14 +257,23 @@ fn file_stem(path: &str) -> String {
     name.strip_suffix(".md").unwrap_or(name).to_string()
 }
 
-fn read_stand(commit: &Commit, path: &str, text: &str) -> Option<Stand> {
-    let source = SourceText::new(path, text);
-    let split = frontmatter::split(&source).ok()?;
-    let (meta, _) = guideline::read_meta(&source, split.toml, split.opening);
+/// A guideline's Stand, reading only the front matter of its text.
+fn read_stand(
+    commit: &Commit,
+    path: &str,
+    blob: &str,
+    text: &str,
+    blobs: &Arc<Blobs>,
+) -> Option<Stand> {
+    let split = frontmatter::locate(text)?;
+    let front = SourceText::new(path, &text[..split.body_start]);
+    let (meta, _) = guideline::read_meta(&front, split.toml, split.opening);
     Some(Stand {
         commit: commit.clone(),
+        path: path.to_string(),
+        blob: blob.to_string(),
+        blobs: Arc::clone(blobs),
         body_start: split.body_start,
-        source,
         meta,
         fassung: false,
     })
@@ -296,7 +327,6 @@ mod tests {
         let texts = [
             ("b1", doc("regel", None, "Entwurf.\n")),
             ("b2", doc("regel", Some("2026-03-01"), "Beschlossen.\n")),
-            ("b3", doc("regel", Some("2026-03-01"), "Beschlossen.\n")),
             (
                 "b4",
                 doc("regel", Some("2026-03-01"), "Redaktionell geändert.\n"),
@@ -326,13 +356,13 @@ mod tests {
             revisions: vec![
                 rev("a", 1, vec![("content/leitlinien/alt.md", Some("b1"))]),
                 rev("b", 2, vec![("content/leitlinien/alt.md", Some("b2"))]),
-                // Renamed without change: no new Stand.
+                // Renamed without change (the same blob): no new Stand.
                 rev(
                     "c",
                     3,
                     vec![
                         ("content/leitlinien/alt.md", None),
-                        ("content/leitlinien/neu.md", Some("b3")),
+                        ("content/leitlinien/neu.md", Some("b2")),
                     ],
                 ),
                 rev("d", 4, vec![("content/leitlinien/neu.md", Some("b4"))]),
@@ -345,13 +375,13 @@ mod tests {
                     ],
                 ),
             ],
-            blobs,
+            blobs: Arc::new(Blobs::from_texts(blobs)),
         };
         let versions = build(&log);
         let history = &versions.guidelines["regel"];
         let fassung: Vec<bool> = history.stands.iter().map(|s| s.fassung).collect();
         assert_eq!(fassung, [false, true, false, true]);
-        assert_eq!(history.stands[2].source.path, "content/leitlinien/neu.md");
+        assert_eq!(history.stands[2].path, "content/leitlinien/neu.md");
         assert!(diagnostics(&versions).is_empty());
     }
 }

@@ -20,17 +20,38 @@ const DELIMITER: &str = "+++";
 
 /// Finds the front matter; a file without a complete block is an S4 diagnostic.
 pub fn split(source: &SourceText) -> Result<Split, Diagnostic> {
-    let text = source.text.as_str();
+    find_block(&source.text).map_err(|missing| {
+        let message = match missing {
+            Missing::Opening(_) => {
+                "Die Datei beginnt nicht mit Front Matter. Schreiben Sie in die erste Zeile „+++“, \
+                 darunter die Felder (z. B. title = \"…\") und schließen Sie mit einer Zeile „+++“ ab."
+            }
+            Missing::Closing(_) => {
+                "Das Front Matter wird nicht geschlossen. Ergänzen Sie nach den Feldern eine Zeile „+++“."
+            }
+        };
+        let (Missing::Opening(line) | Missing::Closing(line)) = missing;
+        Diagnostic::at(source, line, Rule::S4, message)
+    })
+}
+
+/// Which delimiter is missing, and the first line (where it is reported).
+enum Missing {
+    Opening(Range<usize>),
+    Closing(Range<usize>),
+}
+
+/// Finds the front matter of a text without making a diagnostic: for file versions from the history,
+/// whose problems are not reported. Reads only as far as the closing delimiter.
+pub fn locate(text: &str) -> Option<Split> {
+    find_block(text).ok()
+}
+
+fn find_block(text: &str) -> Result<Split, Missing> {
     let start = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let first_line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
     if text[start..first_line_end].trim_end() != DELIMITER {
-        return Err(Diagnostic::at(
-            source,
-            start..first_line_end,
-            Rule::S4,
-            "Die Datei beginnt nicht mit Front Matter. Schreiben Sie in die erste Zeile „+++“, \
-             darunter die Felder (z. B. title = \"…\") und schließen Sie mit einer Zeile „+++“ ab.",
-        ));
+        return Err(Missing::Opening(start..first_line_end));
     }
     let toml_start = (first_line_end + 1).min(text.len());
     let mut line_start = toml_start;
@@ -47,12 +68,7 @@ pub fn split(source: &SourceText) -> Result<Split, Diagnostic> {
         }
         line_start = line_end + 1;
     }
-    Err(Diagnostic::at(
-        source,
-        start..first_line_end,
-        Rule::S4,
-        "Das Front Matter wird nicht geschlossen. Ergänzen Sie nach den Feldern eine Zeile „+++“.",
-    ))
+    Err(Missing::Closing(start..first_line_end))
 }
 
 #[cfg(test)]

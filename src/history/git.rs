@@ -9,9 +9,11 @@ use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::history::blobs::{self, Blobs};
 use crate::history::{Commit, Completeness, FileChange, History, Log, Revision};
 
 /// The log cache, relative to the site root.
@@ -101,6 +103,9 @@ impl GitCli {
 
     /// Reads many blobs with one `git cat-file --batch`.
     fn read_blobs(&self, ids: &[String]) -> Result<HashMap<String, String>, String> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
         let mut child = self
             .git()
             .args(["cat-file", "--batch"])
@@ -144,21 +149,10 @@ impl GitCli {
 
 impl History for GitCli {
     fn log(&self, dirs: &[&str]) -> Log {
-        let inside = self.output(&["rev-parse", "--is-inside-work-tree"]);
-        if inside.as_deref().map(|o| o.trim_ascii()) != Ok(b"true".as_slice()) {
-            let reason = match inside {
-                Err(e) if e.contains("starten") => e,
-                _ => "die Website liegt nicht in einem git-Repository".to_string(),
-            };
-            return Log::empty(reason);
-        }
-        let Ok(head) = self.output(&["rev-parse", "--verify", "--quiet", "HEAD"]) else {
-            return Log::empty("das git-Repository hat noch keinen Commit");
+        let (head, shallow) = match self.head() {
+            Ok(found) => found,
+            Err(reason) => return Log::empty(reason),
         };
-        let head = String::from_utf8_lossy(&head).trim().to_string();
-        let shallow = self
-            .output(&["rev-parse", "--is-shallow-repository"])
-            .is_ok_and(|o| o.trim_ascii() == b"true");
         let completeness = if shallow {
             Completeness::Shallow
         } else {
@@ -175,22 +169,24 @@ impl History for GitCli {
             Some(mut cached) if self.first_parent_successor(&cached.head, &head) => {
                 let range = format!("{}..{head}", cached.head);
                 match self.read(&dirs, Some(&range), &cached.blobs) {
-                    Ok((revisions, blobs)) => {
+                    Ok((revisions, new_blobs)) => {
                         cached.revisions.extend(revisions);
-                        if let Some(dir) = &self.cache {
-                            let _ = CachedLog::append(dir, &blobs);
+                        if let Some(dir) = &self.cache
+                            && !new_blobs.is_empty()
+                        {
+                            let _ = CachedLog::append(dir, &new_blobs);
                         }
-                        cached.blobs.extend(blobs);
+                        cached.blobs.extend(new_blobs);
                         self.save(&dirs, shallow, &head, &cached.revisions, None);
                         (cached.revisions, cached.blobs)
                     }
                     Err(reason) => return Log::empty(reason),
                 }
             }
-            _ => match self.read(&dirs, None, &HashMap::new()) {
-                Ok((revisions, blobs)) => {
-                    self.save(&dirs, shallow, &head, &revisions, Some(&blobs));
-                    (revisions, blobs)
+            _ => match self.read(&dirs, None, &Blobs::default()) {
+                Ok((revisions, texts)) => {
+                    self.save(&dirs, shallow, &head, &revisions, Some(&texts));
+                    (revisions, Blobs::from_texts(texts))
                 }
                 Err(reason) => return Log::empty(reason),
             },
@@ -198,12 +194,42 @@ impl History for GitCli {
         Log {
             completeness,
             revisions,
-            blobs,
+            blobs: Arc::new(blobs),
         }
     }
 }
 
 impl GitCli {
+    /// The commit id of HEAD and whether the clone is shallow, with one `git rev-parse` when the root is
+    /// in a repository with commits; otherwise why there is no history.
+    fn head(&self) -> Result<(String, bool), String> {
+        let probe = self.output(&[
+            "rev-parse",
+            "--is-inside-work-tree",
+            "--is-shallow-repository",
+            "HEAD",
+        ]);
+        if let Ok(out) = &probe {
+            let out = String::from_utf8_lossy(out);
+            let lines: Vec<&str> = out.lines().map(str::trim).collect();
+            if let [inside, shallow, head] = lines[..]
+                && inside == "true"
+                && head.len() >= 40
+            {
+                return Ok((head.to_string(), shallow == "true"));
+            }
+        }
+        // Why not: outside a repository, git missing, or no commit yet.
+        let inside = self.output(&["rev-parse", "--is-inside-work-tree"]);
+        if inside.as_deref().map(|o| o.trim_ascii()) != Ok(b"true".as_slice()) {
+            return Err(match inside {
+                Err(e) if e.contains("starten") => e,
+                _ => "die Website liegt nicht in einem git-Repository".to_string(),
+            });
+        }
+        Err("das git-Repository hat noch keinen Commit".to_string())
+    }
+
     /// Reads the first-parent revisions that changed `dirs` (all, or those in `range`), oldest first, and
     /// the blobs they reference that `known` does not hold.
     #[allow(clippy::type_complexity)]
@@ -211,7 +237,7 @@ impl GitCli {
         &self,
         dirs: &[String],
         range: Option<&str>,
-        known: &HashMap<String, String>,
+        known: &Blobs,
     ) -> Result<(Vec<Revision>, HashMap<String, String>), String> {
         let mut args = vec![
             "log",
@@ -235,7 +261,7 @@ impl GitCli {
         let mut seen = HashSet::new();
         for change in revisions.iter().flat_map(|r| &r.changes) {
             if let Some(blob) = &change.blob
-                && !known.contains_key(blob)
+                && !known.contains(blob)
                 && seen.insert(blob.clone())
             {
                 wanted.push(blob.clone());
@@ -247,18 +273,22 @@ impl GitCli {
         Ok((revisions, blobs))
     }
 
-    /// Whether `head` continues the first-parent line of `cached` (no rebase, no force-push).
+    /// Whether `head` continues the first-parent line of `cached` (no rebase, no force-push): the oldest
+    /// first-parent commit after `cached` has `cached` as its first parent.
     fn first_parent_successor(&self, cached: &str, head: &str) -> bool {
-        let Ok(list) = self.output(&["rev-list", "--first-parent", &format!("{cached}..{head}")])
-        else {
+        let Ok(list) = self.output(&[
+            "rev-list",
+            "--first-parent",
+            "--parents",
+            &format!("{cached}..{head}"),
+        ]) else {
             return false;
         };
         let list = String::from_utf8_lossy(&list);
-        let Some(oldest) = list.lines().last() else {
-            return false;
-        };
-        self.output(&["rev-parse", "--verify", "--quiet", &format!("{oldest}^1")])
-            .is_ok_and(|parent| String::from_utf8_lossy(&parent).trim() == cached)
+        list.lines()
+            .last()
+            .and_then(|oldest| oldest.split_whitespace().nth(1))
+            .is_some_and(|parent| parent == cached)
     }
 
     /// Writes the log (and, after a full read, all blobs) to the cache; a failure only costs the next
@@ -276,7 +306,7 @@ impl GitCli {
             std::fs::create_dir_all(dir)?;
             if let Some(blobs) = all_blobs {
                 let temp = dir.join(format!("{CACHE_BLOBS}.{}", std::process::id()));
-                std::fs::write(&temp, encode_blobs(blobs))?;
+                std::fs::write(&temp, blobs::encode(blobs))?;
                 std::fs::rename(&temp, dir.join(CACHE_BLOBS))?;
             }
             let log = CacheFile {
@@ -310,7 +340,7 @@ struct CacheFile {
 struct CachedLog {
     head: String,
     revisions: Vec<Revision>,
-    blobs: HashMap<String, String>,
+    blobs: Blobs,
 }
 
 impl CachedLog {
@@ -321,13 +351,13 @@ impl CachedLog {
         if file.format != CACHE_FORMAT || file.dirs != dirs || file.shallow != shallow {
             return None;
         }
-        let blobs = decode_blobs(&std::fs::read(dir.join(CACHE_BLOBS)).ok()?);
+        let blobs = Blobs::open(&dir.join(CACHE_BLOBS))?;
         let complete = file
             .revisions
             .iter()
             .flat_map(|r| &r.changes)
             .filter_map(|c| c.blob.as_ref())
-            .all(|b| blobs.contains_key(b));
+            .all(|b| blobs.contains(b));
         complete.then_some(CachedLog {
             head: file.head,
             revisions: file.revisions,
@@ -336,48 +366,12 @@ impl CachedLog {
     }
 
     /// Appends new blobs to the cache's blob file.
-    fn append(dir: &Path, blobs: &HashMap<String, String>) -> std::io::Result<()> {
+    fn append(dir: &Path, texts: &HashMap<String, String>) -> std::io::Result<()> {
         let mut file = std::fs::OpenOptions::new()
             .append(true)
             .open(dir.join(CACHE_BLOBS))?;
-        file.write_all(&encode_blobs(blobs))
+        file.write_all(&blobs::encode(texts))
     }
-}
-
-/// Blobs as records of `<id> <length>\n<bytes>`, sorted by id.
-fn encode_blobs(blobs: &HashMap<String, String>) -> Vec<u8> {
-    let mut ids: Vec<&String> = blobs.keys().collect();
-    ids.sort();
-    let mut out = Vec::with_capacity(blobs.values().map(|t| t.len() + 64).sum());
-    for id in ids {
-        let text = &blobs[id];
-        out.extend_from_slice(format!("{id} {}\n", text.len()).as_bytes());
-        out.extend_from_slice(text.as_bytes());
-    }
-    out
-}
-
-/// Reads the records of [`encode_blobs`]; a damaged tail (an interrupted append) ends the reading.
-fn decode_blobs(bytes: &[u8]) -> HashMap<String, String> {
-    let mut blobs = HashMap::new();
-    let mut rest = bytes;
-    while let Some(newline) = rest.iter().position(|&b| b == b'\n') {
-        let header = String::from_utf8_lossy(&rest[..newline]);
-        let Some((id, len)) = header.split_once(' ') else {
-            break;
-        };
-        let Ok(len) = len.parse::<usize>() else { break };
-        let body = &rest[newline + 1..];
-        if body.len() < len {
-            break;
-        }
-        let Ok(text) = std::str::from_utf8(&body[..len]) else {
-            break;
-        };
-        blobs.insert(id.to_string(), text.to_string());
-        rest = &body[len..];
-    }
-    blobs
 }
 
 /// Parses `git log -z --raw --format="%H %ct %ae"`: a header token per commit, then `:meta` / path pairs.
@@ -421,21 +415,6 @@ fn parse_log(raw: &str) -> Vec<Revision> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn blob_records_round_trip_and_a_damaged_tail_is_dropped() {
-        let blobs: HashMap<String, String> = [
-            ("aa".to_string(), "erste Zeile\nzweite".to_string()),
-            ("bb".to_string(), String::new()),
-            ("cc".to_string(), "Größe 3 ÄÖÜ".to_string()),
-        ]
-        .into();
-        let bytes = encode_blobs(&blobs);
-        assert_eq!(decode_blobs(&bytes), blobs);
-        let mut damaged = bytes.clone();
-        damaged.extend_from_slice(b"dd 100\nnur ein Teil");
-        assert_eq!(decode_blobs(&damaged), blobs);
-    }
 
     #[test]
     fn parses_raw_log_with_nul_separators() {

@@ -5,9 +5,10 @@
 //! `git` program (`git log --first-parent --raw -z` plus one `git cat-file --batch`), which measured faster
 //! than gix and git2 on a 2,000-commit repository (see ARCHITECTURE.md).
 
+pub mod blobs;
 pub mod git;
 
-use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -77,8 +78,8 @@ pub struct Log {
     pub completeness: Completeness,
     /// Oldest first.
     pub revisions: Vec<Revision>,
-    /// Blob id → content, for every blob the revisions reference.
-    pub blobs: HashMap<String, String>,
+    /// The contents of every blob the revisions reference, read on demand.
+    pub blobs: Arc<blobs::Blobs>,
 }
 
 impl Log {
@@ -87,7 +88,7 @@ impl Log {
         Log {
             completeness: Completeness::None(reason.into()),
             revisions: Vec::new(),
-            blobs: HashMap::new(),
+            blobs: Arc::default(),
         }
     }
 }

@@ -259,7 +259,7 @@ pub(crate) fn summary_for(
     let last = history.stands.last()?;
     let fassung_paths = fassung_paths(id, history);
     let in_force = in_force_index(history, shared.today);
-    let current_differs = last.source.text != doc.source.text;
+    let current_differs = last.text() != doc.source.text;
     let current_is_in_force =
         in_force.is_some_and(|i| i + 1 == history.stands.len() && !current_differs);
     Some(VersionsSummary {
@@ -397,8 +397,8 @@ fn document_key(
     key.add(format!("{:?}", in_force_index(history, shared.today)));
     for stand in &history.stands {
         key.add(format!("{:?}", stand.commit))
-            .add(&stand.source.path)
-            .add(&stand.source.text)
+            .add(&stand.path)
+            .add(&stand.blob)
             .add([u8::from(stand.fassung)])
             .add(format!("{:?}", changed_by(shared, content, &stand.commit)));
     }
@@ -412,7 +412,7 @@ fn historical_published(content: &Content, versions: &Versions) -> BTreeMap<Stri
     for (id, history) in &versions.guidelines {
         for stand in &history.stands {
             published
-                .entry(stand.source.path.clone())
+                .entry(stand.path.clone())
                 .or_insert_with(|| base(id));
         }
     }
@@ -442,18 +442,20 @@ fn document(
     let fassungen_url = shared.url(&format!("{}fassungen/", base(id)));
     let fassung_paths = fassung_paths(id, history);
     let last = history.stands.len() - 1;
-    let current_differs = history.stands[last].source.text != doc.source.text;
+    let current_differs = history.stands[last].text() != doc.source.text;
+    let sources: Vec<SourceText> = history.stands.iter().map(Stand::source).collect();
 
     let stand_label = shared.text("versions_stand_of");
     let mut versions: Vec<Version> = history
         .stands
         .iter()
-        .map(|s| Version {
+        .zip(&sources)
+        .map(|(s, source)| Version {
             key: s.commit.short().to_string(),
             label: format!("{stand_label} {}", shared.date(s.commit.date()).display),
             date: Some(shared.date(s.commit.date())),
             url: shared.url(&stand_path(id, s)),
-            source: &s.source,
+            source,
             body_start: s.body_start,
         })
         .collect();
@@ -492,7 +494,7 @@ fn document(
     // One page per Stand; a Fassung also under its decision date.
     for (i, stand) in history.stands.iter().enumerate() {
         let rendered = render_body(
-            &stand.source,
+            &sources[i],
             stand.body_start,
             &doc.url_path,
             published,
