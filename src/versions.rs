@@ -62,9 +62,9 @@ impl Stand {
             .map_or_else(|| self.path.clone(), |m| m.title.clone())
     }
 
-    /// The file's text.
+    /// The file's text (empty only if a damaged history cache holds bytes that are not text there: the
+    /// front matter was read from the same blob, so it is never missing).
     pub fn text(&self) -> &str {
-        // A Stand is only made from a blob that was there; the store does not change.
         self.blobs.get(&self.blob).unwrap_or_default()
     }
 
@@ -140,15 +140,15 @@ pub fn build(log: &Log) -> Versions {
     for revision in &log.revisions {
         let mut touched_matrices: Vec<String> = Vec::new();
         for change in &revision.changes {
-            let text = change.blob.as_ref().and_then(|b| log.blobs.get(b));
+            let text = || change.blob.as_ref().and_then(|b| log.blobs.get(b));
             if register::is_entry_path(&change.path) {
-                if let Some(text) = text {
+                if let Some(text) = text() {
                     add_register_stand(&mut register, &revision.commit, &change.path, text);
                 }
                 continue;
             }
             if let Some(id) = raci::matrix_id(&change.path) {
-                match text {
+                match text() {
                     Some(text) => matrix_files.insert(change.path.clone(), text.to_string()),
                     None => matrix_files.remove(&change.path),
                 };
@@ -157,13 +157,10 @@ pub fn build(log: &Log) -> Versions {
                 }
                 continue;
             }
-            let (Some(text), Some(blob), true) =
-                (text, &change.blob, is_guideline_path(&change.path))
-            else {
+            let (Some(blob), true) = (&change.blob, is_guideline_path(&change.path)) else {
                 continue;
             };
-            let Some(stand) = read_stand(&revision.commit, &change.path, blob, text, &log.blobs)
-            else {
+            let Some(stand) = read_stand(&revision.commit, &change.path, blob, &log.blobs) else {
                 continue;
             };
             let id = stand
@@ -258,15 +255,10 @@ fn file_stem(path: &str) -> String {
 }
 
 /// A guideline's Stand, reading only the front matter of its text.
-fn read_stand(
-    commit: &Commit,
-    path: &str,
-    blob: &str,
-    text: &str,
-    blobs: &Arc<Blobs>,
-) -> Option<Stand> {
-    let split = frontmatter::locate(text)?;
-    let front = SourceText::new(path, &text[..split.body_start]);
+fn read_stand(commit: &Commit, path: &str, blob: &str, blobs: &Arc<Blobs>) -> Option<Stand> {
+    let head = frontmatter::head(blobs.bytes(blob)?)?;
+    let split = frontmatter::locate(head)?;
+    let front = SourceText::new(path, head);
     let (meta, _) = guideline::read_meta(&front, split.toml, split.opening);
     Some(Stand {
         commit: commit.clone(),

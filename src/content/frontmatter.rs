@@ -47,6 +47,27 @@ pub fn locate(text: &str) -> Option<Split> {
     find_block(text).ok()
 }
 
+/// The start of a file up to and including its closing delimiter line, as text; `None` without a complete
+/// front matter or when that part is not UTF-8. Reads no further: the rest of a long file is not touched.
+pub fn head(bytes: &[u8]) -> Option<&str> {
+    let mut end = 0;
+    for (n, line) in bytes.split_inclusive(|&b| b == b'\n').enumerate() {
+        end += line.len();
+        let line = match n {
+            0 => line.strip_prefix("\u{feff}".as_bytes()).unwrap_or(line),
+            _ => line,
+        };
+        let delimiter = line.trim_ascii_end() == DELIMITER.as_bytes();
+        match (n, delimiter) {
+            (0, false) => return None,
+            (0, true) => {}
+            (_, true) => return std::str::from_utf8(&bytes[..end]).ok(),
+            (_, false) => {}
+        }
+    }
+    None
+}
+
 fn find_block(text: &str) -> Result<Split, Missing> {
     let start = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let first_line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
@@ -82,6 +103,19 @@ mod tests {
         assert_eq!(&src.text[split.toml.clone()], "title = \"x\"\n");
         assert_eq!(&src.text[split.body_start..], "\nText\n");
         assert_eq!(split.opening, 0..3);
+    }
+
+    #[test]
+    fn the_head_ends_after_the_closing_delimiter_and_splits_like_the_whole_text() {
+        let text = "+++\ntitle = \"Ä\"\n+++\n\nText \u{fc}ber viele Zeilen\n";
+        let head = head(text.as_bytes()).unwrap();
+        assert_eq!(head, "+++\ntitle = \"Ä\"\n+++\n");
+        let whole = split(&SourceText::new("a.md", text)).unwrap();
+        assert_eq!(locate(head), Some(whole));
+        assert_eq!(super::head(b"# Titel\n+++\n"), None);
+        assert_eq!(super::head(b"+++\ntitle = 1\n"), None);
+        // Only the head must be text.
+        assert!(super::head(b"+++\nx = 1\n+++\n\xff").is_some());
     }
 
     #[test]

@@ -60,11 +60,16 @@ impl Blobs {
 
     /// The text of a blob; `None` if it is missing or (in a damaged cache) not UTF-8.
     pub fn get(&self, id: &str) -> Option<&str> {
+        std::str::from_utf8(self.bytes(id)?).ok()
+    }
+
+    /// The bytes of a blob, unchecked: for reading only a part of it.
+    pub fn bytes(&self, id: &str) -> Option<&[u8]> {
         if let Some(text) = self.read.get(id) {
-            return Some(text);
+            return Some(text.as_bytes());
         }
         let range = self.index.get(id)?.clone();
-        std::str::from_utf8(self.mapped.as_deref()?.get(range)?).ok()
+        self.mapped.as_deref()?.get(range)
     }
 
     /// The ids of all available blobs, in no particular order.
