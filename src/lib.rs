@@ -95,8 +95,8 @@ pub struct Built {
     pub timings: Vec<(&'static str, Duration)>,
     /// What the search stage indexed and how much of it came from the cache.
     pub search: search::Report,
-    /// Documents whose version pages were reused from the last build, and documents rendered anew.
-    pub versions: (usize, usize),
+    /// What was reused from the last build's version pages and what was rendered anew.
+    pub versions: reuse::Counts,
 }
 
 /// A theme loaded by an earlier run, handed to [`render_with`] so that a rebuild after a content change

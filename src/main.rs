@@ -234,9 +234,14 @@ fn build(options: &BuildOptions, verbose: bool) -> ExitCode {
                 for (stage, time) in &built.timings {
                     eprintln!("  {stage:<10} {:>8.1} ms", time.as_secs_f64() * 1000.0);
                 }
-                let (reused, rendered) = built.versions;
+                let counts = built.versions;
                 eprintln!(
-                    "  Versionsseiten: {reused} Dokumente aus dem Cache, {rendered} neu gerendert"
+                    "  Versionsseiten: {} Dateien aus dem Cache, {} neu gerendert; {} Dokumente \
+                     unverändert, {} geändert",
+                    counts.files_reused,
+                    counts.files_rendered,
+                    counts.documents_reused,
+                    counts.documents_rendered
                 );
             }
             println!(

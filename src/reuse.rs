@@ -7,8 +7,12 @@
 //! under [`DIR`] and hard-linked into the output instead of being rendered and written again. A build after
 //! one more commit renders only the documents that commit touched.
 //!
+//! Within a document that changed, single pages are keyed too ([`Index::page`]): after one more commit
+//! only the new Stand, its comparisons and the pages that link to it are rendered; the other Stand and
+//! Synopse pages of that document come from the store as well.
+//!
 //! The store holds each file once, named by the BLAKE3 hash of its bytes; `index.json` maps document keys
-//! to their files. After a successful build the store keeps exactly the files of that build's documents
+//! to their files and page keys to a file. After a successful build the store keeps exactly the files of that build's documents
 //! (older entries are dropped), so it does not grow with the number of builds. A missing or damaged store
 //! only costs time: everything is rendered again.
 
@@ -25,7 +29,7 @@ pub const DIR: &str = ".regelwerk-cache/versions";
 const INDEX_FILE: &str = "index.json";
 const FILES_DIR: &str = "files";
 /// Raised when the index layout changes; an index of another format is ignored.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// One file of a document's version pages, in the store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,6 +38,9 @@ pub struct StoredFile {
     pub path: String,
     /// BLAKE3 of the bytes (hex): the file's name in the store.
     pub hash: String,
+    /// The page key of the file, if it has one (see [`Index::page`]).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub key: String,
 }
 
 /// The version pages of one document, as one build produced them.
@@ -41,8 +48,14 @@ pub struct StoredFile {
 pub enum DocumentPages {
     /// Taken unchanged from the store.
     Reused { key: String, files: Vec<StoredFile> },
-    /// Rendered in this build: the output paths of its files (bytes are among the build's files).
-    Rendered { key: String, paths: Vec<String> },
+    /// Rendered in this build: the output paths of its files (bytes are among the build's files), the
+    /// single pages taken from the store instead, and the key of every page (output path, page key).
+    Rendered {
+        key: String,
+        paths: Vec<String>,
+        reused: Vec<StoredFile>,
+        page_keys: Vec<(String, String)>,
+    },
 }
 
 /// What the render stage did with the documents' version pages; the output stage links the reused ones
@@ -57,19 +70,41 @@ impl VersionPages {
     pub fn reused(&self) -> impl Iterator<Item = &StoredFile> {
         self.documents.iter().flat_map(|d| match d {
             DocumentPages::Reused { files, .. } => files.as_slice(),
-            DocumentPages::Rendered { .. } => &[],
+            DocumentPages::Rendered { reused, .. } => reused.as_slice(),
         })
     }
 
-    /// How many documents were reused and how many rendered.
-    pub fn counts(&self) -> (usize, usize) {
-        let reused = self
-            .documents
-            .iter()
-            .filter(|d| matches!(d, DocumentPages::Reused { .. }))
-            .count();
-        (reused, self.documents.len() - reused)
+    /// How many documents and files were reused and how many rendered.
+    pub fn counts(&self) -> Counts {
+        let mut counts = Counts::default();
+        for document in &self.documents {
+            match document {
+                DocumentPages::Reused { files, .. } => {
+                    counts.documents_reused += 1;
+                    counts.files_reused += files.len();
+                }
+                DocumentPages::Rendered { paths, reused, .. } => {
+                    counts.documents_rendered += 1;
+                    counts.files_reused += reused.len();
+                    counts.files_rendered += paths.len();
+                }
+            }
+        }
+        counts
     }
+}
+
+/// What a build did with the version pages (see [`VersionPages::counts`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Documents whose version pages were all taken from the store.
+    pub documents_reused: usize,
+    /// Documents with at least one version page rendered anew.
+    pub documents_rendered: usize,
+    /// Files taken from the store.
+    pub files_reused: usize,
+    /// Files rendered anew.
+    pub files_rendered: usize,
 }
 
 /// Builds a document's key: feed every input of its version pages, then [`DocumentKey::finish`].
@@ -102,6 +137,9 @@ impl DocumentKey {
 pub struct Index {
     format: u32,
     documents: HashMap<String, Vec<StoredFile>>,
+    /// Page key → hash of the page's file, from `documents`.
+    #[serde(skip)]
+    pages: HashMap<String, String>,
 }
 
 impl Index {
@@ -112,6 +150,12 @@ impl Index {
             .iter()
             .all(|f| store.file(&f.hash).is_file())
             .then_some(files.as_slice())
+    }
+
+    /// The hash of the stored page of a page key, if the file is still in the store.
+    pub fn page(&self, key: &str, store: &Store) -> Option<&str> {
+        let hash = self.pages.get(key)?;
+        store.file(hash).is_file().then_some(hash.as_str())
     }
 }
 
@@ -135,6 +179,16 @@ impl Store {
             .ok()
             .and_then(|bytes| serde_json::from_slice::<Index>(&bytes).ok())
             .filter(|index| index.format == FORMAT)
+            .map(|mut index| {
+                index.pages = index
+                    .documents
+                    .values()
+                    .flatten()
+                    .filter(|f| !f.key.is_empty())
+                    .map(|f| (f.key.clone(), f.hash.clone()))
+                    .collect();
+                index
+            })
             .unwrap_or_default()
     }
 
@@ -178,8 +232,18 @@ impl Store {
                 DocumentPages::Reused { key, files } => {
                     documents.insert(key.clone(), files.clone());
                 }
-                DocumentPages::Rendered { key, paths } => {
-                    let mut stored = Vec::with_capacity(paths.len());
+                DocumentPages::Rendered {
+                    key,
+                    paths,
+                    reused,
+                    page_keys,
+                } => {
+                    let page_keys: HashMap<&str, &str> = page_keys
+                        .iter()
+                        .map(|(path, key)| (path.as_str(), key.as_str()))
+                        .collect();
+                    let mut stored = reused.clone();
+                    stored.reserve(paths.len());
                     for path in paths {
                         let Some(file) = by_path.get(path.as_str()) else {
                             continue;
@@ -195,8 +259,10 @@ impl Store {
                         stored.push(StoredFile {
                             path: path.clone(),
                             hash,
+                            key: page_keys.get(path.as_str()).unwrap_or(&"").to_string(),
                         });
                     }
+                    stored.sort_by(|a, b| a.path.cmp(&b.path));
                     documents.insert(key.clone(), stored);
                 }
             }
@@ -204,6 +270,7 @@ impl Store {
         let index = Index {
             format: FORMAT,
             documents,
+            pages: HashMap::new(),
         };
         let json = serde_json::to_vec(&index).map_err(io::Error::other)?;
         let temp = self
@@ -281,10 +348,14 @@ mod tests {
                 DocumentPages::Rendered {
                     key: "ka".into(),
                     paths: vec!["a/stand/1/index.html".into()],
+                    reused: Vec::new(),
+                    page_keys: vec![("a/stand/1/index.html".into(), "pa".into())],
                 },
                 DocumentPages::Rendered {
                     key: "kb".into(),
                     paths: vec!["b/x.json".into()],
+                    reused: Vec::new(),
+                    page_keys: Vec::new(),
                 },
             ],
         };
@@ -295,6 +366,8 @@ mod tests {
         assert_eq!(stored[0].path, "a/stand/1/index.html");
         assert_eq!(std::fs::read(store.file(&stored[0].hash)).unwrap(), b"eins");
         assert!(index.files("unbekannt", &store).is_none());
+        assert_eq!(index.page("pa", &store), Some(stored[0].hash.as_str()));
+        assert_eq!(index.page("pb", &store), None);
 
         // The next build uses only document a: b's file leaves the store.
         let b_hash = index.files("kb", &store).unwrap()[0].hash.clone();
@@ -307,6 +380,8 @@ mod tests {
         store.save(&next, &[], &out).unwrap();
         assert!(!store.file(&b_hash).exists());
         assert!(store.index().files("ka", &store).is_some());
+        // The page keys of a document reused whole are kept for the build that changes it.
+        assert!(store.index().page("pa", &store).is_some());
         assert!(store.index().files("kb", &store).is_none());
     }
 

@@ -386,15 +386,20 @@ fn unchanged_version_pages_are_reused_and_one_commit_renders_only_its_document()
     options.today = chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
 
     let first = regelwerk::render_with(&options, None).unwrap();
-    assert_eq!(first.versions.counts().0, 0, "nothing to reuse yet");
+    assert_eq!(
+        first.versions.counts().files_reused,
+        0,
+        "nothing to reuse yet"
+    );
     regelwerk::build(&options).unwrap();
     let built_once = tree(&dir.join("public"));
 
     // Nothing changed: every document's version pages come from the store, and the site is the same.
     let again = regelwerk::render_with(&options, None).unwrap();
-    let (reused, rendered) = again.versions.counts();
+    let counts = again.versions.counts();
+    let reused = counts.documents_reused;
     assert!(reused >= 2, "documents with history are reused ({reused})");
-    assert_eq!(rendered, 0);
+    assert_eq!((counts.documents_rendered, counts.files_rendered), (0, 0));
     regelwerk::build(&options).unwrap();
     assert_eq!(
         tree(&dir.join("public")),
@@ -402,7 +407,10 @@ fn unchanged_version_pages_are_reused_and_one_commit_renders_only_its_document()
         "a rebuild from the store is identical"
     );
 
-    // One commit to one guideline: only that document is rendered again.
+    // One commit to one guideline: only that document is rendered again, and of its pages only those the
+    // commit changes: its new Stand, the one before (its „next“ link), comparisons with the new text, the
+    // overview and versions.json. Older Stände and comparisons between them come from the store.
+    let files_before = stands_and_comparisons(&built_once, "grundsaetze");
     edit(
         dir,
         "content/leitlinien/grundsaetze.md",
@@ -411,7 +419,38 @@ fn unchanged_version_pages_are_reused_and_one_commit_renders_only_its_document()
     );
     commit_all(dir, "Geltungsbereich nochmals erweitert", T0 + 10 * DAY);
     let after = regelwerk::render_with(&options, None).unwrap();
-    assert_eq!(after.versions.counts(), (reused - 1, 1));
+    let counts = after.versions.counts();
+    assert_eq!(
+        (counts.documents_reused, counts.documents_rendered),
+        (reused - 1, 1)
+    );
+    let rendered: Vec<String> = after
+        .files
+        .iter()
+        .map(|f| f.path.clone())
+        .filter(|p| p.starts_with("leitlinien/grundsaetze/"))
+        .collect();
+    let reused_pages: Vec<&str> = after
+        .versions
+        .reused()
+        .map(|f| f.path.as_str())
+        .filter(|p| p.starts_with("leitlinien/grundsaetze/"))
+        .filter(|p| p.contains("/stand/") || p.contains("/synopse/"))
+        .collect();
+    let rendered_versions = rendered
+        .iter()
+        .filter(|p| p.contains("/stand/") || p.contains("/synopse/"))
+        .count();
+    assert_eq!(
+        rendered_versions, 4,
+        "rendered: the new Stand, the one before it, its comparison and the Fassung's with today's text \
+         ({rendered:?})"
+    );
+    assert_eq!(
+        reused_pages.len() + rendered_versions,
+        files_before + 2,
+        "everything else comes from the store ({reused_pages:?})"
+    );
     regelwerk::build(&options).unwrap();
     let now = tree(&dir.join("public"));
     let dsgvo: Vec<_> = built_once
@@ -433,12 +472,22 @@ fn unchanged_version_pages_are_reused_and_one_commit_renders_only_its_document()
         "the new Stand is there"
     );
 
-    // A damaged store costs time, not correctness.
+    // A damaged store costs time, not correctness; and the pages built from the store are exactly those of a
+    // build that renders everything.
     std::fs::remove_dir_all(dir.join(regelwerk::reuse::DIR).join("files")).unwrap();
     let rebuilt = regelwerk::render_with(&options, None).unwrap();
-    assert_eq!(rebuilt.versions.counts().0, 0);
+    assert_eq!(rebuilt.versions.counts().files_reused, 0);
     regelwerk::build(&options).unwrap();
     assert_eq!(tree(&dir.join("public")), now);
+}
+
+/// How many Stand and Synopse pages a document has in a built tree.
+fn stands_and_comparisons(tree: &std::collections::BTreeMap<String, Vec<u8>>, id: &str) -> usize {
+    let stands = format!("leitlinien/{id}/stand/");
+    let comparisons = format!("leitlinien/{id}/synopse/");
+    tree.keys()
+        .filter(|p| p.starts_with(&stands) || p.starts_with(&comparisons))
+        .count()
 }
 
 #[test]

@@ -47,11 +47,16 @@ pub(crate) struct PageJob {
 impl PageJob {
     /// The file a page is written to: `x/` becomes `x/index.html`.
     fn output_path(&self) -> String {
-        if self.url_path.is_empty() || self.url_path.ends_with('/') {
-            format!("{}index.html", self.url_path)
-        } else {
-            self.url_path.clone()
-        }
+        output_path(&self.url_path)
+    }
+}
+
+/// The file a page at a site path is written to (`a/b/` → `a/b/index.html`).
+fn output_path(url_path: &str) -> String {
+    if url_path.is_empty() || url_path.ends_with('/') {
+        format!("{url_path}index.html")
+    } else {
+        url_path.to_string()
     }
 }
 

@@ -22,8 +22,10 @@ use crate::compare::{self, Block, DiffLabels, Row, Summary};
 use crate::content::{Content, Doc, GuidelineMeta, RenderSettings, render_body};
 use crate::diagnostics::SourceText;
 use crate::render::history::{Change, changed_by};
-use crate::render::{DateContext, OutputFile, PageJob, Previous, Shared, TocContext, toc};
-use crate::reuse::{DocumentKey, DocumentPages, VersionPages};
+use crate::render::{
+    DateContext, OutputFile, PageJob, Previous, Shared, TocContext, output_path, toc,
+};
+use crate::reuse::{DocumentKey, DocumentPages, StoredFile, VersionPages};
 use crate::versions::{DocHistory, Stand, Versions};
 
 /// Up to this many Fassungen, every pair of them is compared.
@@ -51,6 +53,8 @@ struct Version<'a> {
     url: String,
     source: &'a SourceText,
     body_start: usize,
+    /// What the text is, for page keys: the blob id of a Stand, a hash of today's text.
+    identity: String,
 }
 
 #[derive(Serialize, Clone)]
@@ -358,13 +362,26 @@ pub(crate) fn render(
                 let files = files.to_vec();
                 return Some((Vec::new(), Vec::new(), DocumentPages::Reused { key, files }));
             }
-            let (jobs, files) = document(shared, content, &published, settings, doc, meta, history);
-            let paths = jobs
+            let reuse = build
+                .as_ref()
+                .zip(previous)
+                .map(|(build, previous)| PageReuse { build, previous });
+            let out = document(
+                shared, content, &published, settings, doc, meta, history, reuse,
+            );
+            let paths = out
+                .jobs
                 .iter()
                 .map(PageJob::output_path)
-                .chain(files.iter().map(|f| f.path.clone()))
+                .chain(out.files.iter().map(|f| f.path.clone()))
                 .collect();
-            Some((jobs, files, DocumentPages::Rendered { key, paths }))
+            let pages = DocumentPages::Rendered {
+                key,
+                paths,
+                reused: out.reused,
+                page_keys: out.page_keys,
+            };
+            Some((out.jobs, out.files, pages))
         })
         .collect();
     let mut jobs = Vec::new();
@@ -428,6 +445,9 @@ fn version_ref(v: &Version) -> VersionRef {
     }
 }
 
+/// The version pages of one document that changed since the last build. Single pages whose inputs did
+/// not change (most Stände, most comparisons) are still taken from the store, by page key.
+#[allow(clippy::too_many_arguments)]
 fn document(
     shared: &Shared,
     content: &Content,
@@ -436,7 +456,9 @@ fn document(
     doc: &Doc<GuidelineMeta>,
     meta: &GuidelineMeta,
     history: &DocHistory,
-) -> (Vec<PageJob>, Vec<OutputFile>) {
+    reuse: Option<PageReuse>,
+) -> DocumentOutput {
+    let mut out = DocumentOutput::default();
     let id = meta.id.value.as_str();
     let current_url = shared.url(&doc.url_path);
     let fassungen_url = shared.url(&format!("{}fassungen/", base(id)));
@@ -457,6 +479,7 @@ fn document(
             url: shared.url(&stand_path(id, s)),
             source,
             body_start: s.body_start,
+            identity: s.blob.clone(),
         })
         .collect();
     versions.push(Version {
@@ -466,6 +489,9 @@ fn document(
         url: current_url.clone(),
         source: &doc.source,
         body_start: body_offset(doc),
+        identity: blake3::hash(doc.source.text.as_bytes())
+            .to_hex()
+            .to_string(),
     });
     let by_key: BTreeMap<&str, &Version> = versions.iter().map(|v| (v.key.as_str(), v)).collect();
 
@@ -490,18 +516,10 @@ fn document(
         }
     };
 
-    let mut jobs = Vec::new();
     // One page per Stand; a Fassung also under its decision date.
     for (i, stand) in history.stands.iter().enumerate() {
-        let rendered = render_body(
-            &sources[i],
-            stand.body_start,
-            &doc.url_path,
-            published,
-            settings,
-        );
         let previous = i.checked_sub(1).map(|p| version_ref(&versions[p]));
-        let page = StandPage {
+        let mut page = StandPage {
             id: id.to_string(),
             title: stand.title(),
             current_url: current_url.clone(),
@@ -517,19 +535,48 @@ fn document(
                 .unwrap_or_default(),
             is_latest: i == last && !current_differs,
             changed_by: changed_by(shared, content, &stand.commit),
-            toc: toc(&rendered.toc),
-            content: rendered.html,
+            toc: Vec::new(),
+            content: String::new(),
         };
-        if let Some(path) = fassung_paths.get(&i) {
-            let mut copy = shared.job("stand.html", path, |_| {});
-            copy.context.insert("page", &page);
-            copy.context
-                .insert("canonical", &format!("{}{}", shared.config.base_url, path));
-            jobs.push(copy);
+        let stand_path = stand_path(id, stand);
+        let paths: Vec<&str> = fassung_paths
+            .get(&i)
+            .map(String::as_str)
+            .into_iter()
+            .chain([stand_path.as_str()])
+            .collect();
+        // The key covers the page without its body, and the text the body is rendered from.
+        let inputs = [
+            serde_json::to_vec(&page).unwrap_or_default(),
+            stand.blob.clone().into_bytes(),
+            doc.url_path.clone().into_bytes(),
+        ];
+        let missing: Vec<&str> = paths
+            .iter()
+            .copied()
+            .filter(|path| !out.reuse(reuse.as_ref(), "stand.html", path, &inputs))
+            .collect();
+        if missing.is_empty() {
+            continue;
         }
-        jobs.push(shared.job("stand.html", &stand_path(id, stand), |c| {
-            c.insert("page", &page)
-        }));
+        let rendered = render_body(
+            &sources[i],
+            stand.body_start,
+            &doc.url_path,
+            published,
+            settings,
+        );
+        page.toc = toc(&rendered.toc);
+        page.content = rendered.html;
+        for path in missing {
+            let mut job = shared.job("stand.html", path, |_| {});
+            job.context.insert("page", &page);
+            if path != stand_path {
+                job.context
+                    .insert("canonical", &format!("{}{}", shared.config.base_url, path));
+            }
+            out.jobs.push(job);
+        }
     }
 
     // Comparisons.
@@ -538,21 +585,9 @@ fn document(
         inserted: &shared.text("synopse_inserted"),
     };
     let mut blocks: BTreeMap<&str, Vec<Block>> = BTreeMap::new();
-    for (a, b) in &pairs {
-        for key in [a, b] {
-            if !blocks.contains_key(key.as_str()) {
-                let v = by_key[key.as_str()];
-                blocks.insert(
-                    v.key.as_str(),
-                    version_blocks(v, &doc.url_path, published, settings),
-                );
-            }
-        }
-    }
     let mut comparisons = Vec::new();
     for (a, b) in &pairs {
         let (old, new) = (by_key[a.as_str()], by_key[b.as_str()]);
-        let synopsis = compare::compare(&blocks[a.as_str()], &blocks[b.as_str()], &labels);
         let path = synopse_path(id, a, b);
         comparisons.push(ComparisonRef {
             from: a.clone(),
@@ -560,22 +595,41 @@ fn document(
             label: format!("{} → {}", old.label, new.label),
             url: shared.url(&path),
         });
-        let page = SynopsePage {
+        let mut page = SynopsePage {
             id: id.to_string(),
             title: meta.title.clone(),
             current_url: current_url.clone(),
             fassungen_url: fassungen_url.clone(),
             old: version_ref(old),
             new: version_ref(new),
-            summary: synopsis.summary,
-            groups: groups(
-                &synopsis.rows,
-                &blocks[a.as_str()],
-                &blocks[b.as_str()],
-                (&shared.text("synopse_old"), &shared.text("synopse_new")),
-            ),
+            summary: Summary::default(),
+            groups: Vec::new(),
         };
-        jobs.push(shared.job("synopse.html", &path, |c| c.insert("page", &page)));
+        // The key covers the page without its rows, and the two texts they are computed from.
+        let inputs = [
+            serde_json::to_vec(&page).unwrap_or_default(),
+            old.identity.clone().into_bytes(),
+            new.identity.clone().into_bytes(),
+            doc.url_path.clone().into_bytes(),
+        ];
+        if out.reuse(reuse.as_ref(), "synopse.html", &path, &inputs) {
+            continue;
+        }
+        for v in [old, new] {
+            blocks
+                .entry(v.key.as_str())
+                .or_insert_with(|| version_blocks(v, &doc.url_path, published, settings));
+        }
+        let synopsis = compare::compare(&blocks[a.as_str()], &blocks[b.as_str()], &labels);
+        page.summary = synopsis.summary;
+        page.groups = groups(
+            &synopsis.rows,
+            &blocks[a.as_str()],
+            &blocks[b.as_str()],
+            (&shared.text("synopse_old"), &shared.text("synopse_new")),
+        );
+        out.jobs
+            .push(shared.job("synopse.html", &path, |c| c.insert("page", &page)));
     }
 
     // The overview of Fassungen and Stände, with the picker.
@@ -607,7 +661,7 @@ fn document(
         comparisons: comparisons.clone(),
         json_url: shared.url(&format!("{}versions.json", base(id))),
     };
-    jobs.push(
+    out.jobs.push(
         shared.job("fassungen.html", &format!("{}fassungen/", base(id)), |c| {
             c.insert("page", &page)
         }),
@@ -622,11 +676,61 @@ fn document(
         &fassung_paths,
         &comparisons,
     );
-    let files = vec![OutputFile {
+    out.files.push(OutputFile {
         path: format!("{}versions.json", base(id)),
         bytes: json.into_bytes(),
-    }];
-    (jobs, files)
+    });
+    out
+}
+
+/// Where single pages of a changed document may come from.
+#[derive(Clone, Copy)]
+struct PageReuse<'a> {
+    /// The build-wide inputs, as for document keys.
+    build: &'a blake3::Hash,
+    previous: &'a Previous<'a>,
+}
+
+/// The version pages of a changed document: pages to render, files, pages taken from the store, and the
+/// key of every page (for the next build).
+#[derive(Default)]
+struct DocumentOutput {
+    jobs: Vec<PageJob>,
+    files: Vec<OutputFile>,
+    reused: Vec<StoredFile>,
+    page_keys: Vec<(String, String)>,
+}
+
+impl DocumentOutput {
+    /// Records the key of the page at site path `path` (made from `template` and `inputs`) and whether an
+    /// earlier build stored a page of that key: then it is reused and need not be rendered.
+    fn reuse(
+        &mut self,
+        reuse: Option<&PageReuse>,
+        template: &str,
+        path: &str,
+        inputs: &[Vec<u8>],
+    ) -> bool {
+        let Some(reuse) = reuse else { return false };
+        let path = output_path(path);
+        let path = path.as_str();
+        let mut key = DocumentKey::new(reuse.build);
+        key.add(template).add(path);
+        for input in inputs {
+            key.add(input);
+        }
+        let key = key.finish();
+        let found = reuse.previous.index.page(&key, reuse.previous.store);
+        if let Some(hash) = found {
+            self.reused.push(StoredFile {
+                path: path.to_string(),
+                hash: hash.to_string(),
+                key: key.clone(),
+            });
+        }
+        self.page_keys.push((path.to_string(), key));
+        found.is_some()
+    }
 }
 
 /// Where the Markdown body of today's document starts.
