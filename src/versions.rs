@@ -13,10 +13,11 @@
 pub mod raci;
 pub mod register;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
+use rayon::prelude::*;
 
 use crate::config::CONFIG_FILE;
 use crate::content::frontmatter;
@@ -137,6 +138,7 @@ pub fn build(log: &Log) -> Versions {
     let mut raci: BTreeMap<String, Vec<RaciStand>> = BTreeMap::new();
     // The matrix files as the revisions so far left them: path → text.
     let mut matrix_files: BTreeMap<String, String> = BTreeMap::new();
+    let fronts = guideline_fronts(log);
     for revision in &log.revisions {
         let mut touched_matrices: Vec<String> = Vec::new();
         for change in &revision.changes {
@@ -160,8 +162,17 @@ pub fn build(log: &Log) -> Versions {
             let (Some(blob), true) = (&change.blob, is_guideline_path(&change.path)) else {
                 continue;
             };
-            let Some(stand) = read_stand(&revision.commit, &change.path, blob, &log.blobs) else {
+            let Some(front) = fronts.get(blob.as_str()) else {
                 continue;
+            };
+            let stand = Stand {
+                commit: revision.commit.clone(),
+                path: change.path.clone(),
+                blob: blob.clone(),
+                blobs: Arc::clone(&log.blobs),
+                body_start: front.body_start,
+                meta: front.meta.clone(),
+                fassung: false,
             };
             let id = stand
                 .meta
@@ -254,21 +265,39 @@ fn file_stem(path: &str) -> String {
     name.strip_suffix(".md").unwrap_or(name).to_string()
 }
 
-/// A guideline's Stand, reading only the front matter of its text.
-fn read_stand(commit: &Commit, path: &str, blob: &str, blobs: &Arc<Blobs>) -> Option<Stand> {
-    let head = frontmatter::head(blobs.bytes(blob)?)?;
-    let split = frontmatter::locate(head)?;
-    let front = SourceText::new(path, head);
-    let (meta, _) = guideline::read_meta(&front, split.toml, split.opening);
-    Some(Stand {
-        commit: commit.clone(),
-        path: path.to_string(),
-        blob: blob.to_string(),
-        blobs: Arc::clone(blobs),
-        body_start: split.body_start,
-        meta,
-        fassung: false,
-    })
+/// The front matter of a guideline version.
+struct Front {
+    meta: Option<GuidelineMeta>,
+    body_start: usize,
+}
+
+/// The front matter of every guideline version the revisions reference: read once per blob, in parallel,
+/// and only the front matter (the body is read when a page needs it).
+fn guideline_fronts(log: &Log) -> HashMap<&str, Front> {
+    let blobs: HashSet<&str> = log
+        .revisions
+        .iter()
+        .flat_map(|r| &r.changes)
+        .filter(|c| is_guideline_path(&c.path))
+        .filter_map(|c| c.blob.as_deref())
+        .collect();
+    blobs
+        .into_par_iter()
+        .filter_map(|blob| {
+            let head = frontmatter::head(log.blobs.bytes(blob)?)?;
+            let split = frontmatter::locate(head)?;
+            // The path is only for diagnostics, which are not reported for earlier versions.
+            let front = SourceText::new("", head);
+            let (meta, _) = guideline::read_meta(&front, split.toml, split.opening);
+            Some((
+                blob,
+                Front {
+                    meta,
+                    body_start: split.body_start,
+                },
+            ))
+        })
+        .collect()
 }
 
 /// The warning for a site whose history is missing or incomplete (W8).
@@ -293,7 +322,6 @@ pub fn diagnostics(versions: &Versions) -> Vec<Diagnostic> {
 mod tests {
     use super::*;
     use crate::history::{FileChange, Revision};
-    use std::collections::HashMap;
 
     fn doc(id: &str, beschluss: Option<&str>, body: &str) -> String {
         let mut text = format!(
