@@ -295,9 +295,7 @@ pub fn render_with(
     } else {
         Some(store.index())
     };
-    let previous = index
-        .as_ref()
-        .map(|index| render::Previous::new(&store, index));
+    let previous = index.as_ref().map(render::Previous::new);
     let site = render_site(&checked, options.today, previous).map_err(BuildError::Invalid)?;
     let mut files = site.files;
     timings.push(("render", clock.elapsed()));

@@ -140,22 +140,26 @@ pub struct Index {
     /// Page key → hash of the page's file, from `documents`.
     #[serde(skip)]
     pages: HashMap<String, String>,
+    /// The hashes of the files in the store when the index was read (one listing instead of a look at
+    /// every file).
+    #[serde(skip)]
+    present: HashSet<String>,
 }
 
 impl Index {
     /// The stored files of a document key, if all of them are still in the store.
-    pub fn files(&self, key: &str, store: &Store) -> Option<&[StoredFile]> {
+    pub fn files(&self, key: &str) -> Option<&[StoredFile]> {
         let files = self.documents.get(key)?;
         files
             .iter()
-            .all(|f| store.file(&f.hash).is_file())
+            .all(|f| self.present.contains(&f.hash))
             .then_some(files.as_slice())
     }
 
     /// The hash of the stored page of a page key, if the file is still in the store.
-    pub fn page(&self, key: &str, store: &Store) -> Option<&str> {
+    pub fn page(&self, key: &str) -> Option<&str> {
         let hash = self.pages.get(key)?;
-        store.file(hash).is_file().then_some(hash.as_str())
+        self.present.contains(hash).then_some(hash.as_str())
     }
 }
 
@@ -187,6 +191,7 @@ impl Store {
                     .filter(|f| !f.key.is_empty())
                     .map(|f| (f.key.clone(), f.hash.clone()))
                     .collect();
+                index.present = self.listing().into_iter().map(|(hash, _)| hash).collect();
                 index
             })
             .unwrap_or_default()
@@ -250,12 +255,10 @@ impl Store {
                         };
                         let hash = blake3::hash(&file.bytes).to_hex().to_string();
                         let target = self.file(&hash);
-                        if !target.is_file() {
-                            if let Some(parent) = target.parent() {
-                                std::fs::create_dir_all(parent)?;
-                            }
-                            put(&output.join(path), &file.bytes, &target)?;
+                        if let Some(parent) = target.parent() {
+                            std::fs::create_dir_all(parent)?;
                         }
+                        put(&output.join(path), &file.bytes, &target)?;
                         stored.push(StoredFile {
                             path: path.clone(),
                             hash,
@@ -270,7 +273,7 @@ impl Store {
         let index = Index {
             format: FORMAT,
             documents,
-            pages: HashMap::new(),
+            ..Index::default()
         };
         let json = serde_json::to_vec(&index).map_err(io::Error::other)?;
         let temp = self
@@ -290,21 +293,30 @@ impl Store {
             .flatten()
             .map(|f| f.hash.as_str())
             .collect();
-        let Ok(prefixes) = std::fs::read_dir(self.dir.join(FILES_DIR)) else {
-            return Ok(());
-        };
-        for prefix in prefixes.flatten() {
-            let Ok(entries) = std::fs::read_dir(prefix.path()) else {
-                continue;
-            };
-            for entry in entries.flatten() {
-                let name = entry.file_name();
-                if !used.contains(name.to_string_lossy().as_ref()) {
-                    let _ = std::fs::remove_file(entry.path());
-                }
+        for (hash, path) in self.listing() {
+            if !used.contains(hash.as_str()) {
+                let _ = std::fs::remove_file(path);
             }
         }
         Ok(())
+    }
+
+    /// The files in the store: hash (file name) and path.
+    fn listing(&self) -> Vec<(String, PathBuf)> {
+        let Ok(prefixes) = std::fs::read_dir(self.dir.join(FILES_DIR)) else {
+            return Vec::new();
+        };
+        prefixes
+            .flatten()
+            .filter_map(|prefix| std::fs::read_dir(prefix.path()).ok())
+            .flat_map(|entries| entries.flatten())
+            .map(|entry| {
+                (
+                    entry.file_name().to_string_lossy().into_owned(),
+                    entry.path(),
+                )
+            })
+            .collect()
     }
 }
 
@@ -362,15 +374,15 @@ mod tests {
         store.save(&pages, &files, &out).unwrap();
 
         let index = store.index();
-        let stored = index.files("ka", &store).expect("document a is stored");
+        let stored = index.files("ka").expect("document a is stored");
         assert_eq!(stored[0].path, "a/stand/1/index.html");
         assert_eq!(std::fs::read(store.file(&stored[0].hash)).unwrap(), b"eins");
-        assert!(index.files("unbekannt", &store).is_none());
-        assert_eq!(index.page("pa", &store), Some(stored[0].hash.as_str()));
-        assert_eq!(index.page("pb", &store), None);
+        assert!(index.files("unbekannt").is_none());
+        assert_eq!(index.page("pa"), Some(stored[0].hash.as_str()));
+        assert_eq!(index.page("pb"), None);
 
         // The next build uses only document a: b's file leaves the store.
-        let b_hash = index.files("kb", &store).unwrap()[0].hash.clone();
+        let b_hash = index.files("kb").unwrap()[0].hash.clone();
         let next = VersionPages {
             documents: vec![DocumentPages::Reused {
                 key: "ka".into(),
@@ -379,10 +391,10 @@ mod tests {
         };
         store.save(&next, &[], &out).unwrap();
         assert!(!store.file(&b_hash).exists());
-        assert!(store.index().files("ka", &store).is_some());
+        assert!(store.index().files("ka").is_some());
         // The page keys of a document reused whole are kept for the build that changes it.
-        assert!(store.index().page("pa", &store).is_some());
-        assert!(store.index().files("kb", &store).is_none());
+        assert!(store.index().page("pa").is_some());
+        assert!(store.index().files("kb").is_none());
     }
 
     #[test]

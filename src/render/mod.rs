@@ -240,7 +240,6 @@ impl Shared<'_> {
 
 /// The version pages of an earlier build, to reuse where their inputs are unchanged.
 pub struct Previous<'a> {
-    pub store: &'a Store,
     pub index: &'a Index,
     /// The build-wide inputs of this build ([`Store::build_fingerprint`] and the context every page
     /// gets); set by [`render`].
@@ -248,10 +247,9 @@ pub struct Previous<'a> {
 }
 
 impl<'a> Previous<'a> {
-    /// Reuse from `store`, whose last build is described by `index`.
-    pub fn new(store: &'a Store, index: &'a Index) -> Self {
+    /// Reuse what the last build stored, described by its `index` ([`Store::index`]).
+    pub fn new(index: &'a Index) -> Self {
         Previous {
-            store,
             index,
             fingerprint: blake3::Hash::from_bytes([0; 32]),
         }

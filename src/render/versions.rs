@@ -358,7 +358,7 @@ pub(crate) fn render(
                 .as_ref()
                 .map(|build| document_key(build, shared, content, doc, history))
                 .unwrap_or_default();
-            if let Some(files) = previous.and_then(|p| p.index.files(&key, p.store)) {
+            if let Some(files) = previous.and_then(|p| p.index.files(&key)) {
                 let files = files.to_vec();
                 return Some((Vec::new(), Vec::new(), DocumentPages::Reused { key, files }));
             }
@@ -720,7 +720,7 @@ impl DocumentOutput {
             key.add(input);
         }
         let key = key.finish();
-        let found = reuse.previous.index.page(&key, reuse.previous.store);
+        let found = reuse.previous.index.page(&key);
         if let Some(hash) = found {
             self.reused.push(StoredFile {
                 path: path.to_string(),
