@@ -413,11 +413,13 @@ fn document_key(
         .add(&doc.source.text);
     key.add(format!("{:?}", in_force_index(history, shared.today)));
     for stand in &history.stands {
-        key.add(format!("{:?}", stand.commit))
+        let role = changed_by(shared, content, &stand.commit);
+        key.add(&stand.commit.id)
+            .add(stand.commit.time.to_le_bytes())
             .add(&stand.path)
             .add(&stand.blob)
-            .add([u8::from(stand.fassung)])
-            .add(format!("{:?}", changed_by(shared, content, &stand.commit)));
+            .add([u8::from(stand.fassung), u8::from(role.is_some())])
+            .add(role.unwrap_or_default());
     }
     key.finish()
 }
@@ -972,7 +974,7 @@ fn site_pages(
 ) -> Vec<PageJob> {
     let mut decisions: BTreeMap<(chrono::NaiveDate, String, String), DecisionContext> =
         BTreeMap::new();
-    let mut changes: Vec<(i64, String, ChangeContext)> = Vec::new();
+    let mut recent: Vec<(i64, Recent)> = Vec::new();
     let mut point_in_time: Vec<PointInTimeDoc> = Vec::new();
     for (doc, meta) in content.valid_guidelines() {
         let id = meta.id.value.as_str();
@@ -1009,10 +1011,19 @@ fn site_pages(
             fassungen,
         });
         for (i, stand) in history.stands.iter().enumerate() {
-            changes.push((
+            recent.push((
                 stand.commit.time,
-                id.to_string(),
-                ChangeContext {
+                Recent::Stand(id, history, i, &doc.url_path),
+            ));
+        }
+    }
+    recent.extend(others.iter().map(|o| (o.time, Recent::Other(o))));
+    let mut changes: Vec<(i64, String, ChangeContext)> = newest(recent, FEED_LENGTH)
+        .into_iter()
+        .map(|(time, recent)| match recent {
+            Recent::Stand(id, history, i, current_path) => {
+                let stand = &history.stands[i];
+                let context = ChangeContext {
                     kind: shared.text("search_type_guideline"),
                     title: stand.title(),
                     date: shared.date(stand.commit.date()),
@@ -1029,27 +1040,25 @@ fn site_pages(
                             ))
                         })
                         .unwrap_or_default(),
-                    current_url: current_url.clone(),
-                },
-            ));
-        }
-    }
-    for other in others {
-        changes.push((
-            other.time,
-            other.base.clone(),
-            ChangeContext {
-                kind: other.kind.clone(),
-                title: other.title.clone(),
-                date: shared.date(other.commit.date()),
-                key: other.commit.short().to_string(),
-                url: shared.url(&other.path),
-                fassung: false,
-                compare_url: String::new(),
-                current_url: shared.url(&other.current_path),
-            },
-        ));
-    }
+                    current_url: shared.url(current_path),
+                };
+                (time, id.to_string(), context)
+            }
+            Recent::Other(other) => {
+                let context = ChangeContext {
+                    kind: other.kind.clone(),
+                    title: other.title.clone(),
+                    date: shared.date(other.commit.date()),
+                    key: other.commit.short().to_string(),
+                    url: shared.url(&other.path),
+                    fassung: false,
+                    compare_url: String::new(),
+                    current_url: shared.url(&other.current_path),
+                };
+                (time, other.base.clone(), context)
+            }
+        })
+        .collect();
     changes.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     let changes: Vec<ChangeContext> = changes
         .into_iter()
@@ -1071,38 +1080,71 @@ fn site_pages(
     ]
 }
 
+/// A change for the list of recent changes and the feed, before its text is made.
+enum Recent<'a> {
+    /// A guideline's Stand: id, history, index of the Stand, site path of today's page.
+    Stand(&'a str, &'a DocHistory, usize, &'a str),
+    /// A Stand of a register entry or a matrix.
+    Other(&'a Change),
+}
+
+/// The changes at least as new as the `n`-th newest (ties at the edge are all kept, so that sorting them
+/// afterwards gives the same first `n` as sorting everything): only these are made into text.
+fn newest(mut items: Vec<(i64, Recent)>, n: usize) -> Vec<(i64, Recent)> {
+    if n == 0 {
+        return Vec::new();
+    }
+    if items.len() > n {
+        let mut times: Vec<i64> = items.iter().map(|(time, _)| *time).collect();
+        let (_, &mut edge, _) = times.select_nth_unstable_by(n - 1, |a, b| b.cmp(a));
+        items.retain(|(time, _)| *time >= edge);
+    }
+    items
+}
+
 /// The Atom feed of the most recent Stände (valid Atom 1.0; times from the commits, never from the build).
 fn feed(shared: &Shared, content: &Content, versions: &Versions, others: &[Change]) -> OutputFile {
     use crate::theme::escape_html_minimal as esc;
-    let mut entries: Vec<(i64, String, String, String)> = Vec::new(); // time, id url, title, rfc3339
+    let mut recent: Vec<(i64, Recent)> = Vec::new();
     for (_, meta) in content.valid_guidelines() {
         let id = meta.id.value.as_str();
         let Some(history) = versions.guidelines.get(id) else {
             continue;
         };
-        for stand in &history.stands {
-            let url = format!("{}{}", shared.config.base_url, stand_path(id, stand));
-            let kind = if stand.fassung {
-                shared.text("feed_fassung")
-            } else {
-                shared.text("feed_stand")
-            };
-            entries.push((
-                stand.commit.time,
-                url,
-                format!("{}: {kind}", stand.title()),
-                stand.commit.rfc3339(),
-            ));
-        }
+        recent.extend((0..history.stands.len()).map(|i| {
+            (
+                history.stands[i].commit.time,
+                Recent::Stand(id, history, i, ""),
+            )
+        }));
     }
-    for other in others {
-        entries.push((
-            other.time,
-            format!("{}{}", shared.config.base_url, other.path),
-            other.feed_title.clone(),
-            other.commit.rfc3339(),
-        ));
-    }
+    recent.extend(others.iter().map(|o| (o.time, Recent::Other(o))));
+    // time, id url, title, rfc3339
+    let mut entries: Vec<(i64, String, String, String)> = newest(recent, FEED_LENGTH)
+        .into_iter()
+        .map(|(time, recent)| match recent {
+            Recent::Stand(id, history, i, _) => {
+                let stand = &history.stands[i];
+                let kind = if stand.fassung {
+                    shared.text("feed_fassung")
+                } else {
+                    shared.text("feed_stand")
+                };
+                (
+                    time,
+                    format!("{}{}", shared.config.base_url, stand_path(id, stand)),
+                    format!("{}: {kind}", stand.title()),
+                    stand.commit.rfc3339(),
+                )
+            }
+            Recent::Other(other) => (
+                time,
+                format!("{}{}", shared.config.base_url, other.path),
+                other.feed_title.clone(),
+                other.commit.rfc3339(),
+            ),
+        })
+        .collect();
     entries.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     entries.truncate(FEED_LENGTH);
     let updated = entries
@@ -1135,5 +1177,29 @@ fn feed(shared: &Shared, content: &Content, versions: &Versions, others: &[Chang
     OutputFile {
         path: "aenderungen.atom".into(),
         bytes: xml.into_bytes(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn newest_keeps_every_change_as_new_as_the_nth_and_no_older_one() {
+        let history = DocHistory::default();
+        let items = |times: &[i64]| -> Vec<(i64, Recent)> {
+            times
+                .iter()
+                .enumerate()
+                .map(|(i, &t)| (t, Recent::Stand("a", &history, i, "")))
+                .collect()
+        };
+        let times =
+            |kept: Vec<(i64, Recent)>| -> Vec<i64> { kept.iter().map(|(t, _)| *t).collect() };
+        // Ties at the edge are all kept: sorting them decides which come first.
+        assert_eq!(times(newest(items(&[3, 5, 1, 3, 3]), 2)), [3, 5, 3, 3]);
+        assert_eq!(times(newest(items(&[3, 5, 1]), 1)), [5]);
+        assert_eq!(times(newest(items(&[3, 5, 1]), 5)), [3, 5, 1]);
+        assert!(newest(items(&[3]), 0).is_empty());
     }
 }
