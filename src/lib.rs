@@ -117,6 +117,8 @@ pub struct Rendered {
     pub links: Vec<output::Link>,
     /// Where reused version pages come from, and where this build's are kept for the next.
     pub store: reuse::Store,
+    /// The store's index as this build found it (none when nothing was reused).
+    pub stored: Option<reuse::Index>,
     /// Which documents' version pages were reused and which rendered.
     pub versions: reuse::VersionPages,
     /// Warnings (a rendered site has no errors).
@@ -319,6 +321,7 @@ pub fn render_with(
         files,
         links,
         store,
+        stored: index,
         versions: site.versions,
         diagnostics,
         timings,
@@ -375,6 +378,7 @@ pub fn build_with(
         files,
         links,
         store,
+        stored,
         versions,
         diagnostics,
         mut timings,
@@ -390,7 +394,7 @@ pub fn build_with(
         }
     })?;
     // The site is written; a store that cannot be updated only costs the next build time.
-    let _ = store.save(&versions, &files, &options.output);
+    let _ = store.save(stored.as_ref(), &versions, &files, &options.output);
     timings.push(("output", clock.elapsed()));
     Ok((
         Built {

@@ -255,9 +255,12 @@ pub fn publish(options: &PublishOptions) -> Result<Published, PublishError> {
     };
     write_release(&releases, &release, &files, &links)?;
     // The release is written; a store that cannot be updated only costs the next build time.
-    let _ = rendered
-        .store
-        .save(&rendered.versions, &files, &releases.join(&release.id));
+    let _ = rendered.store.save(
+        rendered.stored.as_ref(),
+        &rendered.versions,
+        &files,
+        &releases.join(&release.id),
+    );
     timings.push(("release", clock.elapsed()));
 
     let clock = Instant::now();

@@ -222,9 +222,11 @@ impl Store {
     }
 
     /// Records a successful build written to `output`: the rendered documents' files are linked from the
-    /// output into the store, the index is replaced, and files no document uses any more are removed.
+    /// output into the store, the index is replaced, and files no document uses any more are removed —
+    /// of those the build found (`before`, the index it read), else of all in the store.
     pub fn save(
         &self,
+        before: Option<&Index>,
         pages: &VersionPages,
         files: &[OutputFile],
         output: &Path,
@@ -282,23 +284,32 @@ impl Store {
         std::fs::create_dir_all(&self.dir)?;
         std::fs::write(&temp, json)?;
         std::fs::rename(&temp, self.dir.join(INDEX_FILE))?;
-        self.collect_garbage(&index)
+        self.collect_garbage(&index, before);
+        Ok(())
     }
 
-    /// Removes store files no entry of `index` refers to.
-    fn collect_garbage(&self, index: &Index) -> io::Result<()> {
+    /// Removes store files no entry of `index` refers to: of the files `before` found in the store (files
+    /// added since are this build's), or of all files in the store.
+    fn collect_garbage(&self, index: &Index, before: Option<&Index>) {
         let used: HashSet<&str> = index
             .documents
             .values()
             .flatten()
             .map(|f| f.hash.as_str())
             .collect();
-        for (hash, path) in self.listing() {
+        let candidates: Vec<(String, PathBuf)> = match before {
+            Some(before) => before
+                .present
+                .iter()
+                .map(|hash| (hash.clone(), self.file(hash)))
+                .collect(),
+            None => self.listing(),
+        };
+        for (hash, path) in candidates {
             if !used.contains(hash.as_str()) {
                 let _ = std::fs::remove_file(path);
             }
         }
-        Ok(())
     }
 
     /// The files in the store: hash (file name) and path.
@@ -371,7 +382,7 @@ mod tests {
                 },
             ],
         };
-        store.save(&pages, &files, &out).unwrap();
+        store.save(None, &pages, &files, &out).unwrap();
 
         let index = store.index();
         let stored = index.files("ka").expect("document a is stored");
@@ -389,7 +400,8 @@ mod tests {
                 files: stored.to_vec(),
             }],
         };
-        store.save(&next, &[], &out).unwrap();
+        let index = store.index();
+        store.save(Some(&index), &next, &[], &out).unwrap();
         assert!(!store.file(&b_hash).exists());
         assert!(store.index().files("ka").is_some());
         // The page keys of a document reused whole are kept for the build that changes it.
