@@ -357,6 +357,7 @@ fn publish(options: &regelwerk::publish::PublishOptions, verbose: bool) -> ExitC
     match regelwerk::publish::publish(options) {
         Ok(Published::Switched {
             release,
+            recycled,
             diagnostics,
             removed,
             cleanup_problems,
@@ -374,6 +375,11 @@ fn publish(options: &regelwerk::publish::PublishOptions, verbose: bool) -> ExitC
                 release.files,
                 options.to.join(regelwerk::publish::CURRENT).display()
             );
+            if let Some(old) = recycled {
+                println!(
+                    "Der Ordner des älteren Stands {old} wurde dafür wiederverwendet: nur Geändertes wurde geschrieben."
+                );
+            }
             if !removed.is_empty() {
                 println!("Ältere Stände entfernt: {}", removed.join(", "));
             }

@@ -19,7 +19,7 @@ use crate::render::OutputFile;
 
 /// The hashes of one written site's files: path → BLAKE3 (hex) of the bytes, or `=` and the source of a
 /// linked file.
-type Manifest = BTreeMap<String, String>;
+pub type Manifest = BTreeMap<String, String>;
 
 /// Writes `files` (and `links`) into `output`, replacing its previous contents only once all files are
 /// written.
@@ -131,7 +131,8 @@ impl Places {
     }
 }
 
-fn manifest(files: &[OutputFile], links: &[Link]) -> Manifest {
+/// The manifest of a site made of `files` and `links`.
+pub fn manifest(files: &[OutputFile], links: &[Link]) -> Manifest {
     let mut manifest: Manifest = files
         .par_iter()
         .map(|f| (f.path.clone(), blake3::hash(&f.bytes).to_hex().to_string()))
@@ -144,11 +145,13 @@ fn manifest(files: &[OutputFile], links: &[Link]) -> Manifest {
     manifest
 }
 
-fn read_manifest(path: &Path) -> Option<Manifest> {
+/// A manifest written by [`write_manifest`]; `None` if it is missing or damaged.
+pub fn read_manifest(path: &Path) -> Option<Manifest> {
     serde_json::from_slice(&std::fs::read(path).ok()?).ok()
 }
 
-fn write_manifest(path: &Path, manifest: &Manifest) -> io::Result<()> {
+/// Writes a manifest (under a temporary name, then renamed into place).
+pub fn write_manifest(path: &Path, manifest: &Manifest) -> io::Result<()> {
     let temp = path.with_extension(format!("tmp{}", std::process::id()));
     std::fs::write(
         &temp,
@@ -157,8 +160,9 @@ fn write_manifest(path: &Path, manifest: &Manifest) -> io::Result<()> {
     std::fs::rename(&temp, path)
 }
 
-/// Turns `dir`, which holds the files of `before`, into the site of `after`.
-fn update_tree(
+/// Turns `dir`, which holds the files of `before`, into the site of `after` (made of `files` and `links`):
+/// writes what is new or changed, removes what is gone, leaves the rest.
+pub fn update_tree(
     dir: &Path,
     before: &Manifest,
     after: &Manifest,

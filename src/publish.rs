@@ -8,6 +8,7 @@
 //! DIR/releases/<id>/          one complete build each; <id> is the commit (12 hex digits) or, for a site
 //!                             outside git or with uncommitted changes, a hash of the built files
 //! DIR/releases/<id>.json      what was published: commit, commit time, time of publishing (not served)
+//! DIR/releases/.<id>.manifest.json  the hashes of the release's files (see `output`), not served
 //! DIR/.publish.lock           advisory lock: two publishes never interleave
 //! ```
 //!
@@ -16,6 +17,11 @@
 //! written before that, and only then a new link `current.tmp-<pid>` is created and renamed over `current`
 //! (`rename` replaces a link atomically). A reader of `current` sees the old site or the new one, whole. Left-over
 //! staging folders are removed by the next publish, which holds the lock.
+//!
+//! A release that is about to be pruned is recycled: its folder becomes the next release's staging folder
+//! and only the files that differ are written or removed (as `build` does with its spare). Writing and
+//! deleting a whole site costs seconds on some disks; a one-page commit then changes a few files. A
+//! release without its manifest (published by an older version, or interrupted) is never recycled.
 //!
 //! The later commit wins: after taking the lock, a publish whose commit is older than the one `current`
 //! already shows (an ancestor of it, or else an earlier commit time) changes nothing.
@@ -100,6 +106,8 @@ pub enum Published {
         release: Release,
         /// Warnings of the build.
         diagnostics: Diagnostics,
+        /// The release whose folder became this one (only what differs was written).
+        recycled: Option<String>,
         /// Ids of the releases removed because more than `keep` exist.
         removed: Vec<String>,
         /// Problems removing old releases: the new site is published all the same.
@@ -253,7 +261,13 @@ pub fn publish(options: &PublishOptions) -> Result<Published, PublishError> {
             .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
         files: files.len() + links.len(),
     };
-    write_release(&releases, &release, &files, &links)?;
+    let recycle = recyclable(
+        &releases,
+        options.keep.max(1),
+        &id,
+        current_id(to).as_deref(),
+    );
+    let recycled = write_release(&releases, &release, recycle.as_deref(), &files, &links)?;
     // The release is written; a store that cannot be updated only costs the next build time.
     let _ = rendered.store.save(
         rendered.stored.as_ref(),
@@ -271,6 +285,7 @@ pub fn publish(options: &PublishOptions) -> Result<Published, PublishError> {
     drop(lock);
     Ok(Published::Switched {
         release,
+        recycled,
         diagnostics,
         removed,
         cleanup_problems,
@@ -282,19 +297,34 @@ pub fn publish(options: &PublishOptions) -> Result<Published, PublishError> {
 fn write_release(
     releases: &Path,
     release: &Release,
+    recycle: Option<&str>,
     files: &[OutputFile],
     links: &[crate::output::Link],
-) -> Result<(), PublishError> {
+) -> Result<Option<String>, PublishError> {
     let pid = std::process::id();
     let staging = releases.join(format!(".staging-{}-{pid}", release.id));
+    let after = crate::output::manifest(files, links);
+    // The release to recycle leaves the releases first (its record is then an orphan, removed by `prune`);
+    // its manifest goes first of all, so that a half-updated folder is never trusted.
+    let before = recycle.and_then(|old| {
+        let manifest = crate::output::read_manifest(&manifest_path(releases, old))?;
+        std::fs::remove_file(manifest_path(releases, old)).ok()?;
+        std::fs::rename(releases.join(old), &staging).ok()?;
+        Some(manifest)
+    });
     let written = (|| {
-        let (first, second) = files.split_at(files.len() / 2);
-        crate::output::write_tree(&staging, first)?;
-        crash_point("writing");
-        crate::output::write_tree(&staging, second)?;
-        crate::output::link_tree(&staging, links)?;
+        if let Some(before) = &before {
+            crate::output::update_tree(&staging, before, &after, files, links)?;
+            crash_point("writing");
+        } else {
+            let (first, second) = files.split_at(files.len() / 2);
+            crate::output::write_tree(&staging, first)?;
+            crash_point("writing");
+            crate::output::write_tree(&staging, second)?;
+            crate::output::link_tree(&staging, links)?;
+        }
         crash_point("written");
-        Ok(())
+        crate::output::write_manifest(&manifest_path(releases, &release.id), &after)
     })();
     if let Err(error) = written {
         let _ = std::fs::remove_dir_all(&staging);
@@ -324,7 +354,36 @@ fn write_release(
         });
     }
     crash_point("released");
-    Ok(())
+    Ok(before.and(recycle.map(str::to_string)))
+}
+
+/// Where a release's manifest is kept.
+fn manifest_path(releases: &Path, id: &str) -> PathBuf {
+    releases.join(format!(".{id}.manifest.json"))
+}
+
+/// The release the next one may be built from: the oldest of those `prune` will remove after publishing
+/// `new` (with `keep` releases kept), if it has a manifest. Never the one `current` shows.
+fn recyclable(releases: &Path, keep: usize, new: &str, current: Option<&str>) -> Option<String> {
+    let mut found: Vec<Release> = std::fs::read_dir(releases)
+        .ok()?
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let id = name
+                .strip_suffix(".json")
+                .filter(|id| !id.starts_with('.'))?;
+            read_record(releases, id)
+        })
+        .filter(|r| r.id != new && releases.join(&r.id).is_dir())
+        .collect();
+    found.sort_by(|a, b| (b.published_at, &b.id).cmp(&(a.published_at, &a.id)));
+    found
+        .into_iter()
+        .skip(keep.saturating_sub(1))
+        .filter(|r| Some(r.id.as_str()) != current)
+        .rfind(|r| manifest_path(releases, &r.id).is_file())
+        .map(|r| r.id)
 }
 
 /// Points `<to>/current` at `releases/<id>`: a new link beside it, renamed over the old one.
@@ -375,7 +434,9 @@ fn remove_leftovers(to: &Path, releases: &Path) {
             let name = entry.file_name().to_string_lossy().to_string();
             if name.starts_with(".staging-") {
                 let _ = std::fs::remove_dir_all(entry.path());
-            } else if name.starts_with('.') && name.contains(".json.tmp-") {
+            } else if name.starts_with('.')
+                && (name.contains(".json.tmp-") || name.contains(".manifest.tmp"))
+            {
                 let _ = std::fs::remove_file(entry.path());
             }
         }
@@ -410,6 +471,15 @@ fn prune(releases: &Path, keep: usize, current: &str) -> (Vec<String>, Vec<Strin
     };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().to_string();
+        if let Some(id) = name
+            .strip_prefix('.')
+            .and_then(|n| n.strip_suffix(".manifest.json"))
+        {
+            if !releases.join(id).is_dir() {
+                orphans.push(entry.path());
+            }
+            continue;
+        }
         if name.starts_with('.') {
             continue;
         }
@@ -434,8 +504,11 @@ fn prune(releases: &Path, keep: usize, current: &str) -> (Vec<String>, Vec<Strin
         } else {
             std::fs::remove_file(path)
         };
-        if let Err(err) = result {
-            problems.push(format!("{} ({err})", path.display()));
+        match result {
+            Err(err) if err.kind() != io::ErrorKind::NotFound => {
+                problems.push(format!("{} ({err})", path.display()));
+            }
+            _ => {}
         }
     };
     for release in found.iter().skip(keep).filter(|r| r.id != current) {
@@ -443,6 +516,7 @@ fn prune(releases: &Path, keep: usize, current: &str) -> (Vec<String>, Vec<Strin
         // The folder first: a record without its folder is an orphan, never a half-removed release.
         remove(&releases.join(&release.id));
         remove(&releases.join(format!("{}.json", release.id)));
+        remove(&manifest_path(releases, &release.id));
         removed.push(release.id.clone());
     }
     for orphan in orphans {
