@@ -15,9 +15,20 @@
 //!   more than [`MAX_SHARD_PAGES`] pages split into buckets by a consistent hash of the URL. Memory grows
 //!   with the largest shard, not with the site. The search page loads the first shard and merges the
 //!   others (`pagefind/indexes.json` lists them).
-//! - **Cache**: a shard's files are kept in one file `<root>/.regelwerk-cache/search/<shard>-<hash>.pack`,
-//!   the hash taken over the backend version, language, and every page's URL, HTML and extra terms; a
-//!   build reindexes only shards whose pages changed.
+//! - **Cache** (under `<root>/.regelwerk-cache/search/`), so that a rebuild does work in proportion to
+//!   what changed, and writes exactly what a clean build writes:
+//!   1. each page's section words (the one scan of a page for the German terms) in the store
+//!      `pages/words`, keyed by the page's HTML; the lexicon, the expansions and every page's extra terms
+//!      are made from them anew each build (they depend on the whole site's words);
+//!   2. a whole shard's files in `<shard>-<hash>.pack`, the hash taken over the backend version,
+//!      language, and every page's URL, HTML and extra terms: an unchanged shard is taken as it is;
+//!   3. for the native index, each page's read data ([`native::PageData`]) in the store
+//!      `pages/shard-<shard>`, keyed by backend, language, URL, HTML and extra terms: a changed shard
+//!      reads only its changed pages (and those whose extra terms changed), then writes the index anew,
+//!      gzipping only files whose content is new (the others come from the previous pack).
+//!
+//!   The stores ([`store`]) are a few checksummed bucket files each; damaged or foreign cache files are
+//!   ignored (the pages are read again).
 //!
 //! The index itself is behind [`SearchIndex`]: [`native::Native`] (the default) writes Pagefind's index
 //! format itself; [`pagefind::Pagefind`] builds the same index with Pagefind's library
@@ -27,6 +38,7 @@ pub mod german;
 pub mod html;
 pub mod native;
 pub mod pagefind;
+pub mod store;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -38,6 +50,7 @@ use crate::diagnostics::{Diagnostic, Rule, SourceText};
 use crate::render::OutputFile;
 use german::{Glossary, GlossaryFile, Lexicon};
 use html::Searchable;
+use store::{Decoder, Encoder, Entry, Key, Store};
 
 /// Where the index is written inside the site.
 pub const OUTPUT_DIR: &str = "pagefind/";
@@ -104,6 +117,11 @@ pub trait Backend: Sync {
     fn id(&self) -> &str;
     /// A new, empty index for pages in `language`.
     fn new_index(&self, language: &str) -> Result<Box<dyn SearchIndex>, SearchError>;
+    /// The native index, if this backend is it: the search stage then keeps each page's read data
+    /// ([`native::PageData`]) in the cache and reads only pages that changed.
+    fn native(&self) -> Option<&native::Native> {
+        None
+    }
 }
 
 /// How the search stage indexes a site.
@@ -133,6 +151,8 @@ pub struct Report {
     pub shards: usize,
     /// Shards indexed anew (the others came from the cache).
     pub rebuilt: usize,
+    /// Pages of those shards read anew (the native index takes the others from the per-page cache).
+    pub read: usize,
 }
 
 /// Reads the site's glossary additions (`content/daten/suche.toml`) on top of the built-in glossary.
@@ -177,8 +197,8 @@ pub fn load_glossary(root: &Path) -> (Glossary, Vec<Diagnostic>) {
     }
 }
 
-/// A shard's name, its files and whether it was indexed anew.
-type BuiltShard = (String, Vec<IndexFile>, bool);
+/// A shard's name, its files and, if it was indexed anew, how many pages were read for it.
+type BuiltShard = (String, Vec<IndexFile>, Option<usize>);
 
 /// A page to index.
 struct Page<'a> {
@@ -187,8 +207,18 @@ struct Page<'a> {
     /// The file's path in the site (`leitlinien/x/index.html`).
     path: &'a str,
     html: &'a str,
+    /// blake3 of the HTML.
+    hash: Key,
     history: bool,
 }
+
+/// The folder of the per-page cache ([`store`]) inside the cache folder.
+const PAGES_DIR: &str = "pages";
+/// The store of the pages' section words.
+const WORDS_STORE: &str = "words";
+/// Part of the key of a page's cached section words: to be changed whenever [`html::sections`] or
+/// [`german::each_word`] read a page differently.
+const SECTION_WORDS_VERSION: &str = "section-words-1";
 
 /// Indexes the searchable pages of a rendered site. Returns the index files to add to the output.
 pub fn index(
@@ -197,14 +227,22 @@ pub fn index(
     backend: &dyn Backend,
 ) -> Result<(Vec<OutputFile>, Report), SearchError> {
     let pages = searchable_pages(files, settings);
-    let expansions = expansions(&pages, settings.glossary);
+    let stores = settings.cache.as_ref().map(|cache| cache.join(PAGES_DIR));
+    let words = read_words(&pages, stores.as_deref());
+    let expansions = expansions(&words, settings.glossary);
+    let terms: Vec<PageTerms> = words
+        .par_iter()
+        .map(|page| page_terms(page, &expansions))
+        .collect();
+    drop(words);
     let max = settings.max_shard_pages.max(1);
     let shards = shards(&pages, settings.min_shard_pages.min(max), max);
 
     let build = |(name, members): (&String, &Vec<usize>)| {
-        let pages: Vec<&Page> = members.iter().map(|&i| &pages[i]).collect();
-        build_shard(name, &pages, &expansions, settings, backend)
-            .map(|(files, rebuilt)| (name.clone(), files, rebuilt))
+        let pages: Vec<(&Page, &PageTerms)> =
+            members.iter().map(|&i| (&pages[i], &terms[i])).collect();
+        build_shard(name, &pages, settings, backend)
+            .map(|(files, read)| (name.clone(), files, read))
     };
     let largest = shards.values().map(Vec::len).max().unwrap_or(0);
     let built: Vec<Result<BuiltShard, SearchError>> = if largest <= PARALLEL_SHARD_PAGES {
@@ -212,6 +250,9 @@ pub fn index(
     } else {
         shards.iter().map(build).collect()
     };
+    if let Some(cache) = &settings.cache {
+        remove_gone_shards(cache, &shards);
+    }
 
     let mut out = Vec::new();
     let mut report = Report {
@@ -220,9 +261,10 @@ pub fn index(
     };
     let mut names = Vec::new();
     for result in built {
-        let (name, files, rebuilt) = result?;
+        let (name, files, read) = result?;
         report.shards += 1;
-        report.rebuilt += usize::from(rebuilt);
+        report.rebuilt += usize::from(read.is_some());
+        report.read += read.unwrap_or(0);
         let primary = names.is_empty();
         for file in files {
             // The browser runs Pagefind's code and WebAssembly of the first shard only.
@@ -272,24 +314,154 @@ fn searchable_pages<'a>(files: &'a [OutputFile], settings: &Settings) -> Vec<Pag
                 url: format!("{}{dir}", settings.base_path),
                 path: &f.path,
                 html,
+                hash: *blake3::hash(html.as_bytes()).as_bytes(),
                 history,
             })
         })
         .collect()
 }
 
-/// The extra terms of every word of the indexed pages that has any (see [`german::expand`]).
-fn expansions(pages: &[Page], glossary: &Glossary) -> HashMap<String, Vec<String>> {
-    let words: HashSet<String> = pages
+/// Removes the cached packs and page stores of shards that are gone.
+fn remove_gone_shards(cache: &Path, shards: &BTreeMap<String, Vec<usize>>) {
+    store::remove_other_stores(&cache.join(PAGES_DIR), |store| {
+        store == WORDS_STORE
+            || store
+                .strip_prefix(SHARD_STORE)
+                .is_some_and(|shard| shards.contains_key(shard))
+    });
+    let Ok(entries) = std::fs::read_dir(cache) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let gone = file_name
+            .to_string_lossy()
+            .strip_suffix(".pack")
+            .and_then(|stem| stem.rsplit_once('-'))
+            .is_some_and(|(shard, _)| !shard.starts_with('.') && !shards.contains_key(shard));
+        if gone {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// The distinct words of each section of a page (see [`html::sections`]), in the order they first
+/// occur: all in one string (each word followed by `\n`, which no word contains), so that a page's words
+/// are one allocation in memory and one string in the cache.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct SectionWords {
+    words: String,
+    /// Per section its end (byte offset in the page) and the end of its words in `words`.
+    sections: Vec<(usize, usize)>,
+}
+
+impl SectionWords {
+    /// Each section's end in the page and its words.
+    fn sections(&self) -> impl Iterator<Item = (usize, impl Iterator<Item = &str> + Clone)> {
+        let mut from = 0;
+        self.sections.iter().map(move |&(end, to)| {
+            let words = self.words.get(from..to).unwrap_or_default();
+            from = to;
+            (end, words.split_terminator('\n'))
+        })
+    }
+}
+
+/// The section words of every page, from the cache where the page's HTML did not change (read from the
+/// HTML and saved otherwise). The one scan of a page for its words: both the site's lexicon and the
+/// page's extra terms are made from them.
+fn read_words(pages: &[Page], stores: Option<&Path>) -> Vec<SectionWords> {
+    let store = stores.map(|dir| Store::new(dir, WORDS_STORE));
+    let cached = store.as_ref().map(Store::load).unwrap_or_default();
+    let read: Vec<(SectionWords, Option<Entry>)> = pages
         .par_iter()
-        .fold(HashSet::new, |mut set: HashSet<String>, page| {
-            for section in html::sections(page.html) {
-                german::each_word(&section.text, |word| {
-                    if !set.contains(word) {
-                        set.insert(word.to_string());
-                    }
-                });
+        .map(|page| {
+            let mut hasher = blake3::Hasher::new();
+            hasher.update(SECTION_WORDS_VERSION.as_bytes());
+            hasher.update(&page.hash);
+            let key = *hasher.finalize().as_bytes();
+            if let Some(entry) = cached.get(&page.url)
+                && entry.key == key
+                && let Some(words) = decode_section_words(&entry.value)
+            {
+                return (words, None);
             }
+            let words = section_words(page.html);
+            let value = store.is_some().then(|| encode_section_words(&words));
+            (words, value.map(|value| Entry { key, value }))
+        })
+        .collect();
+    if let Some(store) = &store {
+        let changed = cached.len() != pages.len() || read.iter().any(|(_, new)| new.is_some());
+        if changed {
+            let entries: Vec<(&str, &Entry)> = pages
+                .iter()
+                .zip(&read)
+                .filter_map(|(page, (_, new))| {
+                    let entry = new.as_ref().or_else(|| cached.get(&page.url))?;
+                    Some((page.url.as_str(), entry))
+                })
+                .collect();
+            // The cache only saves time: a build that cannot write it still succeeds.
+            let _ = store.save(&entries);
+        }
+    }
+    read.into_iter().map(|(words, _)| words).collect()
+}
+
+/// A page's section words, read from its HTML.
+fn section_words(html: &str) -> SectionWords {
+    let mut out = SectionWords::default();
+    for section in html::sections(html) {
+        let mut seen: HashSet<String> = HashSet::new();
+        german::each_word(&section.text, |word| {
+            if !seen.contains(word) {
+                seen.insert(word.to_string());
+                out.words.push_str(word);
+                out.words.push('\n');
+            }
+        });
+        out.sections.push((section.end, out.words.len()));
+    }
+    out
+}
+
+fn encode_section_words(words: &SectionWords) -> Vec<u8> {
+    let mut e = Encoder(Vec::with_capacity(
+        words.words.len() + words.sections.len() * 6 + 8,
+    ));
+    e.uint(words.sections.len() as u64);
+    for &(end, to) in &words.sections {
+        e.uint(end as u64);
+        e.uint(to as u64);
+    }
+    e.str(&words.words);
+    e.0
+}
+
+fn decode_section_words(bytes: &[u8]) -> Option<SectionWords> {
+    let mut d = Decoder::new(bytes);
+    let sections = (0..d.length()?)
+        .map(|_| {
+            let end = usize::try_from(d.uint()?).ok()?;
+            let to = usize::try_from(d.uint()?).ok()?;
+            Some((end, to))
+        })
+        .collect::<Option<Vec<_>>>()?;
+    let words = d.str()?.to_string();
+    let ordered = sections.windows(2).all(|w| w[0].1 <= w[1].1)
+        && sections.iter().all(|&(_, to)| words.is_char_boundary(to));
+    (d.is_empty() && ordered).then_some(SectionWords { words, sections })
+}
+
+/// The extra terms of every word of the indexed pages that has any (see [`german::expand`]), against
+/// the lexicon of all the pages' words: a word new to the site can change the terms of any page, so
+/// this is made anew each build (from the section words, without reading any page).
+fn expansions(pages: &[SectionWords], glossary: &Glossary) -> HashMap<String, Vec<String>> {
+    let words: HashSet<&str> = pages
+        .par_iter()
+        .fold(HashSet::new, |mut set: HashSet<&str>, page| {
+            set.extend(page.words.split_terminator('\n'));
             set
         })
         .reduce(HashSet::new, |mut a, b| {
@@ -299,12 +471,12 @@ fn expansions(pages: &[Page], glossary: &Glossary) -> HashMap<String, Vec<String
             a.extend(b);
             a
         });
-    let lexicon = Lexicon::new(words.iter().map(String::as_str), glossary);
+    let lexicon = Lexicon::new(words.iter().copied(), glossary);
     words
         .par_iter()
         .filter_map(|word| {
             let terms = german::expand(word, &lexicon, glossary);
-            (!terms.is_empty()).then(|| (word.clone(), terms))
+            (!terms.is_empty()).then(|| (word.to_string(), terms))
         })
         .collect()
 }
@@ -313,25 +485,20 @@ fn expansions(pages: &[Page], glossary: &Glossary) -> HashMap<String, Vec<String
 type PageTerms = Vec<(usize, Vec<String>)>;
 
 /// The extra terms of each section of a page: the expansions of its words that it does not contain.
-fn page_terms(page: &Page, expansions: &HashMap<String, Vec<String>>) -> PageTerms {
-    html::sections(page.html)
-        .into_iter()
-        .filter_map(|section| {
-            let mut expanded: Vec<&Vec<String>> = Vec::new();
-            let mut present: HashSet<String> = HashSet::new();
-            german::each_word(&section.text, |word| {
-                if !present.contains(word) {
-                    present.insert(word.to_string());
-                    if let Some(extra) = expansions.get(word) {
-                        expanded.push(extra);
-                    }
-                }
-            });
-            let mut terms = BTreeSet::new();
-            for extra in expanded {
-                terms.extend(extra.iter().filter(|t| !present.contains(*t)).cloned());
+fn page_terms(page: &SectionWords, expansions: &HashMap<String, Vec<String>>) -> PageTerms {
+    page.sections()
+        .filter_map(|(end, words)| {
+            let expanded: Vec<&Vec<String>> =
+                words.clone().filter_map(|w| expansions.get(w)).collect();
+            if expanded.is_empty() {
+                return None;
             }
-            (!terms.is_empty()).then(|| (section.end, terms.into_iter().collect()))
+            let present: HashSet<&str> = words.collect();
+            let mut terms: BTreeSet<&String> = BTreeSet::new();
+            for extra in expanded {
+                terms.extend(extra.iter().filter(|t| !present.contains(t.as_str())));
+            }
+            (!terms.is_empty()).then(|| (end, terms.into_iter().cloned().collect()))
         })
         .collect()
 }
@@ -406,57 +573,51 @@ fn jump_hash(mut key: u64, buckets: usize) -> usize {
     bucket as usize
 }
 
-/// Builds one shard, or takes it from the cache. Returns its files and whether it was built.
+/// The prefix of a shard's store of read pages (`shard-leitlinien`).
+const SHARD_STORE: &str = "shard-";
+
+/// Builds one shard, or takes it from the cache. Returns its files and, if it was built, how many pages
+/// were read for it.
 fn build_shard(
     name: &str,
-    pages: &[&Page],
-    expansions: &HashMap<String, Vec<String>>,
+    pages: &[(&Page, &PageTerms)],
     settings: &Settings,
     backend: &dyn Backend,
-) -> Result<(Vec<IndexFile>, bool), SearchError> {
+) -> Result<(Vec<IndexFile>, Option<usize>), SearchError> {
     let mut hasher = blake3::Hasher::new();
     for part in [backend.id(), settings.language, name] {
         hasher.update(part.as_bytes());
         hasher.update(&[0]);
     }
     // The key covers what the indexed HTML is made of (the page and its extra terms); the HTML itself is
-    // made only on a cache miss, in batches, so a shard's pages are never all held as HTML at once.
-    let terms: Vec<PageTerms> = pages
-        .par_iter()
-        .map(|page| page_terms(page, expansions))
-        .collect();
-    for (page, terms) in pages.iter().zip(&terms) {
+    // made only for the pages that are read.
+    for (page, terms) in pages {
         hasher.update(page.url.as_bytes());
         hasher.update(&[0]);
-        hasher.update(page.html.as_bytes());
-        hasher.update(&[0]);
-        for (end, terms) in terms {
-            hasher.update(&(*end as u64).to_le_bytes());
-            for term in terms {
-                hasher.update(term.as_bytes());
-                hasher.update(&[0]);
-            }
-            hasher.update(&[1]);
-        }
-        hasher.update(&[2]);
+        hasher.update(&page.hash);
+        hash_terms(&mut hasher, terms);
     }
     let key = format!("{name}-{}", &hasher.finalize().to_hex()[..16]);
     if let Some(cache) = &settings.cache
         && let Some(files) = read_cached(&pack_path(cache, &key))
     {
-        return Ok((files, false));
+        return Ok((files, None));
     }
 
-    let mut index = backend.new_index(settings.language)?;
-    for (batch, terms) in pages.chunks(BATCH_PAGES).zip(terms.chunks(BATCH_PAGES)) {
-        let batch: Vec<(String, String)> = batch
-            .par_iter()
-            .zip(terms)
-            .map(|(page, terms)| (page.url.clone(), indexed_html(page, terms)))
-            .collect();
-        index.add_pages(batch)?;
-    }
-    let files = index.files()?;
+    let (files, read, contents) = match backend.native() {
+        Some(native) => build_native(name, pages, settings, native)?,
+        None => {
+            let mut index = backend.new_index(settings.language)?;
+            for batch in pages.chunks(BATCH_PAGES) {
+                let batch: Vec<(String, String)> = batch
+                    .par_iter()
+                    .map(|(page, terms)| (page.url.clone(), indexed_html(page, terms)))
+                    .collect();
+                index.add_pages(batch)?;
+            }
+            (index.files()?, pages.len(), HashMap::new())
+        }
+    };
     let wasm = used_wasm(&files, settings.language);
     let files: Vec<IndexFile> = files
         .into_iter()
@@ -464,9 +625,124 @@ fn build_shard(
         .collect();
     if let Some(cache) = &settings.cache {
         // The cache only saves time: a build that cannot write it still succeeds.
-        let _ = write_cached(cache, name, &key, &files);
+        let _ = write_cached(cache, name, &key, &files, &contents);
     }
-    Ok((files, true))
+    Ok((files, Some(read)))
+}
+
+fn hash_terms(hasher: &mut blake3::Hasher, terms: &PageTerms) {
+    for (end, terms) in terms {
+        hasher.update(&(*end as u64).to_le_bytes());
+        for term in terms {
+            hasher.update(term.as_bytes());
+            hasher.update(&[0]);
+        }
+        hasher.update(&[1]);
+    }
+    hasher.update(&[2]);
+}
+
+/// Builds a shard with the native index: each page's [`native::PageData`] from the shard's store where
+/// the page and its terms did not change, read otherwise; then the index is written from all of them,
+/// taking compressed files whose content did not change from the shard's previous pack. Returns the
+/// files, how many pages were read and the content hashes of the compressed files (for the pack).
+fn build_native(
+    name: &str,
+    pages: &[(&Page, &PageTerms)],
+    settings: &Settings,
+    native: &native::Native,
+) -> Result<(Vec<IndexFile>, usize, native::Contents), SearchError> {
+    let store = settings
+        .cache
+        .as_ref()
+        .map(|cache| Store::new(&cache.join(PAGES_DIR), &format!("{SHARD_STORE}{name}")));
+    let cached = store.as_ref().map(Store::load).unwrap_or_default();
+    let reader = native.reader(settings.language);
+    // Each page's data, and for a page read anew its entry for the store (`None` without a cache).
+    let read: Vec<(native::PageData, Option<Option<Entry>>)> = pages
+        .par_iter()
+        .map(|(page, terms)| {
+            let mut hasher = blake3::Hasher::new();
+            for part in [native.id(), settings.language, &page.url] {
+                hasher.update(part.as_bytes());
+                hasher.update(&[0]);
+            }
+            hasher.update(&page.hash);
+            hash_terms(&mut hasher, terms);
+            let key = *hasher.finalize().as_bytes();
+            if let Some(entry) = cached.get(&page.url)
+                && entry.key == key
+                && let Some(data) = native::codec::decode(&entry.value)
+            {
+                return (data, None);
+            }
+            let data = reader.read(&page.url, &indexed_html(page, terms));
+            let value = store.is_some().then(|| native::codec::encode(&data));
+            (data, Some(value.map(|value| Entry { key, value })))
+        })
+        .collect();
+    if let Some(store) = &store {
+        let changed = cached.len() != pages.len() || read.iter().any(|(_, new)| new.is_some());
+        if changed {
+            let entries: Vec<(&str, &Entry)> = pages
+                .iter()
+                .zip(&read)
+                .filter_map(|((page, _), (_, new))| {
+                    let entry = new
+                        .as_ref()
+                        .map_or_else(|| cached.get(&page.url), Option::as_ref)?;
+                    Some((page.url.as_str(), entry))
+                })
+                .collect();
+            // The cache only saves time: a build that cannot write it still succeeds.
+            let _ = store.save(&entries);
+        }
+    }
+    drop(cached);
+    let fresh = read.iter().filter(|(_, new)| new.is_some()).count();
+    let mut data = Vec::with_capacity(read.len());
+    let mut urls: HashMap<String, usize> = HashMap::with_capacity(read.len());
+    for (page, _) in read {
+        // A URL read again replaces the page in its place, as in the index.
+        match urls.get(&page.fragment.url) {
+            Some(&i) => data[i] = page,
+            None => {
+                urls.insert(page.fragment.url.clone(), data.len());
+                data.push(page);
+            }
+        }
+    }
+    let earlier = settings
+        .cache
+        .as_deref()
+        .map(|cache| earlier_compressed(cache, name))
+        .unwrap_or_default();
+    let (built, contents) = native::build_reusing(data, settings.language, &earlier)?;
+    Ok((built, fresh, contents))
+}
+
+/// The compressed files of the shard's earlier packs, by the hash of their content.
+fn earlier_compressed(cache: &Path, name: &str) -> native::write::Compressed {
+    let mut compressed = native::write::Compressed::default();
+    let Ok(entries) = std::fs::read_dir(cache) else {
+        return compressed;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let ours = file_name
+            .to_string_lossy()
+            .strip_suffix(".pack")
+            .and_then(|stem| stem.rsplit_once('-'))
+            .is_some_and(|(shard, _)| shard == name);
+        if ours && let Some(files) = read_pack(&entry.path()) {
+            for (file, content) in files {
+                if content != [0; 32] {
+                    compressed.0.insert(content, file.bytes);
+                }
+            }
+        }
+    }
+    compressed
 }
 
 /// Whether a file of Pagefind's bundle is published: not Pagefind's own UI, which the site does not use,
@@ -495,17 +771,27 @@ fn used_wasm(files: &[IndexFile], language: &str) -> Option<String> {
 }
 
 /// The first line of a cached shard.
-const PACK_MAGIC: &[u8] = b"regelwerk search cache 1\n";
+const PACK_MAGIC: &[u8] = b"regelwerk search cache 2\n";
 
-/// A cached shard: one file `<key>.pack` holding all the shard's files (path length, path, length,
-/// bytes, little-endian) — one file to create instead of a thousand small ones.
+/// A cached shard: one file `<key>.pack` holding all the shard's files — one file to create instead of a
+/// thousand small ones: the magic line, a blake3 checksum of the rest, then per file path length, path,
+/// the blake3 hash of its content before compression (zeros if unknown), length, bytes (little-endian).
 fn pack_path(cache: &Path, key: &str) -> PathBuf {
     cache.join(format!("{key}.pack"))
 }
 
 fn read_cached(path: &Path) -> Option<Vec<IndexFile>> {
+    let files: Vec<IndexFile> = read_pack(path)?.into_iter().map(|(f, _)| f).collect();
+    (!files.is_empty()).then_some(files)
+}
+
+/// The files of a pack, each with the hash of its content before compression.
+fn read_pack(path: &Path) -> Option<Vec<(IndexFile, Key)>> {
     let bytes = std::fs::read(path).ok()?;
-    let mut rest = bytes.strip_prefix(PACK_MAGIC)?;
+    let (sum, mut rest) = bytes.strip_prefix(PACK_MAGIC)?.split_at_checked(32)?;
+    if blake3::hash(rest).as_bytes() != sum {
+        return None;
+    }
     let mut take = |n: usize| -> Option<&[u8]> {
         let (head, tail) = rest.split_at_checked(n)?;
         rest = tail;
@@ -515,30 +801,41 @@ fn read_cached(path: &Path) -> Option<Vec<IndexFile>> {
     while let Some(len) = take(4) {
         let len = u32::from_le_bytes(len.try_into().ok()?) as usize;
         let path = std::str::from_utf8(take(len)?).ok()?.to_string();
-        let len = u64::from_le_bytes(take(8)?.try_into().ok()?) as usize;
+        let content: Key = take(32)?.try_into().ok()?;
+        let len = usize::try_from(u64::from_le_bytes(take(8)?.try_into().ok()?)).ok()?;
         let bytes = take(len)?.to_vec();
-        files.push(IndexFile { path, bytes });
+        files.push((IndexFile { path, bytes }, content));
     }
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    (!files.is_empty()).then_some(files)
+    files.sort_by(|a, b| a.0.path.cmp(&b.0.path));
+    Some(files)
 }
 
 /// Writes a shard into the cache (a temporary file renamed into place) and removes the shard's older
 /// entries.
-fn write_cached(cache: &Path, name: &str, key: &str, files: &[IndexFile]) -> std::io::Result<()> {
+fn write_cached(
+    cache: &Path,
+    name: &str,
+    key: &str,
+    files: &[IndexFile],
+    contents: &native::Contents,
+) -> std::io::Result<()> {
     std::fs::create_dir_all(cache)?;
     let size: usize = files
         .iter()
-        .map(|f| f.path.len() + f.bytes.len() + 12)
+        .map(|f| f.path.len() + f.bytes.len() + 44)
         .sum();
-    let mut pack = Vec::with_capacity(PACK_MAGIC.len() + size);
+    let mut pack = Vec::with_capacity(PACK_MAGIC.len() + 32 + size);
     pack.extend_from_slice(PACK_MAGIC);
+    pack.extend_from_slice(&[0; 32]);
     for file in files {
         pack.extend_from_slice(&(file.path.len() as u32).to_le_bytes());
         pack.extend_from_slice(file.path.as_bytes());
+        pack.extend_from_slice(contents.get(&file.path).unwrap_or(&[0; 32]));
         pack.extend_from_slice(&(file.bytes.len() as u64).to_le_bytes());
         pack.extend_from_slice(&file.bytes);
     }
+    let sum = blake3::hash(&pack[PACK_MAGIC.len() + 32..]);
+    pack[PACK_MAGIC.len()..PACK_MAGIC.len() + 32].copy_from_slice(sum.as_bytes());
     let temporary = cache.join(format!(".{key}.tmp-{}", std::process::id()));
     let target = pack_path(cache, key);
     if let Err(err) =
@@ -674,7 +971,8 @@ mod tests {
             Report {
                 pages: 3,
                 shards: 2,
-                rebuilt: 2
+                rebuilt: 2,
+                read: 3,
             }
         );
         let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
@@ -807,18 +1105,187 @@ mod tests {
         let entries: Vec<String> = std::fs::read_dir(cache.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".pack"))
             .collect();
         assert_eq!(entries.len(), 2, "old entries are removed: {entries:?}");
 
         // A damaged entry is a miss: the shard is indexed again.
         for entry in std::fs::read_dir(cache.path()).unwrap() {
             let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "pack") {
+                continue;
+            }
             let bytes = std::fs::read(&path).unwrap();
             std::fs::write(&path, &bytes[..bytes.len() - 3]).unwrap();
         }
         let (third, report) = index(&changed, &settings, &recorder).unwrap();
         assert_eq!(report.rebuilt, 2);
         assert_eq!(index(&changed, &settings, &recorder).unwrap().0, third);
+    }
+
+    /// A site for the native index: German compounds whose extra terms depend on other pages' words.
+    fn german_site() -> Vec<OutputFile> {
+        let mut files = vec![
+            file(
+                "leitlinien/a/index.html",
+                "data-pagefind-body data-pagefind-filter=\"typ:Leitlinie\"",
+                "<h1>Datenschutz</h1><h2 id=\"r\">Risiken</h2><p>Datenübermittlung in Drittländer.</p>",
+            ),
+            file(
+                "leitlinien/b/index.html",
+                "data-pagefind-body",
+                "<h1>Sonnenblumenfeld</h1><p>Übermittlung und Restrisiken.</p>",
+            ),
+            file(
+                "register/c/index.html",
+                "data-pagefind-body data-regelwerk-sekundaer",
+                "<h1>Register</h1><p>Modellklassifizierung</p>",
+            ),
+        ];
+        for i in 0..40 {
+            files.push(file(
+                &format!("leitlinien/p{i:02}/index.html"),
+                "data-pagefind-body",
+                &format!(
+                    "<h1>Seite {i}</h1><h2 id=\"x\">Abschnitt</h2><p>Text {i} über Daten.</p>"
+                ),
+            ));
+        }
+        files
+    }
+
+    fn native_index(files: &[OutputFile], cache: Option<&Path>) -> (Vec<OutputFile>, Report) {
+        let glossary = Glossary::default();
+        let settings = settings(&glossary, cache.map(Path::to_path_buf));
+        index(files, &settings, &native::Native).unwrap()
+    }
+
+    /// The key property of the caches: a rebuild that takes pages from them writes exactly what a clean
+    /// build of the same site writes.
+    #[test]
+    fn cached_rebuilds_write_what_clean_builds_write() {
+        let cache = tempfile::tempdir().unwrap();
+        let cache = cache.path();
+        let mut site = german_site();
+        let (first, report) = native_index(&site, Some(cache));
+        assert_eq!(report.read, 43);
+        assert_eq!(first, native_index(&site, None).0);
+        assert_eq!(native_index(&site, Some(cache)).1.rebuilt, 0);
+
+        // (what, the change, pages read again: the changed page and pages whose extra terms changed)
+        type Step = (&'static str, Box<dyn Fn(&mut Vec<OutputFile>)>, usize);
+        let mut steps: Vec<Step> = vec![
+            (
+                "one page edited",
+                Box::new(|site| {
+                    site[4] = file(
+                        "leitlinien/p01/index.html",
+                        "data-pagefind-body",
+                        "<h1>Seite 1</h1><h2 id=\"x\">Abschnitt</h2><p>Text 1 über Daten, neu.</p>",
+                    );
+                }),
+                1,
+            ),
+            (
+                // „blumenfeld“ enters the lexicon: page b's compound gets a new term.
+                "a word new to the site",
+                Box::new(|site| {
+                    site[5] = file(
+                        "leitlinien/p02/index.html",
+                        "data-pagefind-body",
+                        "<h1>Seite 2</h1><p>Ein Blumenfeld.</p>",
+                    );
+                }),
+                2,
+            ),
+            (
+                "a page added",
+                Box::new(|site| {
+                    site.push(file(
+                        "leitlinien/neu/index.html",
+                        "data-pagefind-body",
+                        "<h1>Neu</h1><p>Klassifizierung</p>",
+                    ));
+                }),
+                1,
+            ),
+            (
+                "a page removed",
+                Box::new(|site| {
+                    site.remove(3);
+                }),
+                0,
+            ),
+        ];
+        for (what, change, read) in steps.drain(..) {
+            change(&mut site);
+            let (cached, report) = native_index(&site, Some(cache));
+            let clean = native_index(&site, None).0;
+            assert!(cached == clean, "{what}: the cached rebuild differs");
+            assert_eq!(report.read, read, "{what}: {report:?}");
+        }
+        // The terms of page b changed with the new word: it was read again.
+        let b = site
+            .iter()
+            .position(|f| f.path == "leitlinien/b/index.html")
+            .unwrap();
+        site[b] = file(
+            "leitlinien/b/index.html",
+            "data-pagefind-body",
+            "<h1>B</h1>",
+        );
+        let (cached, _) = native_index(&site, Some(cache));
+        assert!(cached == native_index(&site, None).0);
+    }
+
+    #[test]
+    fn a_damaged_page_cache_is_read_again() {
+        let cache = tempfile::tempdir().unwrap();
+        let cache = cache.path();
+        let mut site = german_site();
+        let (clean, _) = native_index(&site, None);
+        native_index(&site, Some(cache));
+        site[0].bytes.extend_from_slice(b" ");
+        let clean_edited = native_index(&site, None).0;
+        // Damage every cache file in its middle; the packs keep their magic, the stores their checksum.
+        let mut damaged = 0;
+        for entry in walkdir::WalkDir::new(cache) {
+            let entry = entry.unwrap();
+            if entry.file_type().is_file() {
+                let mut bytes = std::fs::read(entry.path()).unwrap();
+                let middle = bytes.len() / 2;
+                bytes[middle] ^= 0x55;
+                std::fs::write(entry.path(), &bytes).unwrap();
+                damaged += 1;
+            }
+        }
+        assert!(damaged >= 3, "{damaged}");
+        let (rebuilt, report) = native_index(&site, Some(cache));
+        assert!(rebuilt == clean_edited);
+        assert_eq!(report.read, 43, "every page is read again");
+        // Foreign files in the cache folders are ignored.
+        std::fs::write(
+            cache.join("pages/words.1-0.bin"),
+            b"regelwerk search pages 1\n",
+        )
+        .unwrap();
+        std::fs::write(cache.join("pages/shard-leitlinien.1-0.bin"), [0xff; 100]).unwrap();
+        site[0].bytes.pop();
+        assert!(native_index(&site, Some(cache)).0 == clean);
+        // Stores of shards that are gone are removed.
+        site.retain(|f| !f.path.starts_with("register/"));
+        native_index(&site, Some(cache));
+        let stores: Vec<String> = std::fs::read_dir(cache.join("pages"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(stores.iter().all(|s| !s.contains("register")), "{stores:?}");
+        let packs = std::fs::read_dir(cache).unwrap();
+        assert!(
+            packs
+                .flatten()
+                .all(|e| !e.file_name().to_string_lossy().starts_with("register"))
+        );
     }
 
     #[test]

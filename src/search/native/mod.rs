@@ -7,11 +7,13 @@
 //! ```
 //!
 //! - [`extract`]: one page → [`PageData`] (fragment + postings), a pure function of URL and HTML
-//!   (Pagefind's reading of a page, rebuilt on our tag scanner). This is the seam for an incremental
-//!   index: cache `PageData` per page (key: URL + HTML hash) and rerun only [`write`].
+//!   (Pagefind's reading of a page, rebuilt on our tag scanner). The search stage caches each page's
+//!   `PageData` ([`codec`], [`crate::search::store`]) and reads only pages that changed; [`Reader`] reads
+//!   single pages in parallel outside an index.
 //! - [`words`]: splitting, normalising and stemming a token exactly as Pagefind (same stemmer crate), so
 //!   the query side in the browser — which stems with the same Snowball build — meets the same words.
-//! - [`write`]: merging, chunking, CBOR, names, gzip.
+//! - [`write`]: merging, chunking, CBOR, names, gzip — files whose content an earlier build already
+//!   compressed are taken from it ([`write::Compressed`]).
 //!
 //! The runtime files (`pagefind.js`, `wasm.<lang>.pagefind`) come from the `pagefind` crate itself: once
 //! per process and language the library indexes a one-word page and we keep its runtime files. Their
@@ -20,6 +22,7 @@
 //! Given the same HTML, the native index has the same content as Pagefind's (the tests compare them
 //! file by file after decompression); only the gzip level differs ([`write::GZIP_LEVEL`]).
 
+pub mod codec;
 pub mod extract;
 pub mod words;
 pub mod write;
@@ -56,6 +59,44 @@ impl Backend for Native {
             urls: HashMap::new(),
             analyzers: Mutex::new(Vec::new()),
         }))
+    }
+
+    fn native(&self) -> Option<&Native> {
+        Some(self)
+    }
+}
+
+impl Native {
+    /// A reader of single pages in `language`, for reading pages in parallel outside an index.
+    pub fn reader(&self, language: &str) -> Reader {
+        Reader {
+            language: language.to_string(),
+            analyzers: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+/// Reads pages ([`extract`]) on any thread, each with an analyzer from a pool, so that the analyzers'
+/// memo of tokens carries over from page to page.
+pub struct Reader {
+    language: String,
+    analyzers: Mutex<Vec<Analyzer>>,
+}
+
+impl Reader {
+    /// Reads one page.
+    pub fn read(&self, url: &str, html: &str) -> PageData {
+        let mut analyzer = self
+            .analyzers
+            .lock()
+            .ok()
+            .and_then(|mut pool| pool.pop())
+            .unwrap_or_else(|| Analyzer::new(&self.language));
+        let page = extract(url, html, &mut analyzer);
+        if let Ok(mut pool) = self.analyzers.lock() {
+            pool.push(analyzer);
+        }
+        page
     }
 }
 
@@ -144,10 +185,24 @@ impl SearchIndex for NativeIndex {
     }
 }
 
+/// The blake3 hash of each compressed file's content before compression, by path.
+pub type Contents = HashMap<String, [u8; 32]>;
+
 /// The index files of pages already read: what [`SearchIndex::files`] returns.
 pub fn build(pages: Vec<PageData>, language: &str) -> Result<Vec<IndexFile>, SearchError> {
+    build_reusing(pages, language, &write::Compressed::default()).map(|(files, _)| files)
+}
+
+/// [`build`], taking compressed files whose content did not change from `earlier`; also returns the
+/// content hash of each compressed file by path (for the next build's `earlier`).
+pub fn build_reusing(
+    pages: Vec<PageData>,
+    language: &str,
+    earlier: &write::Compressed,
+) -> Result<(Vec<IndexFile>, Contents), SearchError> {
     let runtime = runtime(language)?;
-    let written = write::write(pages, language)?;
+    let written = write::write_reusing(pages, language, earlier)?;
+    let mut contents = HashMap::new();
     let mut languages = BTreeMap::new();
     let mut files = Vec::new();
     if let Some(written) = written {
@@ -159,6 +214,12 @@ pub fn build(pages: Vec<PageData>, language: &str) -> Result<Vec<IndexFile>, Sea
                 page_count: written.page_count,
             },
         );
+        contents = written
+            .files
+            .iter()
+            .map(|f| f.path.clone())
+            .zip(written.contents)
+            .collect();
         files = written.files;
     }
     let entry = Entry {
@@ -173,7 +234,7 @@ pub fn build(pages: Vec<PageData>, language: &str) -> Result<Vec<IndexFile>, Sea
     });
     files.extend(runtime.files.iter().cloned());
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(files)
+    Ok((files, contents))
 }
 
 /// `pagefind-entry.json`, as Pagefind writes it.

@@ -49,10 +49,19 @@ pub struct PackedWord {
     pub variants: Vec<(Arc<str>, PagePostings)>,
 }
 
+/// Compressed files of an earlier build by the blake3 hash of their content before compression: a file
+/// whose content did not change is taken from here instead of being compressed again (gzip is
+/// deterministic, so the bytes are the same).
+#[derive(Debug, Clone, Default)]
+pub struct Compressed(pub HashMap<[u8; 32], Vec<u8>>);
+
 /// The index of one language: its files (paths relative to the index folder) and its entry in
 /// `pagefind-entry.json`.
 pub struct Written {
     pub files: Vec<IndexFile>,
+    /// The blake3 hash of each file's content before compression, in the order of `files` (the keys of
+    /// [`Compressed`] for the next build).
+    pub contents: Vec<[u8; 32]>,
     /// The `pf_meta` hash (`de_1a2b3c4d5e`).
     pub meta_hash: String,
     pub page_count: usize,
@@ -61,6 +70,15 @@ pub struct Written {
 /// Builds the index files of `pages` (in page order); `None` when no page has words (Pagefind writes no
 /// index for the language then).
 pub fn write(pages: Vec<PageData>, language: &str) -> Result<Option<Written>, SearchError> {
+    write_reusing(pages, language, &Compressed::default())
+}
+
+/// [`write`], taking files whose content is in `earlier` from there.
+pub fn write_reusing(
+    pages: Vec<PageData>,
+    language: &str,
+    earlier: &Compressed,
+) -> Result<Option<Written>, SearchError> {
     let custom_body = pages.iter().any(|p| p.has_custom_body);
     let pages: Vec<PageData> = pages
         .into_iter()
@@ -269,17 +287,20 @@ pub fn write(pages: Vec<PageData>, language: &str) -> Result<Option<Written>, Se
             .into_iter()
             .map(|(name, bytes)| (format!("filter/{name}.pf_filter"), bytes)),
     );
-    let files = raw
+    let (files, contents) = raw
         .into_par_iter()
         .map(|(path, bytes)| {
-            Ok(IndexFile {
-                path,
-                bytes: compress(&bytes).map_err(|e| SearchError(format!("gzip: {e}")))?,
-            })
+            let content = *blake3::hash(&bytes).as_bytes();
+            let bytes = match earlier.0.get(&content) {
+                Some(compressed) => compressed.clone(),
+                None => compress(&bytes).map_err(|e| SearchError(format!("gzip: {e}")))?,
+            };
+            Ok((IndexFile { path, bytes }, content))
         })
-        .collect::<Result<Vec<_>, SearchError>>()?;
+        .collect::<Result<(Vec<_>, Vec<_>), SearchError>>()?;
     Ok(Some(Written {
         files,
+        contents,
         meta_hash,
         page_count: meta_pages.len(),
     }))

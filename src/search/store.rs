@@ -1,0 +1,383 @@
+//! The per-page cache of the search stage: what was read of each page in the last build, kept on disk so
+//! that a rebuild reads only the pages that changed.
+//!
+//! A store is a set of keyed entries (key: the page's URL, value: bytes) in a few bucket files
+//! `<dir>/<name>.<count>-<i>.bin` — a page's bucket is a hash of its URL, `count` grows with the number of
+//! pages (one bucket per [`PAGES_PER_BUCKET`], at most [`MAX_BUCKETS`]). Few files instead of one per page
+//! (creating and unlinking thousands of small files is slow), more than one so that an edit rewrites only
+//! the bucket of the edited page. Saving writes exactly the given entries: entries of pages that are gone
+//! disappear with their bucket's next write, files of other bucket counts are removed.
+//!
+//! Every file is checked as a whole (magic line, then a blake3 checksum of the rest): a damaged or
+//! foreign file is ignored, its pages are read again. The values carry their own key of what they were
+//! made from ([`Entry`]): a value is used only when that key matches.
+//!
+//! [`Encoder`] and [`Decoder`] are the compact binary form of the values (LEB128 integers,
+//! length-prefixed strings); decoding never panics and reports bad input as `None`.
+
+use std::path::{Path, PathBuf};
+
+use hashbrown::HashMap;
+use rayon::prelude::*;
+
+/// The first line of every bucket file; the version changes whenever any value's encoding does.
+const MAGIC: &[u8] = b"regelwerk search pages 1\n";
+/// Pages per bucket file, about.
+pub const PAGES_PER_BUCKET: usize = 256;
+/// The most bucket files of one store.
+pub const MAX_BUCKETS: usize = 64;
+
+/// A key of what a value was made from (a blake3 hash).
+pub type Key = [u8; 32];
+
+/// An entry of a store: the key of what its value was made from and the value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub key: Key,
+    pub value: Vec<u8>,
+}
+
+/// One store: a name under a folder.
+#[derive(Debug, Clone)]
+pub struct Store {
+    dir: PathBuf,
+    name: String,
+}
+
+impl Store {
+    /// The store `name` (letters, digits, `-`) in `dir`.
+    pub fn new(dir: &Path, name: &str) -> Self {
+        Store {
+            dir: dir.to_path_buf(),
+            name: name.to_string(),
+        }
+    }
+
+    /// How many bucket files a store of `entries` entries has.
+    fn buckets(entries: usize) -> usize {
+        entries.div_ceil(PAGES_PER_BUCKET).clamp(1, MAX_BUCKETS)
+    }
+
+    fn path(&self, count: usize, bucket: usize) -> PathBuf {
+        self.dir.join(format!("{}.{count}-{bucket}.bin", self.name))
+    }
+
+    /// The entries saved: URL → entry. Missing, damaged or foreign files give no entries.
+    pub fn load(&self) -> HashMap<String, Entry> {
+        let Ok(dir) = std::fs::read_dir(&self.dir) else {
+            return HashMap::new();
+        };
+        let files: Vec<PathBuf> = dir
+            .flatten()
+            .filter(|entry| {
+                self.bucket_file(&entry.file_name().to_string_lossy())
+                    .is_some()
+            })
+            .map(|entry| entry.path())
+            .collect();
+        files
+            .into_par_iter()
+            .map(|path| {
+                std::fs::read(path)
+                    .ok()
+                    .and_then(|bytes| parse(&bytes))
+                    .unwrap_or_default()
+            })
+            .reduce(HashMap::new, |mut a, b| {
+                a.extend(b);
+                a
+            })
+    }
+
+    /// The bucket count of a file name of this store (`<name>.<count>-<i>.bin`).
+    fn bucket_file(&self, file_name: &str) -> Option<usize> {
+        let rest = file_name
+            .strip_prefix(self.name.as_str())?
+            .strip_prefix('.')?;
+        let (count, bucket) = rest.strip_suffix(".bin")?.split_once('-')?;
+        bucket.parse::<usize>().ok()?;
+        count.parse().ok()
+    }
+
+    /// Saves exactly `entries` (URL, entry): bucket files whose content did not change are left alone,
+    /// files of the store with another bucket count are removed. Errors only cost time on the next build.
+    pub fn save(&self, entries: &[(&str, &Entry)]) -> std::io::Result<()> {
+        std::fs::create_dir_all(&self.dir)?;
+        let count = Self::buckets(entries.len());
+        let mut buckets: Vec<Vec<(&str, &Entry)>> = vec![Vec::new(); count];
+        for &(url, entry) in entries {
+            buckets[bucket_of(url, count)].push((url, entry));
+        }
+        buckets
+            .into_par_iter()
+            .enumerate()
+            .try_for_each(|(bucket, mut members)| {
+                members.sort_unstable_by(|a, b| a.0.cmp(b.0));
+                let bytes = serialize(&members);
+                let path = self.path(count, bucket);
+                if std::fs::read(&path).is_ok_and(|old| old == bytes) {
+                    return Ok(());
+                }
+                let temporary = self.dir.join(format!(
+                    ".{}.{count}-{bucket}.tmp-{}",
+                    self.name,
+                    std::process::id()
+                ));
+                std::fs::write(&temporary, &bytes)
+                    .and_then(|()| std::fs::rename(&temporary, &path))
+                    .inspect_err(|_| {
+                        let _ = std::fs::remove_file(&temporary);
+                    })
+            })?;
+        for entry in std::fs::read_dir(&self.dir)?.flatten() {
+            let stale = self
+                .bucket_file(&entry.file_name().to_string_lossy())
+                .is_some_and(|c| c != count);
+            if stale {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Removes the stores in `dir` whose names `keep` does not accept (the stores of shards that are gone).
+pub fn remove_other_stores(dir: &Path, keep: impl Fn(&str) -> bool) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let file_name = file_name.to_string_lossy();
+        if let Some(stem) = file_name.strip_suffix(".bin")
+            && let Some((name, _)) = stem.rsplit_once('.')
+            && !name.starts_with('.')
+            && !keep(name)
+        {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+fn bucket_of(url: &str, count: usize) -> usize {
+    let hash = blake3::hash(url.as_bytes());
+    let key = u64::from_le_bytes(hash.as_bytes()[..8].try_into().expect("8 bytes"));
+    (key % count as u64) as usize
+}
+
+/// A bucket file: magic, blake3 of the rest, then per entry URL, key, value.
+fn serialize(members: &[(&str, &Entry)]) -> Vec<u8> {
+    let size: usize = members
+        .iter()
+        .map(|(url, e)| url.len() + e.value.len() + 48)
+        .sum();
+    let mut body = Encoder(Vec::with_capacity(size));
+    for (url, entry) in members {
+        body.str(url);
+        body.0.extend_from_slice(&entry.key);
+        body.bytes(&entry.value);
+    }
+    let mut out = Vec::with_capacity(MAGIC.len() + 32 + body.0.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(blake3::hash(&body.0).as_bytes());
+    out.extend_from_slice(&body.0);
+    out
+}
+
+fn parse(bytes: &[u8]) -> Option<HashMap<String, Entry>> {
+    let rest = bytes.strip_prefix(MAGIC)?;
+    let (sum, body) = rest.split_at_checked(32)?;
+    if blake3::hash(body).as_bytes() != sum {
+        return None;
+    }
+    let mut decoder = Decoder::new(body);
+    let mut entries = HashMap::new();
+    while !decoder.is_empty() {
+        let url = decoder.str()?.to_string();
+        let key = decoder.take(32)?.try_into().ok()?;
+        let value = decoder.bytes()?.to_vec();
+        entries.insert(url, Entry { key, value });
+    }
+    Some(entries)
+}
+
+/// Writes values compactly: unsigned integers as LEB128, signed ones zigzagged, strings and byte
+/// strings with their length first.
+#[derive(Debug, Default)]
+pub struct Encoder(pub Vec<u8>);
+
+impl Encoder {
+    /// An unsigned integer.
+    pub fn uint(&mut self, mut value: u64) {
+        while value >= 0x80 {
+            self.0.push(value as u8 | 0x80);
+            value >>= 7;
+        }
+        self.0.push(value as u8);
+    }
+
+    /// A signed integer.
+    pub fn int(&mut self, value: i64) {
+        self.uint(((value << 1) ^ (value >> 63)) as u64);
+    }
+
+    /// A byte string.
+    pub fn bytes(&mut self, value: &[u8]) {
+        self.uint(value.len() as u64);
+        self.0.extend_from_slice(value);
+    }
+
+    /// A string.
+    pub fn str(&mut self, value: &str) {
+        self.bytes(value.as_bytes());
+    }
+
+    /// A flag.
+    pub fn bool(&mut self, value: bool) {
+        self.0.push(u8::from(value));
+    }
+}
+
+/// Reads what an [`Encoder`] wrote; every read is checked, `None` on bad input.
+#[derive(Debug)]
+pub struct Decoder<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Decoder<'a> {
+    /// A decoder at the start of `bytes`.
+    pub fn new(bytes: &'a [u8]) -> Self {
+        Decoder { rest: bytes }
+    }
+
+    /// Whether everything was read.
+    pub fn is_empty(&self) -> bool {
+        self.rest.is_empty()
+    }
+
+    /// The next `n` bytes.
+    pub fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let (head, tail) = self.rest.split_at_checked(n)?;
+        self.rest = tail;
+        Some(head)
+    }
+
+    /// An unsigned integer.
+    pub fn uint(&mut self) -> Option<u64> {
+        let mut value = 0u64;
+        for shift in (0..64).step_by(7) {
+            let (&byte, tail) = self.rest.split_first()?;
+            self.rest = tail;
+            value |= u64::from(byte & 0x7f).checked_shl(shift)?;
+            if byte < 0x80 {
+                return Some(value);
+            }
+        }
+        None
+    }
+
+    /// An unsigned integer that fits `usize` and is at most the bytes left (a length or a count of
+    /// items that take at least a byte each).
+    pub fn length(&mut self) -> Option<usize> {
+        let len = usize::try_from(self.uint()?).ok()?;
+        (len <= self.rest.len()).then_some(len)
+    }
+
+    /// A signed integer.
+    pub fn int(&mut self) -> Option<i64> {
+        let raw = self.uint()?;
+        Some(((raw >> 1) as i64) ^ -((raw & 1) as i64))
+    }
+
+    /// A byte string.
+    pub fn bytes(&mut self) -> Option<&'a [u8]> {
+        let len = self.length()?;
+        self.take(len)
+    }
+
+    /// A string.
+    pub fn str(&mut self) -> Option<&'a str> {
+        std::str::from_utf8(self.bytes()?).ok()
+    }
+
+    /// A flag.
+    pub fn bool(&mut self) -> Option<bool> {
+        match self.take(1)? {
+            [0] => Some(false),
+            [1] => Some(true),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_and_strings_round_trip() {
+        let mut e = Encoder::default();
+        for v in [0u64, 1, 127, 128, 300, u64::MAX] {
+            e.uint(v);
+        }
+        for v in [0i64, -1, 1, -25, i32::MIN as i64, i64::MIN, i64::MAX] {
+            e.int(v);
+        }
+        e.str("Übermittlung");
+        e.bool(true);
+        let mut d = Decoder::new(&e.0);
+        for v in [0u64, 1, 127, 128, 300, u64::MAX] {
+            assert_eq!(d.uint(), Some(v));
+        }
+        for v in [0i64, -1, 1, -25, i32::MIN as i64, i64::MIN, i64::MAX] {
+            assert_eq!(d.int(), Some(v));
+        }
+        assert_eq!(d.str(), Some("Übermittlung"));
+        assert_eq!(d.bool(), Some(true));
+        assert!(d.is_empty());
+        // Truncated or overlong input is `None`, never a panic.
+        assert_eq!(Decoder::new(&[0x80]).uint(), None);
+        assert_eq!(Decoder::new(&[0xff; 11]).uint(), None);
+        assert_eq!(Decoder::new(&[5, b'a']).str(), None);
+    }
+
+    #[test]
+    fn saves_only_the_given_entries_and_ignores_damage() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path(), "s");
+        let entry = |b: u8| Entry {
+            key: [b; 32],
+            value: vec![b; 3],
+        };
+        let (a, b) = (entry(1), entry(2));
+        store.save(&[("/a/", &a), ("/b/", &b)]).unwrap();
+        let loaded = store.load();
+        assert_eq!(loaded.len(), 2);
+        assert_eq!(loaded["/a/"], a);
+        store.save(&[("/a/", &a)]).unwrap();
+        assert_eq!(store.load().len(), 1);
+
+        // More pages: more buckets; the files of the old count go.
+        let many: Vec<(String, Entry)> = (0..600).map(|i| (format!("/{i}/"), entry(3))).collect();
+        let refs: Vec<(&str, &Entry)> = many.iter().map(|(u, e)| (u.as_str(), e)).collect();
+        store.save(&refs).unwrap();
+        let files = std::fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(files, 3);
+        assert_eq!(store.load().len(), 600);
+
+        // A damaged file is ignored as a whole.
+        for file in std::fs::read_dir(dir.path()).unwrap() {
+            let path = file.unwrap().path();
+            let mut bytes = std::fs::read(&path).unwrap();
+            let last = bytes.len() - 1;
+            bytes[last] ^= 1;
+            std::fs::write(&path, bytes).unwrap();
+        }
+        assert!(store.load().is_empty());
+        std::fs::write(store.path(3, 0), b"garbage").unwrap();
+        assert!(store.load().is_empty());
+
+        remove_other_stores(dir.path(), |name| name != "s");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+}
