@@ -44,6 +44,9 @@ use crate::diagnostics::Diagnostics;
 use crate::render::OutputFile;
 use crate::theme::Theme;
 
+/// The folder of a site's caches, relative to its root (delete it at any time: it only saves time).
+pub const CACHE_DIR: &str = ".regelwerk-cache";
+
 /// What to build and how.
 #[derive(Debug, Clone)]
 pub struct BuildOptions {
@@ -58,6 +61,10 @@ pub struct BuildOptions {
     /// Whether the search stage runs. Without it no `pagefind/` index is written: the pages are the same,
     /// but the search page finds nothing (for measuring the pages alone, see BENCHMARKS.md).
     pub search: bool,
+    /// Where the caches of rendered pages live (version pages, search index); default `<root>/`
+    /// [`CACHE_DIR`]. Builds for another `base_url` (the preview) need their own: the pages differ, and
+    /// each cache keeps only its last build.
+    pub cache: PathBuf,
 }
 
 impl BuildOptions {
@@ -66,6 +73,7 @@ impl BuildOptions {
         let root = root.into();
         BuildOptions {
             output: root.join("public"),
+            cache: root.join(CACHE_DIR),
             root,
             base_url: None,
             today: today(),
@@ -291,7 +299,7 @@ pub fn render_with(
     let clock = Instant::now();
     // Reused pages are not in memory, so the search could not index them: with historical pages in the
     // search, everything is rendered.
-    let store = reuse::Store::new(&options.root);
+    let store = reuse::Store::new(&options.cache);
     let index = if checked.config.search.include_history {
         None
     } else {
@@ -345,7 +353,7 @@ fn index_search(
         base_path: &checked.config.base_path,
         include_history: checked.config.search.include_history,
         glossary: &checked.glossary,
-        cache: Some(options.root.join(search::CACHE_DIR)),
+        cache: Some(options.cache.join(search::CACHE_DIR)),
         max_shard_pages: search::MAX_SHARD_PAGES,
         min_shard_pages: search::MIN_SHARD_PAGES,
     };

@@ -198,6 +198,7 @@ pub fn publish(options: &PublishOptions) -> Result<Published, PublishError> {
 
     let mut timings = Vec::new();
     let build = BuildOptions {
+        cache: options.root.join(crate::CACHE_DIR),
         root: options.root.clone(),
         output: to.clone(),
         base_url: None,

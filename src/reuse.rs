@@ -14,7 +14,8 @@
 //! The store holds each file once, named by the BLAKE3 hash of its bytes; `index.json` maps document keys
 //! to their files and page keys to a file. After a successful build the store keeps exactly the files of that build's documents
 //! (older entries are dropped), so it does not grow with the number of builds. A missing or damaged store
-//! only costs time: everything is rendered again.
+//! only costs time: everything is rendered again. The preview (`serve`, another `base_url`) keeps its own
+//! store in its own cache folder, so that previews and builds do not evict each other's pages.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io;
@@ -24,8 +25,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::render::OutputFile;
 
-/// The store, relative to the site root.
-pub const DIR: &str = ".regelwerk-cache/versions";
+/// The store, inside the cache folder ([`crate::BuildOptions::cache`]).
+pub const DIR: &str = "versions";
 const INDEX_FILE: &str = "index.json";
 const FILES_DIR: &str = "files";
 /// Raised when the index layout changes; an index of another format is ignored.
@@ -170,10 +171,10 @@ pub struct Store {
 }
 
 impl Store {
-    /// The store of the site at `root` (nothing is created until [`Store::save`]).
-    pub fn new(root: &Path) -> Self {
+    /// The store in the cache folder `cache` (nothing is created until [`Store::save`]).
+    pub fn new(cache: &Path) -> Self {
         Store {
-            dir: root.join(DIR),
+            dir: cache.join(DIR),
         }
     }
 

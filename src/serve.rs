@@ -157,6 +157,8 @@ pub fn serve(options: &ServeOptions) -> std::io::Result<()> {
     let mut build_options = BuildOptions::new(&root);
     build_options.output = preview_dir(&root);
     build_options.base_url = Some(url.clone());
+    // The preview's pages differ from the build's (base_url): its own caches, so that neither evicts the other.
+    build_options.cache = root.join(crate::CACHE_DIR).join("vorschau");
     let dir = build_options.output.clone();
     let mut previewer = Previewer {
         options: build_options,

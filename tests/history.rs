@@ -474,11 +474,39 @@ fn unchanged_version_pages_are_reused_and_one_commit_renders_only_its_document()
 
     // A damaged store costs time, not correctness; and the pages built from the store are exactly those of a
     // build that renders everything.
-    std::fs::remove_dir_all(dir.join(regelwerk::reuse::DIR).join("files")).unwrap();
+    std::fs::remove_dir_all(
+        dir.join(regelwerk::CACHE_DIR)
+            .join(regelwerk::reuse::DIR)
+            .join("files"),
+    )
+    .unwrap();
     let rebuilt = regelwerk::render_with(&options, None).unwrap();
     assert_eq!(rebuilt.versions.counts().files_reused, 0);
     regelwerk::build(&options).unwrap();
     assert_eq!(tree(&dir.join("public")), now);
+}
+
+#[test]
+fn a_preview_with_its_own_cache_does_not_evict_the_builds_pages() {
+    let (site, _) = repository();
+    let dir = site.path();
+    let mut options = regelwerk::BuildOptions::new(dir);
+    options.today = chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+    regelwerk::build(&options).unwrap();
+    // What `serve` does: another address, its own output and caches.
+    let mut preview = options.clone();
+    preview.base_url = Some("http://127.0.0.1:4000/".into());
+    preview.output = dir.join("vorschau-ausgabe");
+    preview.cache = dir.join(regelwerk::CACHE_DIR).join("vorschau");
+    regelwerk::build(&preview).unwrap();
+    for (name, options) in [("build", &options), ("preview", &preview)] {
+        let counts = regelwerk::render_with(options, None)
+            .unwrap()
+            .versions
+            .counts();
+        assert_eq!(counts.files_rendered, 0, "{name}: {counts:?}");
+        assert!(counts.files_reused > 0, "{name}: {counts:?}");
+    }
 }
 
 /// How many Stand and Synopse pages a document has in a built tree.

@@ -155,6 +155,16 @@ fn an_edit_reloads_a_broken_edit_shows_the_errors_and_the_next_good_edit_recover
     let mut reload = Reload::connect(server.port);
     let first = reload.next_build(0, &server);
     assert_eq!(first, 1);
+    // The preview caches its pages apart from the published builds' (whose pages carry another address).
+    let preview_cache = site.path().join(regelwerk::CACHE_DIR).join("vorschau");
+    assert!(preview_cache.join("search").is_dir(), "{preview_cache:?}");
+    assert!(
+        !site
+            .path()
+            .join(regelwerk::CACHE_DIR)
+            .join("search")
+            .exists()
+    );
 
     // An edit: rebuilt, announced, served.
     let guideline = site.path().join("content/leitlinien/datenschutz.md");

@@ -57,8 +57,8 @@ pub const OUTPUT_DIR: &str = "pagefind/";
 /// The list of shards the search page merges (`{"indexes": ["leitlinien/", …]}`, relative to
 /// [`OUTPUT_DIR`]).
 pub const MANIFEST: &str = "pagefind/indexes.json";
-/// The cache of built shards, relative to the site root.
-pub const CACHE_DIR: &str = ".regelwerk-cache/search";
+/// The cache of built shards, inside the cache folder ([`crate::BuildOptions::cache`]).
+pub const CACHE_DIR: &str = "search";
 /// A section with more pages than this is split into several shards. Every shard costs the browser an
 /// index chunk per query word and its page list, so shards are as large as memory allows: Pagefind needs
 /// about 0.2 GB per 1,000 pages while it indexes (BENCHMARKS.md).
@@ -134,7 +134,7 @@ pub struct Settings<'a> {
     /// Index historical pages too (`[search] include_history`).
     pub include_history: bool,
     pub glossary: &'a Glossary,
-    /// The cache folder ([`CACHE_DIR`] under the root), or `None` for no cache.
+    /// The cache folder ([`CACHE_DIR`] in the build's cache folder), or `None` for no cache.
     pub cache: Option<PathBuf>,
     /// See [`MAX_SHARD_PAGES`].
     pub max_shard_pages: usize,
