@@ -556,7 +556,7 @@ fn document(
         let missing: Vec<&str> = paths
             .iter()
             .copied()
-            .filter(|path| !out.reuse(reuse.as_ref(), "stand.html", path, &inputs))
+            .filter(|path| !out.stored(reuse.as_ref(), "stand.html", path, &inputs))
             .collect();
         if missing.is_empty() {
             continue;
@@ -614,7 +614,7 @@ fn document(
             new.identity.clone().into_bytes(),
             doc.url_path.clone().into_bytes(),
         ];
-        if out.reuse(reuse.as_ref(), "synopse.html", &path, &inputs) {
+        if out.stored(reuse.as_ref(), "synopse.html", &path, &inputs) {
             continue;
         }
         for v in [old, new] {
@@ -705,8 +705,8 @@ struct DocumentOutput {
 
 impl DocumentOutput {
     /// Records the key of the page at site path `path` (made from `template` and `inputs`) and whether an
-    /// earlier build stored a page of that key: then it is reused and need not be rendered.
-    fn reuse(
+    /// earlier build stored a page of that key: then it is taken from the store and need not be rendered.
+    fn stored(
         &mut self,
         reuse: Option<&PageReuse>,
         template: &str,
