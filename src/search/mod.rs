@@ -550,9 +550,7 @@ fn shards(pages: &[Page], min_pages: usize, max_pages: usize) -> BTreeMap<String
         let buckets = members.len().div_ceil(max_pages);
         let width = buckets.to_string().len();
         for i in members {
-            let hash = blake3::hash(pages[i].url.as_bytes());
-            let key = u64::from_le_bytes(hash.as_bytes()[..8].try_into().expect("8 bytes"));
-            let bucket = jump_hash(key, buckets);
+            let bucket = jump_hash(store::url_hash(&pages[i].url), buckets);
             shards
                 .entry(format!("{name}-{:0width$}", bucket + 1))
                 .or_insert_with(Vec::new)

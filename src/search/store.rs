@@ -160,9 +160,15 @@ pub fn remove_other_stores(dir: &Path, keep: impl Fn(&str) -> bool) {
 }
 
 fn bucket_of(url: &str, count: usize) -> usize {
+    (url_hash(url) % count as u64) as usize
+}
+
+/// A stable 64-bit hash of a page's URL, for spreading pages over buckets and shards.
+pub fn url_hash(url: &str) -> u64 {
     let hash = blake3::hash(url.as_bytes());
-    let key = u64::from_le_bytes(hash.as_bytes()[..8].try_into().expect("8 bytes"));
-    (key % count as u64) as usize
+    let mut first = [0; 8];
+    first.copy_from_slice(&hash.as_bytes()[..8]);
+    u64::from_le_bytes(first)
 }
 
 /// A bucket file: magic, blake3 of the rest, then per entry URL, key, value.
