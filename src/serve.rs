@@ -46,8 +46,10 @@ pub const LIVERELOAD_JS: &str = include_str!("../themes/default/static/js/livere
 pub const SCRIPT_PATH: &str = "/__regelwerk/livereload.js";
 /// The live reload websocket.
 pub const SOCKET_PATH: &str = "/__regelwerk/livereload";
-/// How long the watcher waits after the last change before it rebuilds.
-pub const QUIET: Duration = Duration::from_millis(120);
+/// How long the watcher waits after the last change before it rebuilds: long enough for an editor's
+/// save (a temporary file renamed over the old one: events within a few milliseconds), short because it is
+/// part of every save-to-page time (measured in BENCHMARKS.md).
+pub const QUIET: Duration = Duration::from_millis(50);
 /// How often `--poll` looks for changes.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
 
