@@ -51,7 +51,9 @@ struct Version<'a> {
     label: String,
     date: Option<DateContext>,
     url: String,
-    source: &'a SourceText,
+    /// The file's path and text (read from the history's store only when a page needs it).
+    path: &'a str,
+    text: &'a str,
     body_start: usize,
     /// What the text is, for page keys: the blob id of a Stand, a hash of today's text.
     identity: String,
@@ -467,19 +469,18 @@ fn document(
     let fassung_paths = fassung_paths(id, history);
     let last = history.stands.len() - 1;
     let current_differs = history.stands[last].text() != doc.source.text;
-    let sources: Vec<SourceText> = history.stands.iter().map(Stand::source).collect();
 
     let stand_label = shared.text("versions_stand_of");
     let mut versions: Vec<Version> = history
         .stands
         .iter()
-        .zip(&sources)
-        .map(|(s, source)| Version {
+        .map(|s| Version {
             key: s.commit.short().to_string(),
             label: format!("{stand_label} {}", shared.date(s.commit.date()).display),
             date: Some(shared.date(s.commit.date())),
             url: shared.url(&stand_path(id, s)),
-            source,
+            path: &s.path,
+            text: s.text(),
             body_start: s.body_start,
             identity: s.blob.clone(),
         })
@@ -489,7 +490,8 @@ fn document(
         label: shared.text("versions_current"),
         date: None,
         url: current_url.clone(),
-        source: &doc.source,
+        path: &doc.source.path,
+        text: &doc.source.text,
         body_start: body_offset(doc),
         identity: blake3::hash(doc.source.text.as_bytes())
             .to_hex()
@@ -562,7 +564,7 @@ fn document(
             continue;
         }
         let rendered = render_body(
-            &sources[i],
+            &stand.source(),
             stand.body_start,
             &doc.url_path,
             published,
@@ -746,12 +748,12 @@ fn version_blocks(
     published: &BTreeMap<String, String>,
     settings: &RenderSettings,
 ) -> Vec<Block> {
-    let body = &v.source.text[v.body_start..];
+    let body = v.text.get(v.body_start..).unwrap_or_default();
     compare::split_blocks(body)
         .into_iter()
         .map(|range| {
             let markdown = body[range].to_string();
-            let source = SourceText::new(v.source.path.clone(), markdown.clone());
+            let source = SourceText::new(v.path, markdown.clone());
             let html = render_body(&source, 0, own_path, published, settings).html;
             Block { markdown, html }
         })
