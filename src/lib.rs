@@ -12,6 +12,7 @@
 //! only when the whole build succeeded. [`serve`] builds and serves a site locally, rebuilding on every
 //! change; [`publish`] builds into a new release folder and switches a server's document root to it.
 
+pub mod cache;
 pub mod compare;
 pub mod config;
 pub mod content;
@@ -231,7 +232,7 @@ fn check_timed(
     lap("validate", timings);
 
     let log = history::History::log(&history::for_site(root), &["content"]);
-    let versions = versions::build(&log);
+    let versions = versions::build(&log, Some(&root.join(history::git::CACHE_DIR)));
     diagnostics.extend(versions::diagnostics(&versions));
     lap("history", timings);
 

@@ -208,15 +208,7 @@ impl Store {
     /// differently), the theme and the configuration.
     pub fn build_fingerprint(theme: &blake3::Hash, config: &impl std::fmt::Debug) -> blake3::Hash {
         let mut key = DocumentKey(blake3::Hasher::new());
-        key.add(env!("CARGO_PKG_VERSION"));
-        if let Some((len, modified)) = std::env::current_exe()
-            .and_then(std::fs::metadata)
-            .ok()
-            .map(|m| (m.len(), m.modified().ok()))
-        {
-            key.add(len.to_le_bytes());
-            key.add(format!("{modified:?}"));
-        }
+        key.add(crate::cache::program());
         key.add(theme.as_bytes());
         key.add(format!("{config:?}"));
         key.0.finalize()

@@ -10,18 +10,18 @@
 //! Register entries ([`register`]) and responsibility matrices ([`raci`]) have Stände too, but no Fassungen:
 //! they are not adopted by a council body.
 
+pub mod fronts;
 pub mod raci;
 pub mod register;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use rayon::prelude::*;
 
 use crate::config::CONFIG_FILE;
-use crate::content::frontmatter;
-use crate::content::guideline::{self, Beschluss, GuidelineMeta};
+use crate::content::guideline::{Beschluss, GuidelineMeta};
 use crate::diagnostics::{Diagnostic, Rule, SourceText};
 use crate::history::blobs::Blobs;
 use crate::history::{Commit, Completeness, Log};
@@ -45,7 +45,7 @@ pub struct Stand {
     blobs: Arc<Blobs>,
     pub body_start: usize,
     /// The front matter, if it is valid under today's rules.
-    pub meta: Option<GuidelineMeta>,
+    pub meta: Option<Arc<GuidelineMeta>>,
     /// Whether the decision block appeared or changed here: this Stand is a Fassung.
     pub fassung: bool,
 }
@@ -131,14 +131,21 @@ impl Versions {
     }
 }
 
-/// Builds the documents' versions from the site's revisions.
-pub fn build(log: &Log) -> Versions {
+/// Builds the documents' versions from the site's revisions. Parsed front matter is kept between builds in
+/// `cache_dir` (see [`fronts`]).
+pub fn build(log: &Log, cache_dir: Option<&Path>) -> Versions {
     let mut guidelines: BTreeMap<String, DocHistory> = BTreeMap::new();
     let mut register: BTreeMap<String, Vec<RegisterStand>> = BTreeMap::new();
     let mut raci: BTreeMap<String, Vec<RaciStand>> = BTreeMap::new();
     // The matrix files as the revisions so far left them: path → text.
     let mut matrix_files: BTreeMap<String, String> = BTreeMap::new();
-    let fronts = guideline_fronts(log);
+    let guideline_blobs = log
+        .revisions
+        .iter()
+        .flat_map(|r| &r.changes)
+        .filter(|c| is_guideline_path(&c.path))
+        .filter_map(|c| c.blob.as_deref());
+    let fronts = fronts::read(log, guideline_blobs, cache_dir);
     for revision in &log.revisions {
         let mut touched_matrices: Vec<String> = Vec::new();
         for change in &revision.changes {
@@ -265,41 +272,6 @@ fn file_stem(path: &str) -> String {
     name.strip_suffix(".md").unwrap_or(name).to_string()
 }
 
-/// The front matter of a guideline version.
-struct Front {
-    meta: Option<GuidelineMeta>,
-    body_start: usize,
-}
-
-/// The front matter of every guideline version the revisions reference: read once per blob, in parallel,
-/// and only the front matter (the body is read when a page needs it).
-fn guideline_fronts(log: &Log) -> HashMap<&str, Front> {
-    let blobs: HashSet<&str> = log
-        .revisions
-        .iter()
-        .flat_map(|r| &r.changes)
-        .filter(|c| is_guideline_path(&c.path))
-        .filter_map(|c| c.blob.as_deref())
-        .collect();
-    blobs
-        .into_par_iter()
-        .filter_map(|blob| {
-            let head = frontmatter::head(log.blobs.bytes(blob)?)?;
-            let split = frontmatter::locate(head)?;
-            // The path is only for diagnostics, which are not reported for earlier versions.
-            let front = SourceText::new("", head);
-            let (meta, _) = guideline::read_meta(&front, split.toml, split.opening);
-            Some((
-                blob,
-                Front {
-                    meta,
-                    body_start: split.body_start,
-                },
-            ))
-        })
-        .collect()
-}
-
 /// The warning for a site whose history is missing or incomplete (W8).
 pub fn diagnostics(versions: &Versions) -> Vec<Diagnostic> {
     let message = match &versions.completeness {
@@ -353,7 +325,7 @@ mod tests {
             ),
             ("b5", doc("regel", Some("2026-09-01"), "Neu beschlossen.\n")),
         ];
-        let blobs: HashMap<String, String> = texts
+        let blobs: std::collections::HashMap<String, String> = texts
             .iter()
             .map(|(b, t)| (b.to_string(), t.clone()))
             .collect();
@@ -397,7 +369,7 @@ mod tests {
             ],
             blobs: Arc::new(Blobs::from_texts(blobs)),
         };
-        let versions = build(&log);
+        let versions = build(&log, None);
         let history = &versions.guidelines["regel"];
         let fassung: Vec<bool> = history.stands.iter().map(|s| s.fassung).collect();
         assert_eq!(fassung, [false, true, false, true]);

@@ -14,7 +14,7 @@ use toml::de::{DeTable, DeValue};
 use crate::diagnostics::{Diagnostic, Rule, SourceText};
 
 /// A value with the byte range it came from in its source file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Located<T> {
     pub value: T,
     pub span: Range<usize>,

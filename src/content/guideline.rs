@@ -2,12 +2,13 @@
 //! and review dates in their front matter.
 
 use chrono::{Months, NaiveDate};
+use serde::{Deserialize, Serialize};
 
 use crate::content::fields::{FieldReader, Located, Need, is_slug};
 use crate::diagnostics::{Rule, SourceText};
 
 /// Where a guideline stands in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Status {
     /// A draft: not (yet) adopted.
     Entwurf,
@@ -35,7 +36,7 @@ impl Status {
 }
 
 /// The decision that adopted a guideline.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Beschluss {
     /// The council body, e.g. „Kreistag“.
     pub gremium: String,
@@ -47,7 +48,7 @@ pub struct Beschluss {
 }
 
 /// When a guideline was last reviewed and how often it must be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Review {
     pub last: NaiveDate,
     pub interval_months: u32,
@@ -63,7 +64,7 @@ impl Review {
 }
 
 /// The validated front matter of a guideline.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GuidelineMeta {
     /// Stable across renames of the file: URLs and history use it.
     pub id: Located<String>,
