@@ -383,6 +383,24 @@ pub fn build_with(
     options: &BuildOptions,
     theme: Option<&LoadedTheme>,
 ) -> Result<(Built, LoadedTheme), BuildError> {
+    let mut rendered = render_with(options, theme)?;
+    let clock = Instant::now();
+    // The previous site is deleted in the background (see [`output`]).
+    let written = match output::write_atomically(&options.output, &rendered.files, &rendered.links)
+    {
+        Err(_) if output::sources_missing(&rendered.links) => {
+            // Version pages of the store have gone missing (a cache cleared by hand): without the store,
+            // they are rendered again.
+            let _ = rendered.store.forget();
+            rendered = render_with(options, theme)?;
+            output::write_atomically(&options.output, &rendered.files, &rendered.links)
+        }
+        written => written,
+    };
+    let _removal = written.map_err(|error| BuildError::Output {
+        path: options.output.clone(),
+        error,
+    })?;
     let Rendered {
         files,
         links,
@@ -393,15 +411,7 @@ pub fn build_with(
         mut timings,
         theme,
         search,
-    } = render_with(options, theme)?;
-    let clock = Instant::now();
-    // The previous site is deleted in the background (see [`output`]).
-    let _removal = output::write_atomically(&options.output, &files, &links).map_err(|error| {
-        BuildError::Output {
-            path: options.output.clone(),
-            error,
-        }
-    })?;
+    } = rendered;
     // The site is written; a store that cannot be updated only costs the next build time.
     let _ = store.save(stored.as_ref(), &versions, &files, &options.output);
     timings.push(("output", clock.elapsed()));

@@ -230,6 +230,11 @@ pub struct Link {
     pub source: PathBuf,
 }
 
+/// Whether the source of any of `links` has gone missing (a store cleared by hand): writing them fails.
+pub fn sources_missing(links: &[Link]) -> bool {
+    links.par_iter().any(|link| !link.source.exists())
+}
+
 /// Writes all files under `dir` (directories first, then files in parallel).
 pub fn write_tree(dir: &Path, files: &[OutputFile]) -> io::Result<()> {
     create_dirs(dir, files.iter().map(|f| f.path.as_str()))?;

@@ -222,10 +222,17 @@ pub fn publish(options: &PublishOptions) -> Result<Published, PublishError> {
             ));
         }
     };
-    timings.extend(rendered.timings);
-    let diagnostics = rendered.diagnostics;
-    let files = rendered.files;
-    let links = rendered.links;
+    let crate::Rendered {
+        mut files,
+        mut links,
+        mut store,
+        mut stored,
+        mut versions,
+        diagnostics,
+        timings: build_timings,
+        ..
+    } = rendered;
+    timings.extend(build_timings);
 
     let uncommitted = head.is_none() || has_uncommitted_changes(&options.root);
     let id = match (&head, uncommitted) {
@@ -268,11 +275,33 @@ pub fn publish(options: &PublishOptions) -> Result<Published, PublishError> {
         &id,
         current_id(to).as_deref(),
     );
-    let recycled = write_release(&releases, &release, recycle.as_deref(), &files, &links)?;
+    let recycled = match write_release(&releases, &release, recycle.as_deref(), &files, &links) {
+        Err(_) if crate::output::sources_missing(&links) => {
+            // Version pages of the store have gone missing (a cache cleared by hand): without the store,
+            // they are rendered again.
+            let _ = store.forget();
+            let again = crate::render_with(&build, None)?;
+            (files, links, store, stored, versions) = (
+                again.files,
+                again.links,
+                again.store,
+                again.stored,
+                again.versions,
+            );
+            let recycle = recyclable(
+                &releases,
+                options.keep.max(1),
+                &id,
+                current_id(to).as_deref(),
+            );
+            write_release(&releases, &release, recycle.as_deref(), &files, &links)?
+        }
+        written => written?,
+    };
     // The release is written; a store that cannot be updated only costs the next build time.
-    let _ = rendered.store.save(
-        rendered.stored.as_ref(),
-        &rendered.versions,
+    let _ = store.save(
+        stored.as_ref(),
+        &versions,
         &files,
         &releases.join(&release.id),
     );

@@ -11,26 +11,37 @@
 //! only the new Stand, its comparisons and the pages that link to it are rendered; the other Stand and
 //! Synopse pages of that document come from the store as well.
 //!
-//! The store holds each file once, named by the BLAKE3 hash of its bytes; `index.json` maps document keys
-//! to their files and page keys to a file. After a successful build the store keeps exactly the files of that build's documents
-//! (older entries are dropped), so it does not grow with the number of builds. A missing or damaged store
-//! only costs time: everything is rendered again. The preview (`serve`, another `base_url`) keeps its own
-//! store in its own cache folder, so that previews and builds do not evict each other's pages.
+//! The store holds each file once, named by the BLAKE3 hash of its bytes; its index ([`INDEX_FILE`], a
+//! [`crate::cache`] file) maps document keys to their files and page keys to a file. After a successful
+//! build the store keeps exactly the files of that build's documents (older entries are dropped), so it
+//! does not grow with the number of builds. The index is trusted without looking at the files (a build
+//! after one commit does no work per stored file); files put into the store are first written to a
+//! journal ([`PENDING_FILE`]), so that an interrupted save leaves nothing the next one cannot collect. If
+//! files have gone missing all the same (a cache folder cleared by hand), the build notices when it cannot
+//! link them and renders again without the store ([`Store::forget`]). A missing or damaged index only
+//! costs time: everything is rendered again. The preview (`serve`, another `base_url`) keeps its own store
+//! in its own cache folder, so that previews and builds do not evict each other's pages.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::cache;
 use crate::render::OutputFile;
 
 /// The store, inside the cache folder ([`crate::BuildOptions::cache`]).
 pub const DIR: &str = "versions";
-const INDEX_FILE: &str = "index.json";
+/// The index of the last build's documents.
+pub const INDEX_FILE: &str = "index.bin";
+/// The hashes of the files a save is putting into the store, until its index is written.
+pub const PENDING_FILE: &str = "pending.bin";
+/// The index of earlier versions, replaced by [`INDEX_FILE`]; removed when the store is saved.
+const OLD_INDEX_FILE: &str = "index.json";
 const FILES_DIR: &str = "files";
 /// Raised when the index layout changes; an index of another format is ignored.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 /// One file of a document's version pages, in the store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,8 +50,7 @@ pub struct StoredFile {
     pub path: String,
     /// BLAKE3 of the bytes (hex): the file's name in the store.
     pub hash: String,
-    /// The page key of the file, if it has one (see [`Index::page`]).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    /// The page key of the file, if it has one (see [`Index::page`]); empty if not.
     pub key: String,
 }
 
@@ -136,31 +146,33 @@ impl DocumentKey {
 /// The documents' keys and files of the last successful build.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Index {
-    format: u32,
     documents: HashMap<String, Vec<StoredFile>>,
     /// Page key → hash of the page's file, from `documents`.
     #[serde(skip)]
     pages: HashMap<String, String>,
-    /// The hashes of the files in the store when the index was read (one listing instead of a look at
-    /// every file).
+    /// Hashes an interrupted save may have put into the store without recording them.
     #[serde(skip)]
-    present: HashSet<String>,
+    pending: Vec<String>,
 }
 
 impl Index {
-    /// The stored files of a document key, if all of them are still in the store.
+    /// The stored files of a document key.
     pub fn files(&self, key: &str) -> Option<&[StoredFile]> {
-        let files = self.documents.get(key)?;
-        files
-            .iter()
-            .all(|f| self.present.contains(&f.hash))
-            .then_some(files.as_slice())
+        self.documents.get(key).map(Vec::as_slice)
     }
 
-    /// The hash of the stored page of a page key, if the file is still in the store.
+    /// The hash of the stored page of a page key.
     pub fn page(&self, key: &str) -> Option<&str> {
-        let hash = self.pages.get(key)?;
-        self.present.contains(hash).then_some(hash.as_str())
+        self.pages.get(key).map(String::as_str)
+    }
+
+    /// The hashes of the files the store may hold: those of the index and those of an interrupted save.
+    fn hashes(&self) -> impl Iterator<Item = &str> {
+        self.documents
+            .values()
+            .flatten()
+            .map(|f| f.hash.as_str())
+            .chain(self.pending.iter().map(String::as_str))
     }
 }
 
@@ -180,22 +192,28 @@ impl Store {
 
     /// The index of the last build; empty if there is none or it cannot be read.
     pub fn index(&self) -> Index {
-        std::fs::read(self.dir.join(INDEX_FILE))
-            .ok()
-            .and_then(|bytes| serde_json::from_slice::<Index>(&bytes).ok())
-            .filter(|index| index.format == FORMAT)
-            .map(|mut index| {
-                index.pages = index
-                    .documents
-                    .values()
-                    .flatten()
-                    .filter(|f| !f.key.is_empty())
-                    .map(|f| (f.key.clone(), f.hash.clone()))
-                    .collect();
-                index.present = self.listing().into_iter().map(|(hash, _)| hash).collect();
-                index
-            })
-            .unwrap_or_default()
+        let stamp = cache::format_stamp(FORMAT);
+        let mut index =
+            cache::read::<Index>(&self.dir.join(INDEX_FILE), &stamp).unwrap_or_default();
+        index.pages = index
+            .documents
+            .values()
+            .flatten()
+            .filter(|f| !f.key.is_empty())
+            .map(|f| (f.key.clone(), f.hash.clone()))
+            .collect();
+        index.pending =
+            cache::read::<Vec<String>>(&self.dir.join(PENDING_FILE), &stamp).unwrap_or_default();
+        index
+    }
+
+    /// Drops the index, after files it lists were found missing: the next build renders every version
+    /// page and collects whatever is left in the store.
+    pub fn forget(&self) -> io::Result<()> {
+        match std::fs::remove_file(self.dir.join(INDEX_FILE)) {
+            Err(err) if err.kind() != io::ErrorKind::NotFound => Err(err),
+            _ => Ok(()),
+        }
     }
 
     /// Where the file with this hash is kept.
@@ -216,7 +234,7 @@ impl Store {
 
     /// Records a successful build written to `output`: the rendered documents' files are linked from the
     /// output into the store, the index is replaced, and files no document uses any more are removed —
-    /// of those the build found (`before`, the index it read), else of all in the store.
+    /// of those the index the build read (`before`) knew, else of all in the store.
     pub fn save(
         &self,
         before: Option<&Index>,
@@ -224,9 +242,11 @@ impl Store {
         files: &[OutputFile],
         output: &Path,
     ) -> io::Result<()> {
-        let by_path: BTreeMap<&str, &OutputFile> =
+        let by_path: HashMap<&str, &OutputFile> =
             files.iter().map(|f| (f.path.as_str(), f)).collect();
-        let mut documents = HashMap::new();
+        let mut documents = HashMap::with_capacity(pages.documents.len());
+        // The rendered files to put into the store: the stored file and its bytes.
+        let mut new_files: Vec<(StoredFile, &OutputFile)> = Vec::new();
         for document in &pages.documents {
             match document {
                 DocumentPages::Reused { key, files } => {
@@ -243,60 +263,62 @@ impl Store {
                         .map(|(path, key)| (path.as_str(), key.as_str()))
                         .collect();
                     let mut stored = reused.clone();
-                    stored.reserve(paths.len());
                     for path in paths {
                         let Some(file) = by_path.get(path.as_str()) else {
                             continue;
                         };
-                        let hash = blake3::hash(&file.bytes).to_hex().to_string();
-                        let target = self.file(&hash);
-                        if let Some(parent) = target.parent() {
-                            std::fs::create_dir_all(parent)?;
-                        }
-                        put(&output.join(path), &file.bytes, &target)?;
-                        stored.push(StoredFile {
+                        let entry = StoredFile {
                             path: path.clone(),
-                            hash,
+                            hash: blake3::hash(&file.bytes).to_hex().to_string(),
                             key: page_keys.get(path.as_str()).unwrap_or(&"").to_string(),
-                        });
+                        };
+                        stored.push(entry.clone());
+                        new_files.push((entry, file));
                     }
                     stored.sort_by(|a, b| a.path.cmp(&b.path));
                     documents.insert(key.clone(), stored);
                 }
             }
         }
+
+        let stamp = cache::format_stamp(FORMAT);
+        std::fs::create_dir_all(&self.dir)?;
+        if !new_files.is_empty() {
+            // Journal first: if the save stops before the index is written, the next one collects these.
+            let mut pending: Vec<String> = before.map(|b| b.pending.clone()).unwrap_or_default();
+            pending.extend(new_files.iter().map(|(entry, _)| entry.hash.clone()));
+            cache::write(&self.dir.join(PENDING_FILE), &stamp, &pending)?;
+        }
+        for (entry, file) in &new_files {
+            let target = self.file(&entry.hash);
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            put(&output.join(&entry.path), &file.bytes, &target)?;
+        }
         let index = Index {
-            format: FORMAT,
             documents,
             ..Index::default()
         };
-        let json = serde_json::to_vec(&index).map_err(io::Error::other)?;
-        let temp = self
-            .dir
-            .join(format!("{INDEX_FILE}.{}", std::process::id()));
-        std::fs::create_dir_all(&self.dir)?;
-        std::fs::write(&temp, json)?;
-        std::fs::rename(&temp, self.dir.join(INDEX_FILE))?;
+        cache::write(&self.dir.join(INDEX_FILE), &stamp, &index)?;
+        for done in [PENDING_FILE, OLD_INDEX_FILE] {
+            let _ = std::fs::remove_file(self.dir.join(done));
+        }
         self.collect_garbage(&index, before);
         Ok(())
     }
 
-    /// Removes store files no entry of `index` refers to: of the files `before` found in the store (files
-    /// added since are this build's), or of all files in the store.
+    /// Removes store files no entry of `index` refers to: of the files `before` knew (files added since
+    /// are this build's), or of all files in the store when there was no index before.
     fn collect_garbage(&self, index: &Index, before: Option<&Index>) {
-        let used: HashSet<&str> = index
-            .documents
-            .values()
-            .flatten()
-            .map(|f| f.hash.as_str())
-            .collect();
+        let used: HashSet<&str> = index.hashes().collect();
         let candidates: Vec<(String, PathBuf)> = match before {
-            Some(before) => before
-                .present
-                .iter()
-                .map(|hash| (hash.clone(), self.file(hash)))
+            Some(before) if !before.documents.is_empty() => before
+                .hashes()
+                .filter(|hash| !used.contains(hash))
+                .map(|hash| (hash.to_string(), self.file(hash)))
                 .collect(),
-            None => self.listing(),
+            _ => self.listing(),
         };
         for (hash, path) in candidates {
             if !used.contains(hash.as_str()) {
@@ -400,6 +422,69 @@ mod tests {
         // The page keys of a document reused whole are kept for the build that changes it.
         assert!(store.index().page("pa").is_some());
         assert!(store.index().files("kb").is_none());
+    }
+
+    #[test]
+    fn files_of_an_interrupted_save_are_collected_by_the_next() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::new(tmp.path());
+        let out = tmp.path().join("public");
+        let files = vec![file("a/stand/1/index.html", "eins")];
+        crate::output::write_tree(&out, &files).unwrap();
+        let rendered = |key: &str| VersionPages {
+            documents: vec![DocumentPages::Rendered {
+                key: key.into(),
+                paths: vec!["a/stand/1/index.html".into()],
+                reused: Vec::new(),
+                page_keys: Vec::new(),
+            }],
+        };
+        store.save(None, &rendered("ka"), &files, &out).unwrap();
+        // A save that put a file and stopped before its index: only its journal knows the file.
+        let orphan = blake3::hash(b"verwaist").to_hex().to_string();
+        std::fs::create_dir_all(store.file(&orphan).parent().unwrap()).unwrap();
+        std::fs::write(store.file(&orphan), "verwaist").unwrap();
+        let stamp = cache::format_stamp(FORMAT);
+        cache::write(&store.dir.join(PENDING_FILE), &stamp, &vec![orphan.clone()]).unwrap();
+
+        let index = store.index();
+        assert!(index.files("ka").is_some());
+        store
+            .save(Some(&index), &rendered("ka"), &files, &out)
+            .unwrap();
+        assert!(
+            !store.file(&orphan).exists(),
+            "the journal's file is collected"
+        );
+        assert!(!store.dir.join(PENDING_FILE).exists());
+        let hash = store.index().files("ka").unwrap()[0].hash.clone();
+        assert!(store.file(&hash).exists());
+    }
+
+    #[test]
+    fn a_forgotten_index_collects_the_whole_store() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::new(tmp.path());
+        let out = tmp.path().join("public");
+        let files = vec![file("a/x.json", "eins")];
+        crate::output::write_tree(&out, &files).unwrap();
+        let pages = VersionPages {
+            documents: vec![DocumentPages::Rendered {
+                key: "ka".into(),
+                paths: vec!["a/x.json".into()],
+                reused: Vec::new(),
+                page_keys: Vec::new(),
+            }],
+        };
+        store.save(None, &pages, &files, &out).unwrap();
+        let hash = store.index().files("ka").unwrap()[0].hash.clone();
+        store.forget().unwrap();
+        let index = store.index();
+        assert!(index.files("ka").is_none());
+        store
+            .save(Some(&index), &VersionPages::default(), &[], &out)
+            .unwrap();
+        assert!(!store.file(&hash).exists());
     }
 
     #[test]

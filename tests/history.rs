@@ -472,18 +472,28 @@ fn unchanged_version_pages_are_reused_and_one_commit_renders_only_its_document()
         "the new Stand is there"
     );
 
-    // A damaged store costs time, not correctness; and the pages built from the store are exactly those of a
-    // build that renders everything.
-    std::fs::remove_dir_all(
-        dir.join(regelwerk::CACHE_DIR)
-            .join(regelwerk::reuse::DIR)
-            .join("files"),
-    )
-    .unwrap();
-    let rebuilt = regelwerk::render_with(&options, None).unwrap();
-    assert_eq!(rebuilt.versions.counts().files_reused, 0);
-    regelwerk::build(&options).unwrap();
+    // A store whose files were deleted by hand costs time, not correctness: the index is trusted, the
+    // build notices when it cannot link the files, renders everything again, and the pages are exactly those
+    // of the build from the store. (Without the spare site every file is written anew, so the links are
+    // needed.)
+    let store = dir.join(regelwerk::CACHE_DIR).join(regelwerk::reuse::DIR);
+    std::fs::remove_dir_all(store.join("files")).unwrap();
+    std::fs::remove_dir_all(dir.join(".public.spare")).unwrap();
+    let rebuilt = regelwerk::build(&options).unwrap();
+    assert_eq!(
+        (
+            rebuilt.versions.files_reused,
+            rebuilt.versions.documents_reused
+        ),
+        (0, 0),
+        "rendered again without the store"
+    );
     assert_eq!(tree(&dir.join("public")), now);
+    let counts = regelwerk::render_with(&options, None)
+        .unwrap()
+        .versions
+        .counts();
+    assert_eq!(counts.files_rendered, 0, "the store is whole again");
 }
 
 #[test]

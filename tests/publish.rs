@@ -180,6 +180,28 @@ fn publish_switches_current_keeps_n_releases_and_skips_older_commits() {
 }
 
 #[test]
+fn a_store_cleared_by_hand_is_rendered_again() {
+    let site = valid_site();
+    let target = tempfile::tempdir().unwrap();
+    let to = target.path().join("www");
+    publish(site.path(), &to);
+    retitle(site.path(), "Zwei");
+    commit(site.path(), "Zwei", 1_780_000_100);
+    // The version store's files are gone, its index is not: the new release (written whole, nothing to
+    // recycle yet) cannot link them and is rendered again without the store.
+    let files = site
+        .path()
+        .join(regelwerk::CACHE_DIR)
+        .join(regelwerk::reuse::DIR)
+        .join("files");
+    assert!(files.is_dir());
+    std::fs::remove_dir_all(&files).unwrap();
+    publish(site.path(), &to);
+    assert_eq!(current(&to), expected(site.path()));
+    assert!(files.is_dir(), "the store is filled again");
+}
+
+#[test]
 fn a_broken_site_is_not_published_and_current_stays() {
     let site = valid_site();
     let target = tempfile::tempdir().unwrap();
