@@ -114,8 +114,8 @@ impl Places {
     fn new(parent: &Path, name: &str) -> Self {
         Places {
             spare: parent.join(format!(".{name}.spare")),
-            spare_manifest: parent.join(format!(".{name}.spare.manifest.json")),
-            manifest: parent.join(format!(".{name}.manifest.json")),
+            spare_manifest: parent.join(format!(".{name}.spare.manifest")),
+            manifest: parent.join(format!(".{name}.manifest")),
             parent: parent.to_path_buf(),
             name: name.to_string(),
         }
@@ -145,19 +145,17 @@ pub fn manifest(files: &[OutputFile], links: &[Link]) -> Manifest {
     manifest
 }
 
-/// A manifest written by [`write_manifest`]; `None` if it is missing or damaged.
+/// Raised when the manifest's layout changes; a manifest of another format is not trusted.
+const MANIFEST_FORMAT: u32 = 1;
+
+/// A manifest written by [`write_manifest`]; `None` if it is missing, damaged or of another format.
 pub fn read_manifest(path: &Path) -> Option<Manifest> {
-    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+    crate::cache::read(path, &crate::cache::format_stamp(MANIFEST_FORMAT))
 }
 
-/// Writes a manifest (under a temporary name, then renamed into place).
+/// Writes a manifest (a [`crate::cache`] file: under a temporary name, then renamed into place).
 pub fn write_manifest(path: &Path, manifest: &Manifest) -> io::Result<()> {
-    let temp = path.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(
-        &temp,
-        serde_json::to_vec(manifest).map_err(io::Error::other)?,
-    )?;
-    std::fs::rename(&temp, path)
+    crate::cache::write(path, &crate::cache::format_stamp(MANIFEST_FORMAT), manifest)
 }
 
 /// Turns `dir`, which holds the files of `before`, into the site of `after` (made of `files` and `links`):
@@ -410,9 +408,9 @@ mod tests {
         assert_eq!(
             left,
             [
-                ".public.manifest.json",
+                ".public.manifest",
                 ".public.spare",
-                ".public.spare.manifest.json",
+                ".public.spare.manifest",
                 "public"
             ],
             "no staging folder remains, the previous site is the spare"
@@ -458,7 +456,7 @@ mod tests {
         build(&out, &[file("a.html", "2")]);
         // An interrupted build: the spare was changed, its manifest is gone.
         std::fs::write(tmp.path().join(".public.spare/a.html"), "kaputt").unwrap();
-        std::fs::remove_file(tmp.path().join(".public.spare.manifest.json")).unwrap();
+        std::fs::remove_file(tmp.path().join(".public.spare.manifest")).unwrap();
         build(&out, &[file("a.html", "1"), file("b.html", "b")]);
         assert_eq!(std::fs::read_to_string(out.join("a.html")).unwrap(), "1");
         assert_eq!(std::fs::read_to_string(out.join("b.html")).unwrap(), "b");

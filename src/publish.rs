@@ -8,7 +8,7 @@
 //! DIR/releases/<id>/          one complete build each; <id> is the commit (12 hex digits) or, for a site
 //!                             outside git or with uncommitted changes, a hash of the built files
 //! DIR/releases/<id>.json      what was published: commit, commit time, time of publishing (not served)
-//! DIR/releases/.<id>.manifest.json  the hashes of the release's files (see `output`), not served
+//! DIR/releases/.<id>.manifest       the hashes of the release's files (see `output`), not served
 //! DIR/.publish.lock           advisory lock: two publishes never interleave
 //! ```
 //!
@@ -389,7 +389,7 @@ fn write_release(
 
 /// Where a release's manifest is kept.
 fn manifest_path(releases: &Path, id: &str) -> PathBuf {
-    releases.join(format!(".{id}.manifest.json"))
+    releases.join(format!(".{id}.manifest"))
 }
 
 /// The release the next one may be built from: the oldest of those `prune` will remove after publishing
@@ -501,10 +501,11 @@ fn prune(releases: &Path, keep: usize, current: &str) -> (Vec<String>, Vec<Strin
     };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().to_string();
-        if let Some(id) = name
-            .strip_prefix('.')
-            .and_then(|n| n.strip_suffix(".manifest.json"))
-        {
+        if let Some(id) = name.strip_prefix('.').and_then(|n| {
+            // `.manifest.json`: the manifests of earlier versions, removed with their release.
+            n.strip_suffix(".manifest")
+                .or_else(|| n.strip_suffix(".manifest.json"))
+        }) {
             if !releases.join(id).is_dir() {
                 orphans.push(entry.path());
             }

@@ -151,7 +151,7 @@ fn publish_switches_current_keeps_n_releases_and_skips_older_commits() {
             [
                 c[..12].to_string(),
                 format!("{}.json", &c[..12]),
-                format!(".{}.manifest.json", &c[..12]),
+                format!(".{}.manifest", &c[..12]),
             ]
         })
         .collect();
@@ -244,7 +244,7 @@ fn an_interrupted_publish_leaves_one_whole_site() {
             // Releases without manifests (as an older regelwerk wrote them) are pruned, not recycled.
             for entry in std::fs::read_dir(to.join("releases")).unwrap() {
                 let path = entry.unwrap().path();
-                if path.to_string_lossy().ends_with(".manifest.json") {
+                if path.to_string_lossy().ends_with(".manifest") {
                     std::fs::remove_file(path).unwrap();
                 }
             }
