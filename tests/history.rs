@@ -562,7 +562,7 @@ fn the_cached_log_follows_new_commits_and_notices_rewritten_history() {
     regelwerk::build(&options).unwrap();
     assert!(
         dir.join(regelwerk::history::git::CACHE_DIR)
-            .join("log.json")
+            .join("log.bin")
             .is_file()
     );
 

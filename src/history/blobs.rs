@@ -19,6 +19,8 @@ use memmap2::Mmap;
 /// File versions by blob id: a mapped cache file plus texts read from git in this run.
 #[derive(Default)]
 pub struct Blobs {
+    /// The mapped file's identity ([`identity`]).
+    file: u64,
     mapped: Option<Mmap>,
     /// Blob id → byte range in `mapped`.
     index: HashMap<String, Range<usize>>,
@@ -37,15 +39,41 @@ impl Blobs {
     /// Maps a blob file written by [`encode`]; `None` if it cannot be opened. A damaged tail (an
     /// interrupted append) ends the index: the blobs after it count as missing.
     pub fn open(path: &Path) -> Option<Self> {
+        Self::open_indexed(path, Indexed::default())
+    }
+
+    /// Maps a blob file whose beginning `known` indexes (as [`Blobs::indexed`] returned it when the file
+    /// was that long): only records after it are read. `None` if the file cannot be opened or is shorter
+    /// than `known` says (it is not the file the index was made for).
+    pub fn open_indexed(path: &Path, known: Indexed) -> Option<Self> {
         let file = File::open(path).ok()?;
+        if known.len > 0 && known.file != identity(&file) {
+            return None;
+        }
         // SAFETY: see the module documentation — the file is never truncated or rewritten in place.
         let mapped = unsafe { Mmap::map(&file) }.ok()?;
-        let index = index_records(&mapped);
+        let tail = mapped.get(known.len..)?;
+        let mut index = known.records;
+        index.extend(
+            index_records(tail)
+                .into_iter()
+                .map(|(id, range)| (id, range.start + known.len..range.end + known.len)),
+        );
         Some(Blobs {
+            file: identity(&file),
             mapped: Some(mapped),
             index,
             read: HashMap::new(),
         })
+    }
+
+    /// The index of the mapped file, to open it again without reading it ([`Blobs::open_indexed`]).
+    pub fn indexed(&self) -> Indexed {
+        Indexed {
+            file: self.file,
+            len: self.mapped.as_ref().map_or(0, |m| m.len()),
+            records: self.index.clone(),
+        }
     }
 
     /// Adds texts read from git.
@@ -109,6 +137,44 @@ impl PartialEq for Blobs {
 
 impl Eq for Blobs {}
 
+/// Where the records of a blob file are: blob id → byte range of its text, for the first `len` bytes.
+/// The file is identified too: a file replaced by another (a new one renamed into place) is not the one
+/// the index was made for, even if it is as long.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Indexed {
+    pub file: u64,
+    pub len: usize,
+    pub records: HashMap<String, Range<usize>>,
+}
+
+impl Indexed {
+    /// Adds `bytes` (records as [`encode`] wrote them), written at offset `at` of `file`: the index then
+    /// covers the file up to their end. (Bytes another process appended before `at` stay unindexed.)
+    pub fn add(&mut self, file: &File, at: usize, bytes: &[u8]) {
+        self.file = identity(file);
+        self.records.extend(
+            index_records(bytes)
+                .into_iter()
+                .map(|(id, range)| (id, range.start + at..range.end + at)),
+        );
+        self.len = at + bytes.len();
+    }
+}
+
+/// What identifies an open file across renames of other files: its inode where there is one.
+pub fn identity(file: &File) -> u64 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        file.metadata().map_or(0, |m| m.ino())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        0
+    }
+}
+
 /// Blobs as records of `<id> <length>\n<bytes>`, sorted by id.
 pub fn encode(blobs: &HashMap<String, String>) -> Vec<u8> {
     let mut ids: Vec<&String> = blobs.keys().collect();
@@ -170,6 +236,50 @@ mod tests {
         let damaged = Blobs::open(&path).unwrap();
         assert_eq!(damaged, Blobs::from_texts(texts));
         assert_eq!(damaged.get("dd"), None);
+    }
+
+    #[test]
+    fn a_saved_index_opens_the_file_without_reading_it_and_covers_appended_records() {
+        let first: HashMap<String, String> = [("aa".to_string(), "eins".to_string())].into();
+        let second: HashMap<String, String> = [("bb".to_string(), "zwei".to_string())].into();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("blobs");
+        let bytes = encode(&first);
+        std::fs::write(&path, &bytes).unwrap();
+        let mut index = Blobs::open(&path).unwrap().indexed();
+        assert_eq!(index.len, bytes.len());
+
+        // Records appended after the index was saved are read; the indexed ones are not looked at (a
+        // range into other bytes shows that the saved index is used as it is).
+        let appended = encode(&second);
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        std::io::Write::write_all(&mut file, &appended).unwrap();
+        let mut shifted = index.clone();
+        shifted.records.insert("aa".into(), 0..2);
+        let blobs = Blobs::open_indexed(&path, shifted).unwrap();
+        assert_eq!(blobs.get("aa"), Some("aa"));
+        assert_eq!(blobs.get("bb"), Some("zwei"));
+
+        index.add(&file, bytes.len(), &appended);
+        let blobs = Blobs::open_indexed(&path, index.clone()).unwrap();
+        assert_eq!(
+            blobs,
+            Blobs::from_texts([first, second].into_iter().flatten().collect())
+        );
+        assert_eq!(blobs.indexed(), index);
+
+        // A file shorter than its index, or another file renamed into place, is not the one the index was
+        // made for.
+        std::fs::write(&path, &bytes).unwrap();
+        assert!(Blobs::open_indexed(&path, index.clone()).is_none());
+        let other = dir.path().join("other");
+        std::fs::write(&other, [bytes.clone(), appended].concat()).unwrap();
+        std::fs::rename(&other, &path).unwrap();
+        assert!(Blobs::open_indexed(&path, index).is_none());
+        assert!(Blobs::open(&path).unwrap().contains("bb"));
     }
 
     #[test]

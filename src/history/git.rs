@@ -13,15 +13,17 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::history::blobs::{self, Blobs};
+use crate::history::blobs::{self, Blobs, Indexed};
 use crate::history::{Commit, Completeness, FileChange, History, Log, Revision};
 
 /// The log cache, relative to the site root.
 pub const CACHE_DIR: &str = ".regelwerk-cache/history";
-const CACHE_LOG: &str = "log.json";
+const CACHE_LOG: &str = "log.bin";
+/// The log file of earlier versions, removed when the log is saved.
+const OLD_CACHE_LOG: &str = "log.json";
 const CACHE_BLOBS: &str = "blobs";
 /// Raised when the cache layout changes.
-const CACHE_FORMAT: u32 = 2;
+const CACHE_FORMAT: u32 = 3;
 
 /// Reads history by running `git` in the site root.
 pub struct GitCli {
@@ -166,28 +168,16 @@ impl History for GitCli {
             .and_then(|dir| CachedLog::load(dir, &dirs, shallow));
         let (revisions, blobs) = match cached {
             Some(cached) if cached.head == head => (cached.revisions, cached.blobs),
-            Some(mut cached) if self.first_parent_successor(&cached.head, &head) => {
-                let range = format!("{}..{head}", cached.head);
-                match self.read(&dirs, Some(&range), &cached.blobs) {
-                    Ok((revisions, new_blobs)) => {
-                        cached.revisions.extend(revisions);
-                        if let Some(dir) = &self.cache
-                            && !new_blobs.is_empty()
-                        {
-                            let _ = CachedLog::append(dir, &new_blobs);
-                        }
-                        cached.blobs.extend(new_blobs);
-                        self.save(&dirs, shallow, &head, &cached.revisions, None);
-                        (cached.revisions, cached.blobs)
-                    }
+            Some(cached) => match self.read_since(cached, &dirs, shallow, &head) {
+                Ok(Some(found)) => found,
+                Ok(None) => match self.read_all(&dirs, shallow, &head) {
+                    Ok(found) => found,
                     Err(reason) => return Log::empty(reason),
-                }
-            }
-            _ => match self.read(&dirs, None, &Blobs::default()) {
-                Ok((revisions, texts)) => {
-                    self.save(&dirs, shallow, &head, &revisions, Some(&texts));
-                    (revisions, Blobs::from_texts(texts))
-                }
+                },
+                Err(reason) => return Log::empty(reason),
+            },
+            None => match self.read_all(&dirs, shallow, &head) {
+                Ok(found) => found,
                 Err(reason) => return Log::empty(reason),
             },
         };
@@ -291,49 +281,89 @@ impl GitCli {
             .is_some_and(|parent| parent == cached)
     }
 
-    /// Writes the log (and, after a full read, all blobs) to the cache; a failure only costs the next
-    /// build time.
-    fn save(
+    /// The whole history, kept in the cache for the next build.
+    fn read_all(
         &self,
         dirs: &[String],
         shallow: bool,
         head: &str,
-        revisions: &[Revision],
-        all_blobs: Option<&HashMap<String, String>>,
-    ) {
-        let Some(dir) = &self.cache else { return };
-        let _ = (|| -> std::io::Result<()> {
-            std::fs::create_dir_all(dir)?;
-            if let Some(blobs) = all_blobs {
+    ) -> Result<(Vec<Revision>, Blobs), String> {
+        let (revisions, texts) = self.read(dirs, None, &Blobs::default())?;
+        if let Some(dir) = &self.cache {
+            // A cache that cannot be written only costs the next build time.
+            let _ = (|| -> std::io::Result<()> {
+                std::fs::create_dir_all(dir)?;
+                let bytes = blobs::encode(&texts);
                 let temp = dir.join(format!("{CACHE_BLOBS}.{}", std::process::id()));
-                std::fs::write(&temp, blobs::encode(blobs))?;
+                std::fs::write(&temp, &bytes)?;
+                let file = std::fs::File::open(&temp)?;
                 std::fs::rename(&temp, dir.join(CACHE_BLOBS))?;
-            }
-            let log = CacheFile {
-                format: CACHE_FORMAT,
-                dirs: dirs.to_vec(),
-                shallow,
-                head: head.to_string(),
-                revisions: revisions.to_vec(),
-            };
-            let temp = dir.join(format!("{CACHE_LOG}.{}", std::process::id()));
-            std::fs::write(
-                &temp,
-                serde_json::to_vec(&log).map_err(std::io::Error::other)?,
-            )?;
-            std::fs::rename(&temp, dir.join(CACHE_LOG))
-        })();
+                let mut indexed = Indexed::default();
+                indexed.add(&file, 0, &bytes);
+                CachedLog::save(dir, dirs, shallow, head, &revisions, &indexed)
+            })();
+        }
+        Ok((revisions, Blobs::from_texts(texts)))
+    }
+
+    /// The cached history plus the commits since, if HEAD continues its first-parent line (`None` after a
+    /// rebase or force-push). The check and the read of the new commits run side by side.
+    #[allow(clippy::type_complexity)]
+    fn read_since(
+        &self,
+        cached: CachedLog,
+        dirs: &[String],
+        shallow: bool,
+        head: &str,
+    ) -> Result<Option<(Vec<Revision>, Blobs)>, String> {
+        let range = format!("{}..{head}", cached.head);
+        let (successor, read) = std::thread::scope(|scope| {
+            let read = scope.spawn(|| self.read(dirs, Some(&range), &cached.blobs));
+            let successor = self.first_parent_successor(&cached.head, head);
+            (successor, read.join())
+        });
+        if !successor {
+            return Ok(None);
+        }
+        let (new_revisions, new_blobs) =
+            read.map_err(|_| "git log ist abgebrochen".to_string())??;
+        let CachedLog {
+            mut revisions,
+            mut blobs,
+            ..
+        } = cached;
+        revisions.extend(new_revisions);
+        if let Some(dir) = &self.cache {
+            // The blobs are appended before the log that references them is saved; if they cannot be,
+            // the cache stays at the commit it was (and the next build reads the new commits again).
+            let _ = (|| -> std::io::Result<()> {
+                let mut indexed = blobs.indexed();
+                if !new_blobs.is_empty() {
+                    let bytes = blobs::encode(&new_blobs);
+                    let mut file = std::fs::OpenOptions::new()
+                        .append(true)
+                        .open(dir.join(CACHE_BLOBS))?;
+                    let at =
+                        usize::try_from(file.metadata()?.len()).map_err(std::io::Error::other)?;
+                    file.write_all(&bytes)?;
+                    indexed.add(&file, at, &bytes);
+                }
+                CachedLog::save(dir, dirs, shallow, head, &revisions, &indexed)
+            })();
+        }
+        blobs.extend(new_blobs);
+        Ok(Some((revisions, blobs)))
     }
 }
 
-/// The cache's log file.
+/// The cache's log file: the log of the cached HEAD and where the blob file keeps each blob.
 #[derive(Serialize, Deserialize)]
 struct CacheFile {
-    format: u32,
     dirs: Vec<String>,
     shallow: bool,
     head: String,
     revisions: Vec<Revision>,
+    blobs: Indexed,
 }
 
 /// A log read back from the cache, with every blob it references.
@@ -344,33 +374,52 @@ struct CachedLog {
 }
 
 impl CachedLog {
-    /// The cached log, if it was read for the same folders and shallowness and is complete.
+    /// The cached log, if it was read for the same folders and shallowness and its blob file is the one
+    /// it indexed. The index holds every blob the log references: the blobs are written first.
     fn load(dir: &Path, dirs: &[String], shallow: bool) -> Option<CachedLog> {
-        let file: CacheFile =
-            serde_json::from_slice(&std::fs::read(dir.join(CACHE_LOG)).ok()?).ok()?;
-        if file.format != CACHE_FORMAT || file.dirs != dirs || file.shallow != shallow {
+        let file: CacheFile = crate::cache::read(
+            &dir.join(CACHE_LOG),
+            &crate::cache::format_stamp(CACHE_FORMAT),
+        )?;
+        if file.dirs != dirs || file.shallow != shallow {
             return None;
         }
-        let blobs = Blobs::open(&dir.join(CACHE_BLOBS))?;
-        let complete = file
-            .revisions
-            .iter()
-            .flat_map(|r| &r.changes)
-            .filter_map(|c| c.blob.as_ref())
-            .all(|b| blobs.contains(b));
-        complete.then_some(CachedLog {
+        let blobs = Blobs::open_indexed(&dir.join(CACHE_BLOBS), file.blobs)?;
+        Some(CachedLog {
             head: file.head,
             revisions: file.revisions,
             blobs,
         })
     }
 
-    /// Appends new blobs to the cache's blob file.
-    fn append(dir: &Path, texts: &HashMap<String, String>) -> std::io::Result<()> {
-        let mut file = std::fs::OpenOptions::new()
-            .append(true)
-            .open(dir.join(CACHE_BLOBS))?;
-        file.write_all(&blobs::encode(texts))
+    /// Writes the log of `head` with the index of the blob file.
+    fn save(
+        dir: &Path,
+        dirs: &[String],
+        shallow: bool,
+        head: &str,
+        revisions: &[Revision],
+        blobs: &Indexed,
+    ) -> std::io::Result<()> {
+        #[derive(Serialize)]
+        struct Borrowed<'a> {
+            dirs: &'a [String],
+            shallow: bool,
+            head: &'a str,
+            revisions: &'a [Revision],
+            blobs: &'a Indexed,
+        }
+        let file = Borrowed {
+            dirs,
+            shallow,
+            head,
+            revisions,
+            blobs,
+        };
+        let stamp = crate::cache::format_stamp(CACHE_FORMAT);
+        crate::cache::write(&dir.join(CACHE_LOG), &stamp, &file)?;
+        let _ = std::fs::remove_file(dir.join(OLD_CACHE_LOG));
+        Ok(())
     }
 }
 
