@@ -1,11 +1,12 @@
 //! The front matter of every guideline version in the history: parsed once per blob, in parallel, and kept
-//! between builds by blob id in the history cache ([`FILE`]). A git blob id is the hash of the text, so an
-//! entry never goes stale; the file is stamped with the program that parsed it (rules may change).
+//! between builds by blob id in the history cache ([`FILE`], plus [`RECENT_FILE`] for the versions added
+//! since). A git blob id is the hash of the text, so an entry never goes stale; the files are stamped with
+//! the program that parsed them (rules may change).
 //!
 //! A build after one more commit parses only the front matter of the versions that commit added, instead
 //! of every version in the history.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -19,8 +20,13 @@ use crate::history::Log;
 
 /// The cache file, in the history cache folder.
 pub const FILE: &str = "fronts.bin";
-/// Raised when the file's layout changes.
+/// Versions added since [`FILE`] was written: a small file written after each commit, so that the large
+/// one is not rewritten every time.
+pub const RECENT_FILE: &str = "fronts-neu.bin";
+/// Raised when the files' layout changes.
 const FORMAT: u32 = 1;
+/// How many versions [`RECENT_FILE`] collects before everything is written to [`FILE`] again.
+const MAX_RECENT: usize = 500;
 
 /// The front matter of a guideline version.
 #[derive(Debug, Clone)]
@@ -31,22 +37,32 @@ pub struct Front {
     pub body_start: usize,
 }
 
-/// What the cache file holds: blob id, front matter, body offset.
+/// What a cache file holds: blob id, front matter, body offset.
 type Cached = Vec<(String, Option<GuidelineMeta>, usize)>;
+/// The same, borrowed for writing (the same bytes).
+type CachedRef<'a> = Vec<(&'a str, Option<&'a GuidelineMeta>, usize)>;
 
 /// The front matter of every guideline version `log` references (blob id → front), taken from the cache
-/// in `cache_dir` where it has them and parsed otherwise; the cache is rewritten when it lacked some or
-/// held others. Versions whose text is missing are left out.
+/// in `cache_dir` where it has them and parsed otherwise. New versions go to [`RECENT_FILE`]; when it has
+/// collected [`MAX_RECENT`] or a quarter of the cached versions are no longer referenced, [`FILE`] is
+/// written anew. Versions whose text is missing are left out.
 pub fn read<'a>(
     log: &'a Log,
     blobs: impl Iterator<Item = &'a str>,
     cache_dir: Option<&Path>,
 ) -> HashMap<&'a str, Front> {
-    let wanted: std::collections::HashSet<&str> = blobs.collect();
-    let mut cached: HashMap<String, Front> = cache_dir
-        .and_then(|dir| cache::read::<Cached>(&dir.join(FILE), &cache::program_stamp(FORMAT)))
-        .unwrap_or_default()
+    let wanted: HashSet<&str> = blobs.collect();
+    let stamp = cache::program_stamp(FORMAT);
+    let load = |name: &str| {
+        cache_dir
+            .and_then(|dir| cache::read::<Cached>(&dir.join(name), &stamp))
+            .unwrap_or_default()
+    };
+    let (all, recent) = rayon::join(|| load(FILE), || load(RECENT_FILE));
+    let recent_ids: Vec<String> = recent.iter().map(|(blob, ..)| blob.clone()).collect();
+    let mut cached: HashMap<String, Front> = all
         .into_iter()
+        .chain(recent)
         .map(|(blob, meta, body_start)| {
             let front = Front {
                 meta: meta.map(Arc::new),
@@ -55,7 +71,6 @@ pub fn read<'a>(
             (blob, front)
         })
         .collect();
-    let stale = cached.len();
     let mut fronts: HashMap<&str, Front> = HashMap::with_capacity(wanted.len());
     let mut missing: Vec<&str> = Vec::new();
     for blob in wanted {
@@ -66,23 +81,30 @@ pub fn read<'a>(
             None => missing.push(blob),
         }
     }
-    let unused = stale - fronts.len();
+    let unused = cached.len();
     let parsed: Vec<(&str, Front)> = missing
         .into_par_iter()
         .filter_map(|blob| Some((blob, parse(log.blobs.bytes(blob)?)?)))
         .collect();
-    let changed = !parsed.is_empty() || unused > 0;
+    let new: Vec<&str> = parsed.iter().map(|(blob, _)| *blob).collect();
     fronts.extend(parsed);
-    if changed && let Some(dir) = cache_dir {
-        let entries: Cached = fronts
-            .iter()
-            .map(|(blob, front)| {
-                let meta = front.meta.as_deref().cloned();
-                (blob.to_string(), meta, front.body_start)
-            })
-            .collect();
-        // A cache that cannot be written only costs the next build time.
-        let _ = cache::write(&dir.join(FILE), &cache::program_stamp(FORMAT), &entries);
+
+    // A cache that cannot be written only costs the next build time.
+    let Some(dir) = cache_dir else { return fronts };
+    let entries = |blobs: &mut dyn Iterator<Item = &str>| -> CachedRef {
+        blobs
+            .filter_map(|blob| fronts.get_key_value(blob))
+            .map(|(blob, front)| (*blob, front.meta.as_deref(), front.body_start))
+            .collect()
+    };
+    if unused * 4 > fronts.len() || recent_ids.len() + new.len() > MAX_RECENT {
+        let all = entries(&mut fronts.keys().copied());
+        if cache::write(&dir.join(FILE), &stamp, &all).is_ok() {
+            let _ = std::fs::remove_file(dir.join(RECENT_FILE));
+        }
+    } else if !new.is_empty() {
+        let recent = entries(&mut recent_ids.iter().map(String::as_str).chain(new));
+        let _ = cache::write(&dir.join(RECENT_FILE), &stamp, &recent);
     }
     fronts
 }
@@ -167,13 +189,40 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let full = log(&[("b1", text("Erste"))]);
         read(&full, ["b1"].into_iter(), Some(dir.path()));
-        let file = dir.path().join(FILE);
-        let mut bytes = std::fs::read(&file).unwrap();
-        let last = bytes.len() - 1;
-        bytes[last] ^= 1;
-        std::fs::write(&file, bytes).unwrap();
+        for file in std::fs::read_dir(dir.path()).unwrap() {
+            let file = file.unwrap().path();
+            let mut bytes = std::fs::read(&file).unwrap();
+            let last = bytes.len() - 1;
+            bytes[last] ^= 1;
+            std::fs::write(&file, bytes).unwrap();
+        }
         assert!(read(&log(&[]), ["b1"].into_iter(), Some(dir.path())).is_empty());
         let fronts = read(&full, ["b1"].into_iter(), Some(dir.path()));
         assert_eq!(title(&fronts, "b1").as_deref(), Some("Erste"));
+    }
+
+    #[test]
+    fn new_versions_go_to_the_small_file_until_it_is_full() {
+        let dir = tempfile::tempdir().unwrap();
+        let ids: Vec<String> = (0..=MAX_RECENT + 1).map(|i| format!("b{i}")).collect();
+        let texts: Vec<(&str, String)> = ids
+            .iter()
+            .map(|id| (id.as_str(), text(&format!("Titel {id}"))))
+            .collect();
+        let full = log(&texts);
+        let (first, last) = ids.split_at(MAX_RECENT + 1);
+        read(&full, first.iter().map(String::as_str), Some(dir.path()));
+        let all = std::fs::read(dir.path().join(FILE)).unwrap();
+        assert!(!dir.path().join(RECENT_FILE).exists());
+
+        // One more version: only the small file is written.
+        read(&full, ids.iter().map(String::as_str), Some(dir.path()));
+        assert_eq!(std::fs::read(dir.path().join(FILE)).unwrap(), all);
+        assert!(dir.path().join(RECENT_FILE).is_file());
+        let empty = log(&[]);
+        let fronts = read(&empty, ids.iter().map(String::as_str), Some(dir.path()));
+        assert_eq!(fronts.len(), ids.len(), "both files are read");
+        let newest = last[0].as_str();
+        assert_eq!(title(&fronts, newest), Some(format!("Titel {newest}")));
     }
 }
