@@ -179,9 +179,10 @@ impl Shared<'_> {
         }
     }
 
-    /// The context every template gets, for the page at `path`.
+    /// The context of the page at `path` that every template gets besides the shared one (which is added
+    /// when the page is rendered, see [`Shared::render`]).
     pub fn context(&self, path: &str) -> tera::Context {
-        let mut context = self.base.clone();
+        let mut context = tera::Context::new();
         let nav: Vec<NavItem> = NAV
             .iter()
             .map(|(target, key)| NavItem {
@@ -200,7 +201,7 @@ impl Shared<'_> {
         context
     }
 
-    /// A job for the page at `path`, with the shared context plus `extra`.
+    /// A job for the page at `path`, with the page's context plus `extra`.
     pub fn job(
         &self,
         template: &'static str,
@@ -216,11 +217,27 @@ impl Shared<'_> {
         }
     }
 
-    fn render(&self, job: &PageJob) -> Result<OutputFile, Diagnostic> {
+    /// Renders `job` with `shared`, a copy of the shared context: the page's values are moved in for the
+    /// page and out again after it, so that the shared context (hundreds of translations) is not copied for
+    /// every page. A page value with the name of a shared one hides it for that page only.
+    fn render(&self, shared: &mut tera::Context, job: PageJob) -> Result<OutputFile, Diagnostic> {
         let path = job.output_path();
-        self.theme
-            .templates
-            .render(job.template, &job.context)
+        let values = match job.context.into_json() {
+            tera::Value::Object(values) => values,
+            _ => tera::Map::new(),
+        };
+        let keys: Vec<String> = values.keys().cloned().collect();
+        let hidden: Vec<(String, tera::Value)> = keys
+            .iter()
+            .filter_map(|key| shared.remove(key).map(|value| (key.clone(), value)))
+            .collect();
+        shared.extend(context_of(values));
+        let rendered = self.theme.templates.render(job.template, shared);
+        for key in &keys {
+            shared.remove(key);
+        }
+        shared.extend(context_of(hidden.into_iter().collect()));
+        rendered
             .map(|html| OutputFile {
                 path: path.clone(),
                 bytes: html.into_bytes(),
@@ -236,6 +253,11 @@ impl Shared<'_> {
                 )
             })
     }
+}
+
+/// A context of `values` (moved, not copied).
+fn context_of(values: tera::Map<String, tera::Value>) -> tera::Context {
+    tera::Context::from_value(tera::Value::Object(values)).unwrap_or_default()
 }
 
 /// The version pages of an earlier build, to reuse where their inputs are unchanged.
@@ -306,8 +328,14 @@ pub fn render(
     jobs.extend(version_jobs);
     jobs.sort_by(|a, b| a.url_path.cmp(&b.url_path));
 
-    let results: Vec<Result<OutputFile, Diagnostic>> =
-        jobs.par_iter().map(|job| shared.render(job)).collect();
+    let pages: Vec<(&'static str, String)> = jobs
+        .iter()
+        .map(|j| (j.template, j.url_path.clone()))
+        .collect();
+    let results: Vec<Result<OutputFile, Diagnostic>> = jobs
+        .into_par_iter()
+        .map_init(|| shared.base.clone(), |base, job| shared.render(base, job))
+        .collect();
     let mut files = Vec::with_capacity(results.len() + theme.static_files.len() + 2);
     let mut errors = Vec::new();
     for result in results {
@@ -329,10 +357,10 @@ pub fn render(
             .filter(|dir| dir.is_empty() || dir.ends_with('/'))
             .filter(|dir| versions::is_indexable(dir))
     });
-    let mut page_paths: Vec<&str> = jobs
+    let mut page_paths: Vec<&str> = pages
         .iter()
-        .filter(|j| !NOINDEX_TEMPLATES.contains(&j.template))
-        .map(|j| j.url_path.as_str())
+        .filter(|(template, _)| !NOINDEX_TEMPLATES.contains(template))
+        .map(|(_, url_path)| url_path.as_str())
         .filter(|p| p.is_empty() || p.ends_with('/'))
         .chain(reused_pages)
         .collect();

@@ -358,7 +358,8 @@ mod tests {
             .into_iter()
             .find(|j| j.url_path == path)
             .unwrap();
-        String::from_utf8(shared.render(&job).unwrap().bytes).unwrap()
+        let mut base = shared.base.clone();
+        String::from_utf8(shared.render(&mut base, job).unwrap().bytes).unwrap()
     }
 
     #[test]
