@@ -324,6 +324,7 @@ pub fn render_with(
         .map(|f| output::Link {
             path: f.path.clone(),
             source: store.file(&f.hash),
+            hash: f.hash.clone(),
         })
         .collect();
     Ok(Rendered {

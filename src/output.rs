@@ -17,8 +17,7 @@ use rayon::prelude::*;
 
 use crate::render::OutputFile;
 
-/// The hashes of one written site's files: path → BLAKE3 (hex) of the bytes, or `=` and the source of a
-/// linked file.
+/// The hashes of one written site's files: path → BLAKE3 (hex) of the bytes.
 pub type Manifest = BTreeMap<String, String>;
 
 /// Writes `files` (and `links`) into `output`, replacing its previous contents only once all files are
@@ -137,11 +136,7 @@ pub fn manifest(files: &[OutputFile], links: &[Link]) -> Manifest {
         .par_iter()
         .map(|f| (f.path.clone(), blake3::hash(&f.bytes).to_hex().to_string()))
         .collect();
-    manifest.extend(
-        links
-            .iter()
-            .map(|l| (l.path.clone(), format!("={}", l.source.display()))),
-    );
+    manifest.extend(links.iter().map(|l| (l.path.clone(), l.hash.clone())));
     manifest
 }
 
@@ -226,6 +221,8 @@ pub struct Link {
     pub path: String,
     /// The existing file.
     pub source: PathBuf,
+    /// BLAKE3 (hex) of its bytes, as the manifest records it.
+    pub hash: String,
 }
 
 /// Whether the source of any of `links` has gone missing (a store cleared by hand): writing them fails.
@@ -482,6 +479,7 @@ mod tests {
         let link = Link {
             path: "s.html".into(),
             source: source.clone(),
+            hash: blake3::hash(b"alt").to_hex().to_string(),
         };
         write_atomically(&out, &[], std::slice::from_ref(&link))
             .unwrap()
@@ -502,6 +500,7 @@ mod tests {
         let link = Link {
             path: "x/stand/1/index.html".into(),
             source,
+            hash: blake3::hash(b"alt").to_hex().to_string(),
         };
         write_atomically(&out, &[file("index.html", "neu")], &[link])
             .unwrap()

@@ -634,22 +634,13 @@ fn newer_shown(shown: &Release, head: &Head) -> String {
     )
 }
 
-/// 12 hex digits of a hash over the built files' paths and bytes.
-/// A hash of the built files: paths and bytes; a linked file counts by its store path, which names its
-/// content.
+/// 12 hex digits of a hash over the built files' paths and bytes; a linked file counts by the hash of its
+/// bytes.
 fn content_hash(files: &[OutputFile], links: &[crate::output::Link]) -> String {
-    let mut sorted: Vec<(&str, std::borrow::Cow<[u8]>)> = files
+    let mut sorted: Vec<(&str, &[u8])> = files
         .iter()
-        .map(|f| {
-            (
-                f.path.as_str(),
-                std::borrow::Cow::Borrowed(f.bytes.as_slice()),
-            )
-        })
-        .chain(links.iter().map(|l| {
-            let name = l.source.to_string_lossy().into_owned().into_bytes();
-            (l.path.as_str(), std::borrow::Cow::Owned(name))
-        }))
+        .map(|f| (f.path.as_str(), f.bytes.as_slice()))
+        .chain(links.iter().map(|l| (l.path.as_str(), l.hash.as_bytes())))
         .collect();
     sorted.sort_by(|a, b| a.0.cmp(b.0));
     let mut hasher = blake3::Hasher::new();
@@ -657,7 +648,7 @@ fn content_hash(files: &[OutputFile], links: &[crate::output::Link]) -> String {
         hasher.update(path.as_bytes());
         hasher.update(&[0]);
         hasher.update(&(bytes.len() as u64).to_le_bytes());
-        hasher.update(&bytes);
+        hasher.update(bytes);
     }
     hasher.finalize().to_hex()[..12].to_string()
 }

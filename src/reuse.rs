@@ -25,6 +25,7 @@
 use std::collections::{HashMap, HashSet};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -58,7 +59,10 @@ pub struct StoredFile {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DocumentPages {
     /// Taken unchanged from the store.
-    Reused { key: String, files: Vec<StoredFile> },
+    Reused {
+        key: String,
+        files: Arc<[StoredFile]>,
+    },
     /// Rendered in this build: the output paths of its files (bytes are among the build's files), the
     /// single pages taken from the store instead, and the key of every page (output path, page key).
     Rendered {
@@ -80,7 +84,7 @@ impl VersionPages {
     /// The files taken from the store.
     pub fn reused(&self) -> impl Iterator<Item = &StoredFile> {
         self.documents.iter().flat_map(|d| match d {
-            DocumentPages::Reused { files, .. } => files.as_slice(),
+            DocumentPages::Reused { files, .. } => &files[..],
             DocumentPages::Rendered { reused, .. } => reused.as_slice(),
         })
     }
@@ -146,7 +150,7 @@ impl DocumentKey {
 /// The documents' keys and files of the last successful build.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Index {
-    documents: HashMap<String, Vec<StoredFile>>,
+    documents: HashMap<String, Arc<[StoredFile]>>,
     /// Page key → hash of the page's file, from `documents`.
     #[serde(skip)]
     pages: HashMap<String, String>,
@@ -157,8 +161,8 @@ pub struct Index {
 
 impl Index {
     /// The stored files of a document key.
-    pub fn files(&self, key: &str) -> Option<&[StoredFile]> {
-        self.documents.get(key).map(Vec::as_slice)
+    pub fn files(&self, key: &str) -> Option<&Arc<[StoredFile]>> {
+        self.documents.get(key)
     }
 
     /// The hash of the stored page of a page key.
@@ -170,7 +174,7 @@ impl Index {
     fn hashes(&self) -> impl Iterator<Item = &str> {
         self.documents
             .values()
-            .flatten()
+            .flat_map(|files| files.iter())
             .map(|f| f.hash.as_str())
             .chain(self.pending.iter().map(String::as_str))
     }
@@ -198,7 +202,7 @@ impl Store {
         index.pages = index
             .documents
             .values()
-            .flatten()
+            .flat_map(|files| files.iter())
             .filter(|f| !f.key.is_empty())
             .map(|f| (f.key.clone(), f.hash.clone()))
             .collect();
@@ -250,7 +254,7 @@ impl Store {
         for document in &pages.documents {
             match document {
                 DocumentPages::Reused { key, files } => {
-                    documents.insert(key.clone(), files.clone());
+                    documents.insert(key.clone(), Arc::clone(files));
                 }
                 DocumentPages::Rendered {
                     key,
@@ -276,7 +280,7 @@ impl Store {
                         new_files.push((entry, file));
                     }
                     stored.sort_by(|a, b| a.path.cmp(&b.path));
-                    documents.insert(key.clone(), stored);
+                    documents.insert(key.clone(), stored.into());
                 }
             }
         }
@@ -412,7 +416,7 @@ mod tests {
         let next = VersionPages {
             documents: vec![DocumentPages::Reused {
                 key: "ka".into(),
-                files: stored.to_vec(),
+                files: Arc::clone(stored),
             }],
         };
         let index = store.index();

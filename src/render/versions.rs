@@ -14,6 +14,7 @@
 //! [`ALL_PAIRS_LIMIT`] of them.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -361,7 +362,7 @@ pub(crate) fn render(
                 .map(|build| document_key(build, shared, content, doc, history))
                 .unwrap_or_default();
             if let Some(files) = previous.and_then(|p| p.index.files(&key)) {
-                let files = files.to_vec();
+                let files = Arc::clone(files);
                 return Some((Vec::new(), Vec::new(), DocumentPages::Reused { key, files }));
             }
             let reuse = build
