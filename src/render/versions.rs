@@ -433,9 +433,9 @@ fn historical_published(content: &Content, versions: &Versions) -> BTreeMap<Stri
     let mut published = content.published.clone();
     for (id, history) in &versions.guidelines {
         for stand in &history.stands {
-            published
-                .entry(stand.path.clone())
-                .or_insert_with(|| base(id));
+            if !published.contains_key(&stand.path) {
+                published.insert(stand.path.clone(), base(id));
+            }
         }
     }
     published
