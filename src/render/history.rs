@@ -6,6 +6,8 @@
 //! - `register/<id>/stand/<commit12>/`, `register/<id>/staende/`
 //! - `verantwortung/<id>/stand/<commit12>/`, `verantwortung/<id>/staende/`
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::content::Content;
@@ -74,6 +76,51 @@ pub(crate) fn stand_links<'c>(
             url: shared.url(&stand_path(base, c)),
         })
         .collect()
+}
+
+/// A Stand of a register entry or a matrix: what the shared history pages need of it.
+pub(crate) trait HasCommit {
+    fn commit(&self) -> &Commit;
+}
+
+impl HasCommit for crate::versions::register::RegisterStand {
+    fn commit(&self) -> &Commit {
+        &self.commit
+    }
+}
+
+impl HasCommit for crate::versions::raci::RaciStand {
+    fn commit(&self) -> &Commit {
+        &self.commit
+    }
+}
+
+/// The Stände of the documents published today (`ids`, in their order) that have any, with their links;
+/// `base` gives a document's base path.
+pub(crate) fn published<'v, 'i, S: HasCommit>(
+    shared: &Shared,
+    all: &'v BTreeMap<String, Vec<S>>,
+    ids: impl Iterator<Item = &'i str>,
+    base: fn(&str) -> String,
+) -> Vec<(&'v str, &'v [S], Vec<StandLink>)> {
+    ids.filter_map(|id| {
+        let (id, stands) = all.get_key_value(id)?;
+        let links = stand_links(shared, &base(id), stands.iter().map(HasCommit::commit));
+        (!stands.is_empty()).then_some((id.as_str(), stands.as_slice(), links))
+    })
+    .collect()
+}
+
+/// The history link for today's page of document `id` with base path `base`, if it has Stände in `all`.
+pub(crate) fn link<S: HasCommit>(
+    shared: &Shared,
+    all: &BTreeMap<String, Vec<S>>,
+    id: &str,
+    base: &str,
+) -> Option<HistoryLink> {
+    let stands = all.get(id)?;
+    let links = stand_links(shared, base, stands.iter().map(HasCommit::commit));
+    history_link(shared, base, &links)
 }
 
 /// The banner of Stand `i` of `links`.

@@ -106,15 +106,8 @@ fn published<'v>(
     content: &Content,
     versions: &'v Versions,
 ) -> Vec<(&'v str, &'v [RaciStand], Vec<StandLink>)> {
-    content
-        .raci
-        .iter()
-        .filter_map(|matrix| {
-            let (id, stands) = versions.raci.get_key_value(&matrix.id)?;
-            let links = history::stand_links(shared, &base(id), stands.iter().map(|s| &s.commit));
-            (!stands.is_empty()).then_some((id.as_str(), stands.as_slice(), links))
-        })
-        .collect()
+    let ids = content.raci.iter().map(|m| m.id.as_str());
+    history::published(shared, &versions.raci, ids, base)
 }
 
 /// The history link for today's matrix page.
@@ -123,9 +116,7 @@ pub(crate) fn link(
     versions: &Versions,
     matrix: &Matrix,
 ) -> Option<history::HistoryLink> {
-    let stands = versions.raci.get(&matrix.id)?;
-    let links = history::stand_links(shared, &base(&matrix.id), stands.iter().map(|s| &s.commit));
-    history::history_link(shared, &base(&matrix.id), &links)
+    history::link(shared, &versions.raci, &matrix.id, &base(&matrix.id))
 }
 
 /// What a Stand changed, in a few words.

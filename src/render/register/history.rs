@@ -91,14 +91,8 @@ fn published<'v>(
     content: &Content,
     versions: &'v Versions,
 ) -> Vec<(&'v str, &'v [RegisterStand], Vec<StandLink>)> {
-    content
-        .valid_register()
-        .filter_map(|entry| {
-            let (id, stands) = versions.register.get_key_value(&entry.id)?;
-            let links = history::stand_links(shared, &base(id), stands.iter().map(|s| &s.commit));
-            (!stands.is_empty()).then_some((id.as_str(), stands.as_slice(), links))
-        })
-        .collect()
+    let ids = content.valid_register().map(|e| e.id.as_str());
+    history::published(shared, &versions.register, ids, base)
 }
 
 /// The history link for today's entry page.
@@ -107,9 +101,7 @@ pub(crate) fn link(
     versions: &Versions,
     entry: &Entry,
 ) -> Option<history::HistoryLink> {
-    let stands = versions.register.get(&entry.id)?;
-    let links = history::stand_links(shared, &base(&entry.id), stands.iter().map(|s| &s.commit));
-    history::history_link(shared, &base(&entry.id), &links)
+    history::link(shared, &versions.register, &entry.id, &base(&entry.id))
 }
 
 /// The Stand pages and the list of Stände of every published entry.
