@@ -184,6 +184,10 @@ fn check_timed(
         clock = Instant::now();
     };
 
+    // The caches of the history stage are read while the theme and the content load.
+    let history_cache = root.join(history::git::CACHE_DIR);
+    let fronts = std::thread::spawn(move || versions::fronts::Cache::load(&history_cache));
+
     let (config, mut diagnostics) = config::load(root);
     let Some(mut config) = config else {
         return (None, Diagnostics::new(diagnostics));
@@ -232,7 +236,7 @@ fn check_timed(
     lap("validate", timings);
 
     let log = history::History::log(&history::for_site(root), &["content"]);
-    let versions = versions::build(&log, Some(&root.join(history::git::CACHE_DIR)));
+    let versions = versions::build(&log, fronts.join().unwrap_or_default());
     diagnostics.extend(versions::diagnostics(&versions));
     lap("history", timings);
 
@@ -277,6 +281,12 @@ pub fn render_with(
     theme: Option<&LoadedTheme>,
 ) -> Result<Rendered, BuildError> {
     let mut timings = Vec::new();
+    // The version store's index is read while the site is checked.
+    let store = reuse::Store::new(&options.cache);
+    let index = std::thread::spawn({
+        let store = store.clone();
+        move || store.index()
+    });
     let (checked, diagnostics) = check_timed(
         &options.root,
         options.base_url.as_deref(),
@@ -300,11 +310,10 @@ pub fn render_with(
     let clock = Instant::now();
     // Reused pages are not in memory, so the search could not index them: with historical pages in the
     // search, everything is rendered.
-    let store = reuse::Store::new(&options.cache);
     let index = if checked.config.search.include_history {
         None
     } else {
-        Some(store.index())
+        Some(index.join().unwrap_or_default())
     };
     let previous = index.as_ref().map(render::Previous::new);
     let site = render_site(&checked, options.today, previous).map_err(BuildError::Invalid)?;

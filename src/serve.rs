@@ -64,11 +64,16 @@ pub struct ServeOptions {
     pub poll: bool,
 }
 
-/// Where a site's preview is written: a folder in the system's temp directory, one per site root.
+/// The preview's caches, in the site's cache folder: its pages differ from the build's (`base_url`), so it
+/// keeps its own, and neither evicts the other.
+pub fn preview_cache(root: &Path) -> PathBuf {
+    root.join(crate::CACHE_DIR).join("vorschau")
+}
+
+/// Where a site's preview is written: inside its cache folder (which `serve` does not watch), so that it
+/// and the spare site beside it go away with the site's caches.
 pub fn preview_dir(root: &Path) -> PathBuf {
-    let canonical = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-    let hash = blake3::hash(canonical.to_string_lossy().as_bytes()).to_hex();
-    std::env::temp_dir().join(format!("regelwerk-preview-{}", &hash[..12]))
+    preview_cache(root).join("website")
 }
 
 /// The local address a preview on `port` is served at.
@@ -159,8 +164,7 @@ pub fn serve(options: &ServeOptions) -> std::io::Result<()> {
     let mut build_options = BuildOptions::new(&root);
     build_options.output = preview_dir(&root);
     build_options.base_url = Some(url.clone());
-    // The preview's pages differ from the build's (base_url): its own caches, so that neither evicts the other.
-    build_options.cache = root.join(crate::CACHE_DIR).join("vorschau");
+    build_options.cache = preview_cache(&root);
     let dir = build_options.output.clone();
     let mut previewer = Previewer {
         options: build_options,

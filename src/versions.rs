@@ -15,7 +15,6 @@ pub mod raci;
 pub mod register;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -131,9 +130,9 @@ impl Versions {
     }
 }
 
-/// Builds the documents' versions from the site's revisions. Parsed front matter is kept between builds in
-/// `cache_dir` (see [`fronts`]).
-pub fn build(log: &Log, cache_dir: Option<&Path>) -> Versions {
+/// Builds the documents' versions from the site's revisions, with the front matter the last build parsed
+/// (see [`fronts`]).
+pub fn build(log: &Log, fronts: fronts::Cache) -> Versions {
     let mut guidelines: BTreeMap<String, DocHistory> = BTreeMap::new();
     let mut register: BTreeMap<String, Vec<RegisterStand>> = BTreeMap::new();
     let mut raci: BTreeMap<String, Vec<RaciStand>> = BTreeMap::new();
@@ -145,7 +144,7 @@ pub fn build(log: &Log, cache_dir: Option<&Path>) -> Versions {
         .flat_map(|r| &r.changes)
         .filter(|c| is_guideline_path(&c.path))
         .filter_map(|c| c.blob.as_deref());
-    let fronts = fronts::read(log, guideline_blobs, cache_dir);
+    let fronts = fronts::read(log, guideline_blobs, fronts);
     for revision in &log.revisions {
         let mut touched_matrices: Vec<String> = Vec::new();
         for change in &revision.changes {
@@ -369,7 +368,7 @@ mod tests {
             ],
             blobs: Arc::new(Blobs::from_texts(blobs)),
         };
-        let versions = build(&log, None);
+        let versions = build(&log, fronts::Cache::default());
         let history = &versions.guidelines["regel"];
         let fassung: Vec<bool> = history.stands.iter().map(|s| s.fassung).collect();
         assert_eq!(fassung, [false, true, false, true]);

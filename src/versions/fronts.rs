@@ -7,7 +7,7 @@
 //! of every version in the history.
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -42,35 +42,57 @@ type Cached = Vec<(String, Option<GuidelineMeta>, usize)>;
 /// The same, borrowed for writing (the same bytes).
 type CachedRef<'a> = Vec<(&'a str, Option<&'a GuidelineMeta>, usize)>;
 
-/// The front matter of every guideline version `log` references (blob id → front), taken from the cache
-/// in `cache_dir` where it has them and parsed otherwise. New versions go to [`RECENT_FILE`]; when it has
-/// collected [`MAX_RECENT`] or a quarter of the cached versions are no longer referenced, [`FILE`] is
-/// written anew. Versions whose text is missing are left out.
+/// The front matter kept by the last build, read by [`Cache::load`] (on another thread while the build does
+/// other work, as `lib.rs` does) and used by [`read`].
+#[derive(Debug, Default)]
+pub struct Cache {
+    dir: Option<PathBuf>,
+    fronts: HashMap<String, Front>,
+    /// The blob ids of [`RECENT_FILE`].
+    recent: Vec<String>,
+}
+
+impl Cache {
+    /// The cache in the history cache folder `dir`; empty where its files are missing, damaged or were
+    /// written by another program.
+    pub fn load(dir: &Path) -> Cache {
+        let stamp = cache::program_stamp(FORMAT);
+        let load = |name: &str| cache::read::<Cached>(&dir.join(name), &stamp).unwrap_or_default();
+        let (all, recent) = rayon::join(|| load(FILE), || load(RECENT_FILE));
+        Cache {
+            dir: Some(dir.to_path_buf()),
+            recent: recent.iter().map(|(blob, ..)| blob.clone()).collect(),
+            fronts: all
+                .into_iter()
+                .chain(recent)
+                .map(|(blob, meta, body_start)| {
+                    let front = Front {
+                        meta: meta.map(Arc::new),
+                        body_start,
+                    };
+                    (blob, front)
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The front matter of every guideline version `log` references (blob id → front), taken from `cache`
+/// where it has them and parsed otherwise. New versions go to [`RECENT_FILE`]; when it has collected
+/// [`MAX_RECENT`] or a quarter of the cached versions are no longer referenced, [`FILE`] is written anew.
+/// Versions whose text is missing are left out.
 pub fn read<'a>(
     log: &'a Log,
     blobs: impl Iterator<Item = &'a str>,
-    cache_dir: Option<&Path>,
+    cache: Cache,
 ) -> HashMap<&'a str, Front> {
     let wanted: HashSet<&str> = blobs.collect();
+    let Cache {
+        dir: cache_dir,
+        fronts: mut cached,
+        recent: recent_ids,
+    } = cache;
     let stamp = cache::program_stamp(FORMAT);
-    let load = |name: &str| {
-        cache_dir
-            .and_then(|dir| cache::read::<Cached>(&dir.join(name), &stamp))
-            .unwrap_or_default()
-    };
-    let (all, recent) = rayon::join(|| load(FILE), || load(RECENT_FILE));
-    let recent_ids: Vec<String> = recent.iter().map(|(blob, ..)| blob.clone()).collect();
-    let mut cached: HashMap<String, Front> = all
-        .into_iter()
-        .chain(recent)
-        .map(|(blob, meta, body_start)| {
-            let front = Front {
-                meta: meta.map(Arc::new),
-                body_start,
-            };
-            (blob, front)
-        })
-        .collect();
     let mut fronts: HashMap<&str, Front> = HashMap::with_capacity(wanted.len());
     let mut missing: Vec<&str> = Vec::new();
     for blob in wanted {
@@ -156,7 +178,7 @@ mod tests {
     fn parses_each_version_once_and_keeps_it_by_blob_id() {
         let dir = tempfile::tempdir().unwrap();
         let full = log(&[("b1", text("Erste")), ("b2", text("Zweite"))]);
-        let fronts = read(&full, ["b1", "b2"].into_iter(), Some(dir.path()));
+        let fronts = read(&full, ["b1", "b2"].into_iter(), Cache::load(dir.path()));
         assert_eq!(title(&fronts, "b2").as_deref(), Some("Zweite"));
         assert_eq!(
             fronts["b2"].body_start,
@@ -165,21 +187,21 @@ mod tests {
 
         // A log without the texts: the fronts can only come from the cache.
         let empty = log(&[]);
-        let fronts = read(&empty, ["b1", "b2"].into_iter(), Some(dir.path()));
+        let fronts = read(&empty, ["b1", "b2"].into_iter(), Cache::load(dir.path()));
         assert_eq!(title(&fronts, "b1").as_deref(), Some("Erste"));
         assert_eq!(title(&fronts, "b2").as_deref(), Some("Zweite"));
         // Without a cache folder nothing is kept.
-        assert!(read(&empty, ["b1"].into_iter(), None).is_empty());
+        assert!(read(&empty, ["b1"].into_iter(), Cache::default()).is_empty());
     }
 
     #[test]
     fn versions_no_longer_referenced_leave_the_cache() {
         let dir = tempfile::tempdir().unwrap();
         let full = log(&[("b1", text("Erste")), ("b2", text("Zweite"))]);
-        read(&full, ["b1", "b2"].into_iter(), Some(dir.path()));
-        read(&full, ["b1"].into_iter(), Some(dir.path()));
+        read(&full, ["b1", "b2"].into_iter(), Cache::load(dir.path()));
+        read(&full, ["b1"].into_iter(), Cache::load(dir.path()));
         let empty = log(&[]);
-        let fronts = read(&empty, ["b1", "b2"].into_iter(), Some(dir.path()));
+        let fronts = read(&empty, ["b1", "b2"].into_iter(), Cache::load(dir.path()));
         assert_eq!(title(&fronts, "b1").as_deref(), Some("Erste"));
         assert!(!fronts.contains_key("b2"));
     }
@@ -188,7 +210,7 @@ mod tests {
     fn a_damaged_cache_is_parsed_again() {
         let dir = tempfile::tempdir().unwrap();
         let full = log(&[("b1", text("Erste"))]);
-        read(&full, ["b1"].into_iter(), Some(dir.path()));
+        read(&full, ["b1"].into_iter(), Cache::load(dir.path()));
         for file in std::fs::read_dir(dir.path()).unwrap() {
             let file = file.unwrap().path();
             let mut bytes = std::fs::read(&file).unwrap();
@@ -196,8 +218,8 @@ mod tests {
             bytes[last] ^= 1;
             std::fs::write(&file, bytes).unwrap();
         }
-        assert!(read(&log(&[]), ["b1"].into_iter(), Some(dir.path())).is_empty());
-        let fronts = read(&full, ["b1"].into_iter(), Some(dir.path()));
+        assert!(read(&log(&[]), ["b1"].into_iter(), Cache::load(dir.path())).is_empty());
+        let fronts = read(&full, ["b1"].into_iter(), Cache::load(dir.path()));
         assert_eq!(title(&fronts, "b1").as_deref(), Some("Erste"));
     }
 
@@ -211,16 +233,28 @@ mod tests {
             .collect();
         let full = log(&texts);
         let (first, last) = ids.split_at(MAX_RECENT + 1);
-        read(&full, first.iter().map(String::as_str), Some(dir.path()));
+        read(
+            &full,
+            first.iter().map(String::as_str),
+            Cache::load(dir.path()),
+        );
         let all = std::fs::read(dir.path().join(FILE)).unwrap();
         assert!(!dir.path().join(RECENT_FILE).exists());
 
         // One more version: only the small file is written.
-        read(&full, ids.iter().map(String::as_str), Some(dir.path()));
+        read(
+            &full,
+            ids.iter().map(String::as_str),
+            Cache::load(dir.path()),
+        );
         assert_eq!(std::fs::read(dir.path().join(FILE)).unwrap(), all);
         assert!(dir.path().join(RECENT_FILE).is_file());
         let empty = log(&[]);
-        let fronts = read(&empty, ids.iter().map(String::as_str), Some(dir.path()));
+        let fronts = read(
+            &empty,
+            ids.iter().map(String::as_str),
+            Cache::load(dir.path()),
+        );
         assert_eq!(fronts.len(), ids.len(), "both files are read");
         let newest = last[0].as_str();
         assert_eq!(title(&fronts, newest), Some(format!("Titel {newest}")));
