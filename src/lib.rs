@@ -108,14 +108,17 @@ pub struct Built {
     pub versions: reuse::Counts,
 }
 
-/// A theme loaded by an earlier run, handed to [`render_with`] so that a rebuild after a content change
-/// does not read and parse the templates again. The caller drops it when a file under `themes/` or
-/// `regelwerk.toml` changes; it is also ignored when the configured theme or language differs.
+/// What an earlier build hands to the next one in the same process (`serve`), through [`render_with`]: the
+/// loaded theme, so that a rebuild after a content change does not read and parse the templates again,
+/// and the rendered Markdown bodies ([`content::Bodies`]), so that only changed files are rendered again.
+/// The caller drops it when a file under `themes/` or `regelwerk.toml` changes; the theme is also ignored
+/// when the configured theme or language differs, a body when its text or the site's links changed.
 #[derive(Clone)]
-pub struct LoadedTheme {
+pub struct Warm {
     name: String,
     language: String,
     theme: Arc<Theme>,
+    bodies: content::Bodies,
 }
 
 /// A site checked and rendered in memory, not yet written: what [`build`] writes and what
@@ -133,8 +136,8 @@ pub struct Rendered {
     /// Warnings (a rendered site has no errors).
     pub diagnostics: Diagnostics,
     pub timings: Vec<(&'static str, Duration)>,
-    /// The theme this run used, for the next run's [`render_with`].
-    pub theme: LoadedTheme,
+    /// The theme and Markdown bodies this run used, for the next run's [`render_with`].
+    pub warm: Warm,
     /// What the search stage indexed and how much of it came from the cache.
     pub search: search::Report,
 }
@@ -175,7 +178,7 @@ fn check_timed(
     root: &Path,
     base_url: Option<&str>,
     today: NaiveDate,
-    reuse: Option<&LoadedTheme>,
+    reuse: Option<&Warm>,
     timings: &mut Vec<(&'static str, Duration)>,
 ) -> (Option<Checked>, Diagnostics) {
     let mut clock = Instant::now();
@@ -218,7 +221,8 @@ fn check_timed(
         labels: &labels,
         base_path: &config.base_path,
     };
-    let (content, content_diagnostics) = content::load(root, &settings);
+    let (content, content_diagnostics) =
+        content::load(root, &settings, reuse.map(|warm| &warm.bodies));
     diagnostics.extend(content_diagnostics);
     let (glossary, glossary_diagnostics) = search::load_glossary(root);
     diagnostics.extend(glossary_diagnostics);
@@ -274,12 +278,9 @@ pub fn render_site(
     .map_err(Diagnostics::new)
 }
 
-/// Checks and renders the site in memory, reusing `theme` from an earlier run where it still applies.
-/// Writes nothing; `options.output` is only checked not to contain the site.
-pub fn render_with(
-    options: &BuildOptions,
-    theme: Option<&LoadedTheme>,
-) -> Result<Rendered, BuildError> {
+/// Checks and renders the site in memory, reusing what an earlier run in this process left (`warm`) where it
+/// still applies. Writes nothing; `options.output` is only checked not to contain the site.
+pub fn render_with(options: &BuildOptions, warm: Option<&Warm>) -> Result<Rendered, BuildError> {
     let mut timings = Vec::new();
     // The version store's index is read while the site is checked.
     let store = reuse::Store::new(&options.cache);
@@ -291,7 +292,7 @@ pub fn render_with(
         &options.root,
         options.base_url.as_deref(),
         options.today,
-        theme,
+        warm,
         &mut timings,
     );
     let Some(checked) = checked else {
@@ -345,10 +346,11 @@ pub fn render_with(
         diagnostics,
         timings,
         search,
-        theme: LoadedTheme {
+        warm: Warm {
             name: checked.config.theme.clone(),
             language: checked.config.language.clone(),
             theme: checked.theme,
+            bodies: checked.content.bodies.clone(),
         },
     })
 }
@@ -387,13 +389,13 @@ pub fn build(options: &BuildOptions) -> Result<Built, BuildError> {
     build_with(options, None).map(|(built, _)| built)
 }
 
-/// [`build`], reusing `theme` from an earlier run where it still applies (see [`LoadedTheme`]); returns the
-/// theme for the next run.
+/// [`build`], reusing what an earlier run in this process left where it still applies (see [`Warm`]);
+/// returns what the next run may reuse.
 pub fn build_with(
     options: &BuildOptions,
-    theme: Option<&LoadedTheme>,
-) -> Result<(Built, LoadedTheme), BuildError> {
-    let mut rendered = render_with(options, theme)?;
+    warm: Option<&Warm>,
+) -> Result<(Built, Warm), BuildError> {
+    let mut rendered = render_with(options, warm)?;
     let clock = Instant::now();
     // The previous site is deleted in the background (see [`output`]).
     let written = match output::write_atomically(&options.output, &rendered.files, &rendered.links)
@@ -402,7 +404,7 @@ pub fn build_with(
             // Version pages of the store have gone missing (a cache cleared by hand): without the store,
             // they are rendered again.
             let _ = rendered.store.forget();
-            rendered = render_with(options, theme)?;
+            rendered = render_with(options, warm)?;
             output::write_atomically(&options.output, &rendered.files, &rendered.links)
         }
         written => written,
@@ -419,7 +421,7 @@ pub fn build_with(
         versions,
         diagnostics,
         mut timings,
-        theme,
+        warm,
         search,
     } = rendered;
     // The site is written; a store that cannot be updated only costs the next build time.
@@ -433,7 +435,7 @@ pub fn build_with(
             search,
             versions: versions.counts(),
         },
-        theme,
+        warm,
     ))
 }
 

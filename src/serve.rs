@@ -8,8 +8,9 @@
 //! - A watcher (native file system events, or polling with `--poll` for network drives and WSL) looks at
 //!   `regelwerk.toml`, `content/` and `themes/`, ignores editors' temporary files and waits until changes
 //!   have settled ([`QUIET`]) before it rebuilds, in-process. When only content changed, the theme of the
-//!   previous build is reused (templates are not read and parsed again); everything else is rebuilt, which
-//!   for a site of this kind takes a few dozen milliseconds.
+//!   previous build is reused (templates are not read and parsed again), and so are the rendered Markdown
+//!   bodies of files whose text did not change; everything else is rebuilt, which for a site of this kind
+//!   takes a few dozen milliseconds.
 //! - Every HTML response gets `<script src="/__regelwerk/livereload.js?build=N" defer></script>` before
 //!   `</body>`: an external script (the pages' `script-src 'self'` policy holds) that listens on the websocket
 //!   `/__regelwerk/livereload`, which sends `build N` on connect and after every build. The page reloads
@@ -38,7 +39,7 @@ use tower_http::services::{ServeDir, ServeFile};
 
 use crate::diagnostics::Severity;
 use crate::theme::escape_html_minimal as escape;
-use crate::{BuildError, BuildOptions, LoadedTheme};
+use crate::{BuildError, BuildOptions, Warm};
 
 /// The live reload script, served at [`SCRIPT_PATH`] (not part of any site's output).
 pub const LIVERELOAD_JS: &str = include_str!("../themes/default/static/js/livereload.js");
@@ -88,10 +89,11 @@ struct Status {
     failure: Option<Arc<str>>,
 }
 
-/// Builds the preview in-process, keeping the theme across builds while it does not change.
+/// Builds the preview in-process, keeping the theme (while it does not change) and the rendered Markdown
+/// bodies (of files whose text does not change) across builds.
 struct Previewer {
     options: BuildOptions,
-    theme: Option<LoadedTheme>,
+    warm: Option<Warm>,
     generation: u64,
 }
 
@@ -99,17 +101,17 @@ impl Previewer {
     /// Builds; prints what happened on stderr; returns the status the browser should see.
     fn build(&mut self, theme_changed: bool) -> Status {
         if theme_changed {
-            self.theme = None;
+            self.warm = None;
         }
-        let reused = self.theme.is_some();
+        let reused = self.warm.is_some();
         let clock = Instant::now();
-        let result = crate::build_with(&self.options, self.theme.as_ref());
+        let result = crate::build_with(&self.options, self.warm.as_ref());
         let took = clock.elapsed();
         self.generation += 1;
         let root = &self.options.root;
         let failure = match result {
-            Ok((built, theme)) => {
-                self.theme = Some(theme);
+            Ok((built, warm)) => {
+                self.warm = Some(warm);
                 if !built.diagnostics.is_empty() {
                     eprint!("{}", built.diagnostics.to_human(root, false));
                 }
@@ -123,7 +125,7 @@ impl Previewer {
                     took.as_secs_f64() * 1000.0,
                     built.files,
                     if reused {
-                        ", Theme wiederverwendet"
+                        ", Theme und unveränderte Texte wiederverwendet"
                     } else {
                         ""
                     },
@@ -168,7 +170,7 @@ pub fn serve(options: &ServeOptions) -> std::io::Result<()> {
     let dir = build_options.output.clone();
     let mut previewer = Previewer {
         options: build_options,
-        theme: None,
+        warm: None,
         generation: 0,
     };
     let (status_tx, status_rx) = watch::channel(previewer.build(false));

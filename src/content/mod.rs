@@ -15,8 +15,9 @@ pub mod roles;
 pub mod training;
 pub mod vocab;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use walkdir::WalkDir;
@@ -47,7 +48,8 @@ pub struct Doc<M> {
     pub url_path: String,
     /// `None` when the front matter has errors: the document is checked but never published.
     pub meta: Option<M>,
-    pub body: Rendered,
+    /// Shared with the next build of the same process when the text does not change (see [`Bodies`]).
+    pub body: Arc<Rendered>,
 }
 
 /// Everything the content stage read, ready for validation.
@@ -71,6 +73,30 @@ pub struct Content {
     pub training: Training,
     /// The KI-Register, sorted by id; entries with errors are kept for checking but not published.
     pub register: Vec<register::Entry>,
+    /// The rendered Markdown bodies, for the next build of the same process.
+    pub bodies: Bodies,
+}
+
+/// The Markdown bodies an earlier build of the same process rendered (`serve` hands them to the next
+/// build): a file whose text is the same, rendered with the same settings and links of the site (where
+/// each file is published), is not rendered again.
+#[derive(Debug, Clone, Default)]
+pub struct Bodies {
+    /// What every body depends on besides its own text: the settings and the published paths.
+    inputs: Option<blake3::Hash>,
+    /// Source path → hash of its text, and its body.
+    bodies: HashMap<String, (blake3::Hash, Arc<Rendered>)>,
+}
+
+impl Bodies {
+    /// The body of `source` if it was rendered from the same text with the same `inputs`.
+    fn get(&self, inputs: &blake3::Hash, source: &SourceText) -> Option<Arc<Rendered>> {
+        if self.inputs.as_ref() != Some(inputs) {
+            return None;
+        }
+        let (text, body) = self.bodies.get(&source.path)?;
+        (*text == blake3::hash(source.text.as_bytes())).then(|| Arc::clone(body))
+    }
 }
 
 impl Content {
@@ -79,15 +105,15 @@ impl Content {
         let home = self
             .home
             .iter()
-            .map(|d| (&d.source, d.url_path.as_str(), &d.body));
+            .map(|d| (&d.source, d.url_path.as_str(), &*d.body));
         let guidelines = self
             .guidelines
             .iter()
-            .map(|d| (&d.source, d.url_path.as_str(), &d.body));
+            .map(|d| (&d.source, d.url_path.as_str(), &*d.body));
         let pages = self
             .pages
             .iter()
-            .map(|d| (&d.source, d.url_path.as_str(), &d.body));
+            .map(|d| (&d.source, d.url_path.as_str(), &*d.body));
         home.chain(guidelines).chain(pages)
     }
 
@@ -136,8 +162,12 @@ struct Prepared {
     diagnostics: Vec<Diagnostic>,
 }
 
-/// Reads all content under `root`.
-pub fn load(root: &Path, settings: &RenderSettings) -> (Content, Vec<Diagnostic>) {
+/// Reads all content under `root`, taking the bodies of unchanged files from `previous` (see [`Bodies`]).
+pub fn load(
+    root: &Path,
+    settings: &RenderSettings,
+    previous: Option<&Bodies>,
+) -> (Content, Vec<Diagnostic>) {
     let mut files: Vec<(Kind, String)> = Vec::new();
     if root.join(HOME_FILE).is_file() {
         files.push((Kind::Home, HOME_FILE.to_string()));
@@ -164,22 +194,37 @@ pub fn load(root: &Path, settings: &RenderSettings) -> (Content, Vec<Diagnostic>
         .map(|p| (p.source.path.clone(), url_path(p.kind, &p.id)))
         .collect();
 
-    let rendered: Vec<(Prepared, Rendered)> = prepared
+    let inputs = body_inputs(settings, &published);
+    let rendered: Vec<(Prepared, Arc<Rendered>)> = prepared
         .into_par_iter()
         .map(|p| {
             let body = match p.body_start {
-                Some(start) => render_body(
-                    &p.source,
-                    start,
-                    &url_path(p.kind, &p.id),
-                    &published,
-                    settings,
-                ),
-                None => Rendered::default(),
+                Some(start) => previous
+                    .and_then(|bodies| bodies.get(&inputs, &p.source))
+                    .unwrap_or_else(|| {
+                        Arc::new(render_body(
+                            &p.source,
+                            start,
+                            &url_path(p.kind, &p.id),
+                            &published,
+                            settings,
+                        ))
+                    }),
+                None => Arc::default(),
             };
             (p, body)
         })
         .collect();
+    let bodies = Bodies {
+        inputs: Some(inputs),
+        bodies: rendered
+            .par_iter()
+            .map(|(p, body)| {
+                let text = blake3::hash(p.source.text.as_bytes());
+                (p.source.path.clone(), (text, Arc::clone(body)))
+            })
+            .collect(),
+    };
 
     let ((roles, mut diagnostics), (raci, mut raci_diagnostics)) =
         rayon::join(|| roles::load(root), || raci::load(root));
@@ -200,6 +245,7 @@ pub fn load(root: &Path, settings: &RenderSettings) -> (Content, Vec<Diagnostic>
         vocabularies,
         training,
         register,
+        bodies,
         ..Content::default()
     };
     for (mut p, body) in rendered {
@@ -253,6 +299,25 @@ fn sort_key_page(d: &Doc<PageMeta>) -> (i64, String, String) {
         meta.map(|m| m.title.clone()).unwrap_or_default(),
         d.source.path.clone(),
     )
+}
+
+/// A hash of what every Markdown body depends on besides its text.
+fn body_inputs(settings: &RenderSettings, published: &BTreeMap<String, String>) -> blake3::Hash {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(
+        format!(
+            "{:?}",
+            (settings.allow_html, settings.labels, settings.base_path)
+        )
+        .as_bytes(),
+    );
+    for (source, path) in published {
+        for part in [source, path] {
+            hasher.update(&(part.len() as u64).to_le_bytes());
+            hasher.update(part.as_bytes());
+        }
+    }
+    hasher.finalize()
 }
 
 /// Renders a Markdown body published at `own_path`, resolving links through `published`.
@@ -465,6 +530,65 @@ fn normalize(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn guideline(id: &str, body: &str) -> String {
+        format!(
+            "+++\nid = \"{id}\"\ntitle = \"T\"\nsummary = \"S\"\nstatus = \"entwurf\"\nowner = \"ki\"\n+++\n{body}"
+        )
+    }
+
+    #[test]
+    fn bodies_of_unchanged_files_are_reused_until_text_or_links_change() {
+        let site = tempfile::tempdir().unwrap();
+        let dir = site.path().join(GUIDELINES_DIR);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("a.md"), guideline("a", "Siehe [B](b.md).\n")).unwrap();
+        std::fs::write(dir.join("b.md"), guideline("b", "Text B.\n")).unwrap();
+        let labels = markdown::Labels {
+            todo: "Zu ergänzen".into(),
+            task_done: "erledigt".into(),
+            task_open: "offen".into(),
+            implements: "Setzt um".into(),
+            table_region: "Tabelle".into(),
+        };
+        let settings = RenderSettings {
+            allow_html: false,
+            labels: &labels,
+            base_path: "/",
+        };
+        let body = |content: &Content, id: &str| {
+            let doc = content.guidelines.iter().find(|d| d.id == id).unwrap();
+            Arc::clone(&doc.body)
+        };
+
+        let (first, _) = load(site.path(), &settings, None);
+        assert!(body(&first, "a").html.contains("href=\"/leitlinien/b/\""));
+        std::fs::write(dir.join("b.md"), guideline("b", "Text B, geändert.\n")).unwrap();
+        let (second, _) = load(site.path(), &settings, Some(&first.bodies));
+        assert!(
+            Arc::ptr_eq(&body(&first, "a"), &body(&second, "a")),
+            "a is unchanged"
+        );
+        assert!(!Arc::ptr_eq(&body(&first, "b"), &body(&second, "b")));
+        assert!(body(&second, "b").html.contains("geändert"));
+
+        // b is published elsewhere now: a's link changes, so nothing is reused.
+        std::fs::write(dir.join("b.md"), guideline("neu", "Text B, geändert.\n")).unwrap();
+        let (third, _) = load(site.path(), &settings, Some(&second.bodies));
+        assert!(!Arc::ptr_eq(&body(&second, "a"), &body(&third, "a")));
+        assert!(body(&third, "a").html.contains("href=\"/leitlinien/neu/\""));
+        // Other settings: nothing is reused either.
+        let other = RenderSettings {
+            base_path: "/ki/",
+            ..settings
+        };
+        let (fourth, _) = load(site.path(), &other, Some(&third.bodies));
+        assert!(
+            body(&fourth, "a")
+                .html
+                .contains("href=\"/ki/leitlinien/neu/\"")
+        );
+    }
 
     #[test]
     fn links_resolve_through_published_paths() {
