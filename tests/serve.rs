@@ -220,7 +220,9 @@ fn an_edit_reloads_a_broken_edit_shows_the_errors_and_the_next_good_edit_recover
     assert!(page.contains("Datenschutz beim Einsatz von KI"));
     assert!(page.contains(&format!("livereload.js?build={fourth}")));
     assert!(
-        server.log().contains("Theme wiederverwendet"),
+        server
+            .log()
+            .contains("Theme und unveränderte Texte wiederverwendet"),
         "{}",
         server.log()
     );
