@@ -153,6 +153,9 @@ pub struct Report {
     pub rebuilt: usize,
     /// Pages of those shards read anew (the native index takes the others from the per-page cache).
     pub read: usize,
+    /// Of the shards indexed anew, those whose index of the last build was updated in place (native
+    /// index, the same pages as then); the others were written from all their pages.
+    pub updated: usize,
 }
 
 /// Reads the site's glossary additions (`content/daten/suche.toml`) on top of the built-in glossary.
@@ -197,8 +200,17 @@ pub fn load_glossary(root: &Path) -> (Glossary, Vec<Diagnostic>) {
     }
 }
 
-/// A shard's name, its files and, if it was indexed anew, how many pages were read for it.
-type BuiltShard = (String, Vec<IndexFile>, Option<usize>);
+/// A shard's name, its files and, if it was indexed anew, what was done ([`Rebuilt`]).
+type BuiltShard = (String, Vec<IndexFile>, Option<Rebuilt>);
+
+/// What indexing a shard anew took.
+#[derive(Debug, Clone, Copy)]
+struct Rebuilt {
+    /// Pages read.
+    read: usize,
+    /// The index of the last build was updated in place.
+    updated: bool,
+}
 
 /// A page to index.
 struct Page<'a> {
@@ -264,7 +276,8 @@ pub fn index(
         let (name, files, read) = result?;
         report.shards += 1;
         report.rebuilt += usize::from(read.is_some());
-        report.read += read.unwrap_or(0);
+        report.read += read.map_or(0, |r| r.read);
+        report.updated += usize::from(read.is_some_and(|r| r.updated));
         let primary = names.is_empty();
         for file in files {
             // The browser runs Pagefind's code and WebAssembly of the first shard only.
@@ -334,11 +347,16 @@ fn remove_gone_shards(cache: &Path, shards: &BTreeMap<String, Vec<usize>>) {
     };
     for entry in entries.flatten() {
         let file_name = entry.file_name();
-        let gone = file_name
-            .to_string_lossy()
+        let file_name = file_name.to_string_lossy();
+        let pack_gone = file_name
             .strip_suffix(".pack")
             .and_then(|stem| stem.rsplit_once('-'))
             .is_some_and(|(shard, _)| !shard.starts_with('.') && !shards.contains_key(shard));
+        let state_gone = file_name
+            .strip_suffix(STATE_EXTENSION)
+            .and_then(|stem| stem.strip_suffix('.'))
+            .is_some_and(|shard| !shard.starts_with('.') && !shards.contains_key(shard));
+        let gone = pack_gone || state_gone;
         if gone {
             let _ = std::fs::remove_file(entry.path());
         }
@@ -574,14 +592,13 @@ fn jump_hash(mut key: u64, buckets: usize) -> usize {
 /// The prefix of a shard's store of read pages (`shard-leitlinien`).
 const SHARD_STORE: &str = "shard-";
 
-/// Builds one shard, or takes it from the cache. Returns its files and, if it was built, how many pages
-/// were read for it.
+/// Builds one shard, or takes it from the cache. Returns its files and, if it was built, what that took.
 fn build_shard(
     name: &str,
     pages: &[(&Page, &PageTerms)],
     settings: &Settings,
     backend: &dyn Backend,
-) -> Result<(Vec<IndexFile>, Option<usize>), SearchError> {
+) -> Result<(Vec<IndexFile>, Option<Rebuilt>), SearchError> {
     let mut hasher = blake3::Hasher::new();
     for part in [backend.id(), settings.language, name] {
         hasher.update(part.as_bytes());
@@ -602,8 +619,11 @@ fn build_shard(
         return Ok((files, None));
     }
 
-    let (files, read, contents) = match backend.native() {
-        Some(native) => build_native(name, pages, settings, native)?,
+    let (files, rebuilt, contents, state) = match backend.native() {
+        Some(native) => {
+            let (files, rebuilt, contents, state) = build_native(name, pages, settings, native)?;
+            (files, rebuilt, contents, Some(state))
+        }
         None => {
             let mut index = backend.new_index(settings.language)?;
             for batch in pages.chunks(BATCH_PAGES) {
@@ -613,7 +633,11 @@ fn build_shard(
                     .collect();
                 index.add_pages(batch)?;
             }
-            (index.files()?, pages.len(), HashMap::new())
+            let rebuilt = Rebuilt {
+                read: pages.len(),
+                updated: false,
+            };
+            (index.files()?, rebuilt, HashMap::new(), None)
         }
     };
     let wasm = used_wasm(&files, settings.language);
@@ -624,8 +648,14 @@ fn build_shard(
     if let Some(cache) = &settings.cache {
         // The cache only saves time: a build that cannot write it still succeeds.
         let _ = write_cached(cache, name, &key, &files, &contents);
+        let path = state_path(cache, name);
+        if let Some(state) = state
+            && state.save(&path).is_err()
+        {
+            let _ = std::fs::remove_file(&path);
+        }
     }
-    Ok((files, Some(read)))
+    Ok((files, Some(rebuilt)))
 }
 
 fn hash_terms(hasher: &mut blake3::Hasher, terms: &PageTerms) {
@@ -640,24 +670,29 @@ fn hash_terms(hasher: &mut blake3::Hasher, terms: &PageTerms) {
     hasher.update(&[2]);
 }
 
-/// Builds a shard with the native index: each page's [`native::PageData`] from the shard's store where
-/// the page and its terms did not change, read otherwise; then the index is written from all of them,
-/// taking compressed files whose content did not change from the shard's previous pack. Returns the
-/// files, how many pages were read and the content hashes of the compressed files (for the pack).
+/// A shard built by the native index: its files, how many pages were read, the content hashes of the
+/// compressed files (for the pack) and what it was made of (for the next build).
+type NativeShard = (
+    Vec<IndexFile>,
+    Rebuilt,
+    native::Contents,
+    native::state::ShardState,
+);
+
+/// Builds a shard with the native index. When the shard's pages are the same as in the last build (the
+/// same URLs in the same order, each in or out of the index as before), only the changed pages are read
+/// and the last build's index is updated ([`native::update`]); otherwise each page's
+/// [`native::PageData`] comes from the shard's store where the page and its terms did not change, is read
+/// otherwise, and the index is written from all of them, taking compressed files whose content did not
+/// change from the shard's previous pack.
 fn build_native(
     name: &str,
     pages: &[(&Page, &PageTerms)],
     settings: &Settings,
     native: &native::Native,
-) -> Result<(Vec<IndexFile>, usize, native::Contents), SearchError> {
-    let store = settings
-        .cache
-        .as_ref()
-        .map(|cache| Store::new(&cache.join(PAGES_DIR), &format!("{SHARD_STORE}{name}")));
-    let cached = store.as_ref().map(Store::load).unwrap_or_default();
-    let reader = native.reader(settings.language);
-    // Each page's data, and for a page read anew its entry for the store (`None` without a cache).
-    let read: Vec<(native::PageData, Option<Option<Entry>>)> = pages
+) -> Result<NativeShard, SearchError> {
+    let version = format!("{} {}", native.id(), settings.language);
+    let keys: Vec<Key> = pages
         .par_iter()
         .map(|(page, terms)| {
             let mut hasher = blake3::Hasher::new();
@@ -667,7 +702,27 @@ fn build_native(
             }
             hasher.update(&page.hash);
             hash_terms(&mut hasher, terms);
-            let key = *hasher.finalize().as_bytes();
+            *hasher.finalize().as_bytes()
+        })
+        .collect();
+    let store = settings
+        .cache
+        .as_ref()
+        .map(|cache| Store::new(&cache.join(PAGES_DIR), &format!("{SHARD_STORE}{name}")));
+    if let (Some(cache), Some(store)) = (&settings.cache, &store)
+        && let Some(state) = native::state::ShardState::load(&state_path(cache, name), &version)
+        && let Some(built) = update_native(name, pages, &keys, state, store, settings, native)?
+    {
+        return Ok(built);
+    }
+
+    let cached = store.as_ref().map(Store::load).unwrap_or_default();
+    let reader = native.reader(settings.language);
+    // Each page's data, and for a page read anew its entry for the store (`None` without a cache).
+    let read: Vec<(native::PageData, Option<Option<Entry>>)> = pages
+        .par_iter()
+        .zip(&keys)
+        .map(|((page, terms), &key)| {
             if let Some(entry) = cached.get(&page.url)
                 && entry.key == key
                 && let Some(data) = native::codec::decode(&entry.value)
@@ -699,25 +754,182 @@ fn build_native(
     drop(cached);
     let fresh = read.iter().filter(|(_, new)| new.is_some()).count();
     let mut data = Vec::with_capacity(read.len());
+    let mut state_pages: Vec<native::state::StatePage> = Vec::with_capacity(read.len());
     let mut urls: HashMap<String, usize> = HashMap::with_capacity(read.len());
-    for (page, _) in read {
+    for ((page, _), key) in read.into_iter().zip(keys) {
+        let state_page = native::state::StatePage {
+            url: page.fragment.url.clone(),
+            key,
+            custom_body: page.has_custom_body,
+            indexed: false,
+        };
         // A URL read again replaces the page in its place, as in the index.
         match urls.get(&page.fragment.url) {
-            Some(&i) => data[i] = page,
+            Some(&i) => {
+                data[i] = page;
+                state_pages[i] = state_page;
+            }
             None => {
                 urls.insert(page.fragment.url.clone(), data.len());
                 data.push(page);
+                state_pages.push(state_page);
             }
         }
+    }
+    let custom_body = data.iter().any(|p| p.has_custom_body);
+    for (state, page) in state_pages.iter_mut().zip(&data) {
+        state.indexed = indexed(custom_body, page);
     }
     let earlier = settings
         .cache
         .as_deref()
         .map(|cache| earlier_compressed(cache, name))
         .unwrap_or_default();
-    let (built, contents) = native::build_reusing(data, settings.language, &earlier)?;
-    Ok((built, fresh, contents))
+    let (built, contents, layout) = native::build_reusing(data, settings.language, &earlier)?;
+    let state = native::state::ShardState {
+        version,
+        pages: state_pages,
+        layout,
+    };
+    let rebuilt = Rebuilt {
+        read: fresh,
+        updated: false,
+    };
+    Ok((built, rebuilt, contents, state))
 }
+
+/// Whether a page goes into the index (as [`native::write::indexed`] decides).
+fn indexed(custom_body: bool, page: &native::PageData) -> bool {
+    (!custom_body || page.has_custom_body) && page.has_words
+}
+
+/// Updates the shard's index of the last build (`state`) with the pages whose keys changed; `None` when
+/// the pages are not the same as then, a changed page's earlier data is not in the store, or the update
+/// cannot reproduce a clean build.
+fn update_native(
+    name: &str,
+    pages: &[(&Page, &PageTerms)],
+    keys: &[Key],
+    state: native::state::ShardState,
+    store: &Store,
+    settings: &Settings,
+    native: &native::Native,
+) -> Result<Option<NativeShard>, SearchError> {
+    let same_pages = state.pages.len() == pages.len()
+        && state
+            .pages
+            .iter()
+            .zip(pages)
+            .all(|(old, (page, _))| old.url == page.url);
+    let changed: Vec<usize> = (0..keys.len())
+        .filter(|&i| state.pages.get(i).is_none_or(|old| old.key != keys[i]))
+        .collect();
+    if !same_pages || changed.is_empty() {
+        return Ok(None);
+    }
+    let urls: Vec<&str> = changed.iter().map(|&i| pages[i].0.url.as_str()).collect();
+    let entries = store.load_some(pages.len(), &urls);
+    let Some(old) = changed
+        .iter()
+        .map(|&i| {
+            let entry = entries.get(&pages[i].0.url)?;
+            (entry.key == state.pages[i].key)
+                .then(|| native::codec::decode(&entry.value))
+                .flatten()
+        })
+        .collect::<Option<Vec<native::PageData>>>()
+    else {
+        return Ok(None);
+    };
+    drop(entries);
+    let reader = native.reader(settings.language);
+    let new: Vec<(native::PageData, Entry)> = changed
+        .par_iter()
+        .map(|&i| {
+            let (page, terms) = pages[i];
+            let data = reader.read(&page.url, &indexed_html(page, terms));
+            let value = native::codec::encode(&data);
+            (
+                data,
+                Entry {
+                    key: keys[i],
+                    value,
+                },
+            )
+        })
+        .collect();
+
+    // Every page keeps its number only if it stays in (or out of) the index.
+    let mut state_pages = state.pages.clone();
+    for (&i, (data, _)) in changed.iter().zip(&new) {
+        state_pages[i].key = keys[i];
+        state_pages[i].custom_body = data.has_custom_body;
+    }
+    let custom_body = state_pages.iter().any(|p| p.custom_body);
+    if custom_body != state.pages.iter().any(|p| p.custom_body)
+        || changed
+            .iter()
+            .zip(&new)
+            .any(|(&i, (data, _))| indexed(custom_body, data) != state.pages[i].indexed)
+    {
+        return Ok(None);
+    }
+    let mut numbers = Vec::with_capacity(state_pages.len());
+    let mut next = 0;
+    for page in &state_pages {
+        numbers.push(next);
+        next += usize::from(page.indexed);
+    }
+    let changes: Vec<native::update::Change> = changed
+        .iter()
+        .zip(old)
+        .zip(&new)
+        .filter(|((i, _), _)| state.pages[**i].indexed)
+        .map(|((&i, old), (data, _))| native::update::Change {
+            number: numbers[i],
+            old,
+            new: data.clone(),
+        })
+        .collect();
+    let Some(cache) = settings.cache.as_deref() else {
+        return Ok(None);
+    };
+    let earlier = earlier_compressed(cache, name);
+    let written = if changes.is_empty() {
+        None
+    } else {
+        native::update::update(&state.layout, changes, settings.language, &earlier)?
+    };
+    let Some(written) = written else {
+        return Ok(None);
+    };
+    let (files, contents, layout) = native::finish(Some(written), settings.language)?;
+    let entries: Vec<(&str, &Entry)> = changed
+        .iter()
+        .zip(&new)
+        .map(|(&i, (_, entry))| (pages[i].0.url.as_str(), entry))
+        .collect();
+    // The cache only saves time: a build that cannot write it still succeeds.
+    let _ = store.update(pages.len(), &entries);
+    let state = native::state::ShardState {
+        version: state.version,
+        pages: state_pages,
+        layout,
+    };
+    let rebuilt = Rebuilt {
+        read: changed.len(),
+        updated: true,
+    };
+    Ok(Some((files, rebuilt, contents, state)))
+}
+
+/// The file of a shard's [`native::state::ShardState`].
+fn state_path(cache: &Path, name: &str) -> PathBuf {
+    cache.join(format!("{name}.{STATE_EXTENSION}"))
+}
+
+/// The extension of the shards' state files.
+const STATE_EXTENSION: &str = "state";
 
 /// The compressed files of the shard's earlier packs, by the hash of their content.
 fn earlier_compressed(cache: &Path, name: &str) -> native::write::Compressed {
@@ -850,7 +1062,8 @@ fn write_cached(
             .trim_end_matches(".pack")
             .rsplit_once('-')
             .is_some_and(|(shard, _)| shard == name)
-            && file_name != current;
+            && file_name != current
+            && !file_name.ends_with(STATE_EXTENSION);
         if stale {
             // Entries of earlier versions were folders.
             let _ = std::fs::remove_file(entry.path());
@@ -971,6 +1184,7 @@ mod tests {
                 shards: 2,
                 rebuilt: 2,
                 read: 3,
+                updated: 0,
             }
         );
         let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
@@ -1170,8 +1384,14 @@ mod tests {
         assert_eq!(first, native_index(&site, None).0);
         assert_eq!(native_index(&site, Some(cache)).1.rebuilt, 0);
 
-        // (what, the change, pages read again: the changed page and pages whose extra terms changed)
-        type Step = (&'static str, Box<dyn Fn(&mut Vec<OutputFile>)>, usize);
+        // (what, the change, pages read again: the changed page and pages whose extra terms changed,
+        // shards whose index was updated in place rather than written anew)
+        type Step = (
+            &'static str,
+            Box<dyn Fn(&mut Vec<OutputFile>)>,
+            usize,
+            usize,
+        );
         let mut steps: Vec<Step> = vec![
             (
                 "one page edited",
@@ -1182,6 +1402,7 @@ mod tests {
                         "<h1>Seite 1</h1><h2 id=\"x\">Abschnitt</h2><p>Text 1 über Daten, neu.</p>",
                     );
                 }),
+                1,
                 1,
             ),
             (
@@ -1195,6 +1416,7 @@ mod tests {
                     );
                 }),
                 2,
+                1,
             ),
             (
                 "a page added",
@@ -1206,6 +1428,7 @@ mod tests {
                     ));
                 }),
                 1,
+                0,
             ),
             (
                 "a page removed",
@@ -1213,14 +1436,16 @@ mod tests {
                     site.remove(3);
                 }),
                 0,
+                0,
             ),
         ];
-        for (what, change, read) in steps.drain(..) {
+        for (what, change, read, updated) in steps.drain(..) {
             change(&mut site);
             let (cached, report) = native_index(&site, Some(cache));
             let clean = native_index(&site, None).0;
             assert!(cached == clean, "{what}: the cached rebuild differs");
             assert_eq!(report.read, read, "{what}: {report:?}");
+            assert_eq!(report.updated, updated, "{what}: {report:?}");
         }
         // The terms of page b changed with the new word: it was read again.
         let b = site
