@@ -17,7 +17,7 @@ use flate2::read::GzDecoder;
 use hashbrown::HashMap;
 use rayon::prelude::*;
 
-use super::extract::{PageData, Postings};
+use super::extract::{PageData, PageWord, Postings};
 use super::write::{
     self, ChunkSummary, Compressed, INDEX_CHUNK_SIZE, Layout, PackedWord, PageSummary, Written,
 };
@@ -70,10 +70,11 @@ pub fn update(
         fragments[number] = Some(json);
     }
 
-    // The chunks that hold a word of a changed page, before or after the change.
-    let dirty: BTreeSet<&Arc<str>> = changes
+    // The words whose postings changed on a changed page, and the chunks that hold them.
+    let differing: Vec<(Vec<&PageWord>, Vec<&PageWord>)> = changes.iter().map(differing).collect();
+    let dirty: BTreeSet<&Arc<str>> = differing
         .iter()
-        .flat_map(|c| c.old.words.iter().chain(&c.new.words))
+        .flat_map(|(old, new)| old.iter().chain(new))
         .map(|w| &w.word)
         .collect();
     let chunk_of = |word: &str| {
@@ -108,7 +109,7 @@ pub fn update(
         })
         .collect();
 
-    if !apply(&mut words, &changes, &layout.meta_fields) {
+    if !apply(&mut words, &changes, &differing, &layout.meta_fields) {
         return Ok(None);
     }
     for word in &dirty {
@@ -180,16 +181,37 @@ pub fn update(
     write::assemble(language, layout, fragments, bytes, earlier)
 }
 
-/// Takes each changed page's old postings out of `words` and puts its new ones in, in page order.
-/// `false` when an old word is not in the index (the index is not the one the old pages made).
+/// A changed page's words whose postings or spellings differ: (before, after). A word the same in both
+/// leaves the index as it is.
+fn differing(change: &Change) -> (Vec<&PageWord>, Vec<&PageWord>) {
+    let old: HashMap<&str, &PageWord> = change.old.words.iter().map(|w| (&*w.word, w)).collect();
+    let new: HashMap<&str, &PageWord> = change.new.words.iter().map(|w| (&*w.word, w)).collect();
+    let before = change
+        .old
+        .words
+        .iter()
+        .filter(|w| new.get(&*w.word).copied() != Some(*w))
+        .collect();
+    let after = change
+        .new
+        .words
+        .iter()
+        .filter(|w| old.get(&*w.word).copied() != Some(*w))
+        .collect();
+    (before, after)
+}
+
+/// Takes each changed page's differing old postings out of `words` and puts its new ones in, in page
+/// order. `false` when an old word is not in the index (the index is not the one the old pages made).
 fn apply(
     words: &mut BTreeMap<Arc<str>, PackedWord>,
     changes: &[Change],
+    differing: &[(Vec<&PageWord>, Vec<&PageWord>)],
     meta_fields: &[String],
 ) -> bool {
-    for change in changes {
+    for (change, (old, new)) in changes.iter().zip(differing) {
         let number = change.number;
-        for word in &change.old.words {
+        for word in old {
             let Some(entry) = words.get_mut(&word.word) else {
                 return false;
             };
@@ -206,7 +228,7 @@ fn apply(
             }
         }
         let fields = write::field_map(&change.new, meta_fields);
-        for word in &change.new.words {
+        for word in new {
             let entry = words
                 .entry(Arc::clone(&word.word))
                 .or_insert_with(|| PackedWord {
