@@ -230,7 +230,7 @@ const PAGES_DIR: &str = "pages";
 const WORDS_STORE: &str = "words";
 /// Part of the key of a page's cached section words: to be changed whenever [`html::sections`] or
 /// [`german::each_word`] read a page differently.
-const SECTION_WORDS_VERSION: &str = "section-words-1";
+const SECTION_WORDS_VERSION: &str = "section-words-2";
 
 /// Indexes the searchable pages of a rendered site. Returns the index files to add to the output.
 pub fn index(
@@ -240,19 +240,20 @@ pub fn index(
 ) -> Result<(Vec<OutputFile>, Report), SearchError> {
     let pages = searchable_pages(files, settings);
     let stores = settings.cache.as_ref().map(|cache| cache.join(PAGES_DIR));
-    let words = read_words(&pages, stores.as_deref());
-    let expansions = expansions(&words, settings.glossary);
-    let terms: Vec<PageTerms> = words
-        .par_iter()
-        .map(|page| page_terms(page, &expansions))
-        .collect();
-    drop(words);
+    let store = stores.as_deref().map(|dir| Store::new(dir, WORDS_STORE));
+    let (words, saved) = read_words(&pages, store.as_ref());
+    let sections: Vec<&SectionWords> = words.iter().map(|w| &w.words).collect();
+    let expansions = expansions(&sections, settings.glossary);
+    let key = expansions_key(&expansions);
+    let terms = terms(&words, &expansions, &key);
+    if let Some(store) = &store {
+        save_words(store, saved, &pages, &words, &terms);
+    }
     let max = settings.max_shard_pages.max(1);
     let shards = shards(&pages, settings.min_shard_pages.min(max), max);
 
     let build = |(name, members): (&String, &Vec<usize>)| {
-        let pages: Vec<(&Page, &PageTerms)> =
-            members.iter().map(|&i| (&pages[i], &terms[i])).collect();
+        let pages: Vec<(&Page, &Terms)> = members.iter().map(|&i| (&pages[i], &terms[i])).collect();
         build_shard(name, &pages, settings, backend)
             .map(|(files, read)| (name.clone(), files, read))
     };
@@ -385,13 +386,24 @@ impl SectionWords {
     }
 }
 
+/// A page's section words, and what the cache knew of its extra terms.
+struct CachedWords {
+    words: SectionWords,
+    /// The key of the page's entry in the store (its HTML).
+    key: Key,
+    /// The expansions the cached terms were made with and the terms' key ([`Terms::key`]).
+    terms: Option<(Key, Key)>,
+    /// The entry changed: read from the page, not from the cache.
+    fresh: bool,
+}
+
 /// The section words of every page, from the cache where the page's HTML did not change (read from the
-/// HTML and saved otherwise). The one scan of a page for its words: both the site's lexicon and the
-/// page's extra terms are made from them.
-fn read_words(pages: &[Page], stores: Option<&Path>) -> Vec<SectionWords> {
-    let store = stores.map(|dir| Store::new(dir, WORDS_STORE));
-    let cached = store.as_ref().map(Store::load).unwrap_or_default();
-    let read: Vec<(SectionWords, Option<Entry>)> = pages
+/// HTML otherwise). The one scan of a page for its words: both the site's lexicon and the page's extra
+/// terms are made from them.
+/// Also returns how many entries the store held.
+fn read_words(pages: &[Page], store: Option<&Store>) -> (Vec<CachedWords>, usize) {
+    let cached = store.map(Store::load).unwrap_or_default();
+    let read: Vec<CachedWords> = pages
         .par_iter()
         .map(|page| {
             let mut hasher = blake3::Hasher::new();
@@ -400,31 +412,70 @@ fn read_words(pages: &[Page], stores: Option<&Path>) -> Vec<SectionWords> {
             let key = *hasher.finalize().as_bytes();
             if let Some(entry) = cached.get(&page.url)
                 && entry.key == key
-                && let Some(words) = decode_section_words(&entry.value)
+                && let Some((words, terms)) = decode_section_words(&entry.value)
             {
-                return (words, None);
+                return CachedWords {
+                    words,
+                    key,
+                    terms: Some(terms),
+                    fresh: false,
+                };
             }
-            let words = section_words(page.html);
-            let value = store.is_some().then(|| encode_section_words(&words));
-            (words, value.map(|value| Entry { key, value }))
+            CachedWords {
+                words: section_words(page.html),
+                key,
+                terms: None,
+                fresh: true,
+            }
         })
         .collect();
-    if let Some(store) = &store {
-        let changed = cached.len() != pages.len() || read.iter().any(|(_, new)| new.is_some());
-        if changed {
-            let entries: Vec<(&str, &Entry)> = pages
-                .iter()
-                .zip(&read)
-                .filter_map(|(page, (_, new))| {
-                    let entry = new.as_ref().or_else(|| cached.get(&page.url))?;
-                    Some((page.url.as_str(), entry))
-                })
-                .collect();
-            // The cache only saves time: a build that cannot write it still succeeds.
-            let _ = store.save(&entries);
+    (read, cached.len())
+}
+
+/// Saves the pages' section words with their terms' keys: only entries that changed, or the whole
+/// store when pages came or went.
+fn save_words(store: &Store, saved: usize, pages: &[Page], words: &[CachedWords], terms: &[Terms]) {
+    let changed: Vec<(&str, Entry)> = pages
+        .iter()
+        .zip(words)
+        .zip(terms)
+        .filter(|((_, cached), terms)| {
+            cached.fresh || cached.terms != Some((*terms.expansions_key, terms.key))
+        })
+        .map(|((page, cached), terms)| {
+            let value = encode_section_words(&cached.words, (*terms.expansions_key, terms.key));
+            (
+                page.url.as_str(),
+                Entry {
+                    key: cached.key,
+                    value,
+                },
+            )
+        })
+        .collect();
+    // The cache only saves time: a build that cannot write it still succeeds.
+    if saved == pages.len() {
+        if !changed.is_empty() {
+            let entries: Vec<(&str, &Entry)> = changed.iter().map(|(u, e)| (*u, e)).collect();
+            let _ = store.update(pages.len(), &entries);
         }
+        return;
     }
-    read.into_iter().map(|(words, _)| words).collect()
+    let mut changed: HashMap<&str, Entry> = changed.into_iter().collect();
+    let all: Vec<(&str, Entry)> = pages
+        .iter()
+        .zip(words)
+        .zip(terms)
+        .map(|((page, cached), terms)| {
+            let entry = changed.remove(page.url.as_str()).unwrap_or_else(|| Entry {
+                key: cached.key,
+                value: encode_section_words(&cached.words, (*terms.expansions_key, terms.key)),
+            });
+            (page.url.as_str(), entry)
+        })
+        .collect();
+    let entries: Vec<(&str, &Entry)> = all.iter().map(|(u, e)| (*u, e)).collect();
+    let _ = store.save(&entries);
 }
 
 /// A page's section words, read from its HTML.
@@ -444,10 +495,13 @@ fn section_words(html: &str) -> SectionWords {
     out
 }
 
-fn encode_section_words(words: &SectionWords) -> Vec<u8> {
+/// A page's section words and (the key of the expansions, the key of its terms).
+fn encode_section_words(words: &SectionWords, terms: (Key, Key)) -> Vec<u8> {
     let mut e = Encoder(Vec::with_capacity(
-        words.words.len() + words.sections.len() * 6 + 8,
+        words.words.len() + words.sections.len() * 6 + 72,
     ));
+    e.0.extend_from_slice(&terms.0);
+    e.0.extend_from_slice(&terms.1);
     e.uint(words.sections.len() as u64);
     for &(end, to) in &words.sections {
         e.uint(end as u64);
@@ -457,8 +511,10 @@ fn encode_section_words(words: &SectionWords) -> Vec<u8> {
     e.0
 }
 
-fn decode_section_words(bytes: &[u8]) -> Option<SectionWords> {
+fn decode_section_words(bytes: &[u8]) -> Option<(SectionWords, (Key, Key))> {
     let mut d = Decoder::new(bytes);
+    let expansions: Key = d.take(32)?.try_into().ok()?;
+    let terms: Key = d.take(32)?.try_into().ok()?;
     let sections = (0..d.length()?)
         .map(|_| {
             let end = usize::try_from(d.uint()?).ok()?;
@@ -469,13 +525,13 @@ fn decode_section_words(bytes: &[u8]) -> Option<SectionWords> {
     let words = d.str()?.to_string();
     let ordered = sections.windows(2).all(|w| w[0].1 <= w[1].1)
         && sections.iter().all(|&(_, to)| words.is_char_boundary(to));
-    (d.is_empty() && ordered).then_some(SectionWords { words, sections })
+    (d.is_empty() && ordered).then_some((SectionWords { words, sections }, (expansions, terms)))
 }
 
 /// The extra terms of every word of the indexed pages that has any (see [`german::expand`]), against
 /// the lexicon of all the pages' words: a word new to the site can change the terms of any page, so
 /// this is made anew each build (from the section words, without reading any page).
-fn expansions(pages: &[SectionWords], glossary: &Glossary) -> HashMap<String, Vec<String>> {
+fn expansions(pages: &[&SectionWords], glossary: &Glossary) -> Expansions {
     let words: HashSet<&str> = pages
         .par_iter()
         .fold(HashSet::new, |mut set: HashSet<&str>, page| {
@@ -502,8 +558,75 @@ fn expansions(pages: &[SectionWords], glossary: &Glossary) -> HashMap<String, Ve
 /// A page's extra terms: per section that gets any, the section's end (byte offset) and its terms.
 type PageTerms = Vec<(usize, Vec<String>)>;
 
+/// The extra terms of every word that has any.
+type Expansions = HashMap<String, Vec<String>>;
+
+/// A page's extra terms as the shards need them: their key (for the caches' keys), and the means to
+/// make them for a page that is read.
+struct Terms<'a> {
+    /// blake3 over the terms ([`hash_terms`]).
+    key: Key,
+    /// The key of the expansions they were made with ([`expansions_key`]).
+    expansions_key: &'a Key,
+    words: &'a SectionWords,
+    expansions: &'a Expansions,
+}
+
+impl Terms<'_> {
+    /// The page's extra terms.
+    fn make(&self) -> PageTerms {
+        page_terms(self.words, self.expansions)
+    }
+}
+
+/// A key of all the site's expansions: while it stays the same, a page whose HTML did not change keeps
+/// its terms (the cache has their key).
+fn expansions_key(expansions: &Expansions) -> Key {
+    let mut sorted: Vec<(&String, &Vec<String>)> = expansions.iter().collect();
+    sorted.par_sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let mut hasher = blake3::Hasher::new();
+    for (word, terms) in sorted {
+        hasher.update(word.as_bytes());
+        hasher.update(&[0]);
+        for term in terms {
+            hasher.update(term.as_bytes());
+            hasher.update(&[1]);
+        }
+        hasher.update(&[2]);
+    }
+    *hasher.finalize().as_bytes()
+}
+
+/// Every page's [`Terms`]: the key from the cache where the page's HTML and the expansions are the
+/// same as then, made from its section words otherwise.
+fn terms<'a>(
+    words: &'a [CachedWords],
+    expansions: &'a Expansions,
+    expansions_key: &'a Key,
+) -> Vec<Terms<'a>> {
+    words
+        .par_iter()
+        .map(|page| {
+            let key = match page.terms {
+                Some((made_with, key)) if made_with == *expansions_key => key,
+                _ => {
+                    let mut hasher = blake3::Hasher::new();
+                    hash_terms(&mut hasher, &page_terms(&page.words, expansions));
+                    *hasher.finalize().as_bytes()
+                }
+            };
+            Terms {
+                key,
+                expansions_key,
+                words: &page.words,
+                expansions,
+            }
+        })
+        .collect()
+}
+
 /// The extra terms of each section of a page: the expansions of its words that it does not contain.
-fn page_terms(page: &SectionWords, expansions: &HashMap<String, Vec<String>>) -> PageTerms {
+fn page_terms(page: &SectionWords, expansions: &Expansions) -> PageTerms {
     page.sections()
         .filter_map(|(end, words)| {
             let expanded: Vec<&Vec<String>> =
@@ -595,7 +718,7 @@ const SHARD_STORE: &str = "shard-";
 /// Builds one shard, or takes it from the cache. Returns its files and, if it was built, what that took.
 fn build_shard(
     name: &str,
-    pages: &[(&Page, &PageTerms)],
+    pages: &[(&Page, &Terms)],
     settings: &Settings,
     backend: &dyn Backend,
 ) -> Result<(Vec<IndexFile>, Option<Rebuilt>), SearchError> {
@@ -610,7 +733,7 @@ fn build_shard(
         hasher.update(page.url.as_bytes());
         hasher.update(&[0]);
         hasher.update(&page.hash);
-        hash_terms(&mut hasher, terms);
+        hasher.update(&terms.key);
     }
     let key = format!("{name}-{}", &hasher.finalize().to_hex()[..16]);
     if let Some(cache) = &settings.cache
@@ -629,7 +752,7 @@ fn build_shard(
             for batch in pages.chunks(BATCH_PAGES) {
                 let batch: Vec<(String, String)> = batch
                     .par_iter()
-                    .map(|(page, terms)| (page.url.clone(), indexed_html(page, terms)))
+                    .map(|(page, terms)| (page.url.clone(), indexed_html(page, &terms.make())))
                     .collect();
                 index.add_pages(batch)?;
             }
@@ -687,7 +810,7 @@ type NativeShard = (
 /// change from the shard's previous pack.
 fn build_native(
     name: &str,
-    pages: &[(&Page, &PageTerms)],
+    pages: &[(&Page, &Terms)],
     settings: &Settings,
     native: &native::Native,
 ) -> Result<NativeShard, SearchError> {
@@ -701,7 +824,7 @@ fn build_native(
                 hasher.update(&[0]);
             }
             hasher.update(&page.hash);
-            hash_terms(&mut hasher, terms);
+            hasher.update(&terms.key);
             *hasher.finalize().as_bytes()
         })
         .collect();
@@ -729,7 +852,7 @@ fn build_native(
             {
                 return (data, None);
             }
-            let data = reader.read(&page.url, &indexed_html(page, terms));
+            let data = reader.read(&page.url, &indexed_html(page, &terms.make()));
             let value = store.is_some().then(|| native::codec::encode(&data));
             (data, Some(value.map(|value| Entry { key, value })))
         })
@@ -808,7 +931,7 @@ fn indexed(custom_body: bool, page: &native::PageData) -> bool {
 /// cannot reproduce a clean build.
 fn update_native(
     name: &str,
-    pages: &[(&Page, &PageTerms)],
+    pages: &[(&Page, &Terms)],
     keys: &[Key],
     state: native::state::ShardState,
     store: &Store,
@@ -847,7 +970,7 @@ fn update_native(
         .par_iter()
         .map(|&i| {
             let (page, terms) = pages[i];
-            let data = reader.read(&page.url, &indexed_html(page, terms));
+            let data = reader.read(&page.url, &indexed_html(page, &terms.make()));
             let value = native::codec::encode(&data);
             (
                 data,
