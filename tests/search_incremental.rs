@@ -1,6 +1,7 @@
 //! The search stage's caches as a user meets them: after an edit, a rebuild that takes unchanged pages
 //! from `.regelwerk-cache/search/` writes exactly the index a clean build of the edited site writes —
-//! with the native index (per-page cache) and with Pagefind's library (shard cache).
+//! with the native index (per-page cache, the shard's index updated in place) and with Pagefind's library
+//! (shard cache).
 
 mod support;
 

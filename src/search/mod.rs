@@ -18,14 +18,19 @@
 //! - **Cache** (under `<root>/.regelwerk-cache/search/`), so that a rebuild does work in proportion to
 //!   what changed, and writes exactly what a clean build writes:
 //!   1. each page's section words (the one scan of a page for the German terms) in the store
-//!      `pages/words`, keyed by the page's HTML; the lexicon, the expansions and every page's extra terms
-//!      are made from them anew each build (they depend on the whole site's words);
+//!      `pages/words`, keyed by the page's HTML, with the key of the page's extra terms and of the
+//!      expansions they were made with; the lexicon and the expansions are made anew each build (they
+//!      depend on the whole site's words), a page's terms only when the expansions changed or the page
+//!      is read;
 //!   2. a whole shard's files in `<shard>-<hash>.pack`, the hash taken over the backend version,
 //!      language, and every page's URL, HTML and extra terms: an unchanged shard is taken as it is;
 //!   3. for the native index, each page's read data ([`native::PageData`]) in the store
 //!      `pages/shard-<shard>`, keyed by backend, language, URL, HTML and extra terms: a changed shard
 //!      reads only its changed pages (and those whose extra terms changed), then writes the index anew,
-//!      gzipping only files whose content is new (the others come from the previous pack).
+//!      gzipping only files whose content is new (the others come from the previous pack);
+//!   4. for the native index, what the shard's index was made of (`<shard>.state`,
+//!      [`native::state`]): when the shard has the same pages as then, the last build's index is
+//!      updated with the changed pages' words ([`native::update`]) instead of written from all pages.
 //!
 //!   The stores ([`store`]) are a few checksummed bucket files each; damaged or foreign cache files are
 //!   ignored (the pages are read again).
@@ -399,8 +404,7 @@ struct CachedWords {
 
 /// The section words of every page, from the cache where the page's HTML did not change (read from the
 /// HTML otherwise). The one scan of a page for its words: both the site's lexicon and the page's extra
-/// terms are made from them.
-/// Also returns how many entries the store held.
+/// terms are made from them. Also returns how many entries the store held.
 fn read_words(pages: &[Page], store: Option<&Store>) -> (Vec<CachedWords>, usize) {
     let cached = store.map(Store::load).unwrap_or_default();
     let read: Vec<CachedWords> = pages
