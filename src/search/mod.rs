@@ -574,12 +574,17 @@ struct Terms<'a> {
     expansions_key: &'a Key,
     words: &'a SectionWords,
     expansions: &'a Expansions,
+    /// The terms, where they were made for their key (a page whose HTML or expansions changed).
+    made: Option<PageTerms>,
 }
 
 impl Terms<'_> {
     /// The page's extra terms.
-    fn make(&self) -> PageTerms {
-        page_terms(self.words, self.expansions)
+    fn make(&self) -> std::borrow::Cow<'_, PageTerms> {
+        match &self.made {
+            Some(terms) => std::borrow::Cow::Borrowed(terms),
+            None => std::borrow::Cow::Owned(page_terms(self.words, self.expansions)),
+        }
     }
 }
 
@@ -611,12 +616,13 @@ fn terms<'a>(
     words
         .par_iter()
         .map(|page| {
-            let key = match page.terms {
-                Some((made_with, key)) if made_with == *expansions_key => key,
+            let (key, made) = match page.terms {
+                Some((made_with, key)) if made_with == *expansions_key => (key, None),
                 _ => {
+                    let terms = page_terms(&page.words, expansions);
                     let mut hasher = blake3::Hasher::new();
-                    hash_terms(&mut hasher, &page_terms(&page.words, expansions));
-                    *hasher.finalize().as_bytes()
+                    hash_terms(&mut hasher, &terms);
+                    (*hasher.finalize().as_bytes(), Some(terms))
                 }
             };
             Terms {
@@ -624,6 +630,7 @@ fn terms<'a>(
                 expansions_key,
                 words: &page.words,
                 expansions,
+                made,
             }
         })
         .collect()
