@@ -18,14 +18,19 @@
 //! - **Cache** (under `<root>/.regelwerk-cache/search/`), so that a rebuild does work in proportion to
 //!   what changed, and writes exactly what a clean build writes:
 //!   1. each page's section words (the one scan of a page for the German terms) in the store
-//!      `pages/words`, keyed by the page's HTML; the lexicon, the expansions and every page's extra terms
-//!      are made from them anew each build (they depend on the whole site's words);
+//!      `pages/words`, keyed by the page's HTML, with the key of the page's extra terms and of the
+//!      expansions they were made with; the lexicon and the expansions are made anew each build (they
+//!      depend on the whole site's words), a page's terms only when the expansions changed or the page
+//!      is read;
 //!   2. a whole shard's files in `<shard>-<hash>.pack`, the hash taken over the backend version,
 //!      language, and every page's URL, HTML and extra terms: an unchanged shard is taken as it is;
 //!   3. for the native index, each page's read data ([`native::PageData`]) in the store
 //!      `pages/shard-<shard>`, keyed by backend, language, URL, HTML and extra terms: a changed shard
 //!      reads only its changed pages (and those whose extra terms changed), then writes the index anew,
-//!      gzipping only files whose content is new (the others come from the previous pack).
+//!      gzipping only files whose content is new (the others come from the previous pack);
+//!   4. for the native index, what the shard's index was made of (`<shard>.state`,
+//!      [`native::state`]): when the shard has the same pages as then, the last build's index is
+//!      updated with the changed pages' words ([`native::update`]) instead of written from all pages.
 //!
 //!   The stores ([`store`]) are a few checksummed bucket files each; damaged or foreign cache files are
 //!   ignored (the pages are read again).
@@ -153,6 +158,9 @@ pub struct Report {
     pub rebuilt: usize,
     /// Pages of those shards read anew (the native index takes the others from the per-page cache).
     pub read: usize,
+    /// Of the shards indexed anew, those whose index of the last build was updated in place (native
+    /// index, the same pages as then); the others were written from all their pages.
+    pub updated: usize,
 }
 
 /// Reads the site's glossary additions (`content/daten/suche.toml`) on top of the built-in glossary.
@@ -197,8 +205,17 @@ pub fn load_glossary(root: &Path) -> (Glossary, Vec<Diagnostic>) {
     }
 }
 
-/// A shard's name, its files and, if it was indexed anew, how many pages were read for it.
-type BuiltShard = (String, Vec<IndexFile>, Option<usize>);
+/// A shard's name, its files and, if it was indexed anew, what was done ([`Rebuilt`]).
+type BuiltShard = (String, Vec<IndexFile>, Option<Rebuilt>);
+
+/// What indexing a shard anew took.
+#[derive(Debug, Clone, Copy)]
+struct Rebuilt {
+    /// Pages read.
+    read: usize,
+    /// The index of the last build was updated in place.
+    updated: bool,
+}
 
 /// A page to index.
 struct Page<'a> {
@@ -218,7 +235,7 @@ const PAGES_DIR: &str = "pages";
 const WORDS_STORE: &str = "words";
 /// Part of the key of a page's cached section words: to be changed whenever [`html::sections`] or
 /// [`german::each_word`] read a page differently.
-const SECTION_WORDS_VERSION: &str = "section-words-1";
+const SECTION_WORDS_VERSION: &str = "section-words-2";
 
 /// Indexes the searchable pages of a rendered site. Returns the index files to add to the output.
 pub fn index(
@@ -228,19 +245,20 @@ pub fn index(
 ) -> Result<(Vec<OutputFile>, Report), SearchError> {
     let pages = searchable_pages(files, settings);
     let stores = settings.cache.as_ref().map(|cache| cache.join(PAGES_DIR));
-    let words = read_words(&pages, stores.as_deref());
-    let expansions = expansions(&words, settings.glossary);
-    let terms: Vec<PageTerms> = words
-        .par_iter()
-        .map(|page| page_terms(page, &expansions))
-        .collect();
-    drop(words);
+    let store = stores.as_deref().map(|dir| Store::new(dir, WORDS_STORE));
+    let (words, saved) = read_words(&pages, store.as_ref());
+    let sections: Vec<&SectionWords> = words.iter().map(|w| &w.words).collect();
+    let expansions = expansions(&sections, settings.glossary);
+    let key = expansions_key(&expansions);
+    let terms = terms(&words, &expansions, &key);
+    if let Some(store) = &store {
+        save_words(store, saved, &pages, &words, &terms);
+    }
     let max = settings.max_shard_pages.max(1);
     let shards = shards(&pages, settings.min_shard_pages.min(max), max);
 
     let build = |(name, members): (&String, &Vec<usize>)| {
-        let pages: Vec<(&Page, &PageTerms)> =
-            members.iter().map(|&i| (&pages[i], &terms[i])).collect();
+        let pages: Vec<(&Page, &Terms)> = members.iter().map(|&i| (&pages[i], &terms[i])).collect();
         build_shard(name, &pages, settings, backend)
             .map(|(files, read)| (name.clone(), files, read))
     };
@@ -264,7 +282,8 @@ pub fn index(
         let (name, files, read) = result?;
         report.shards += 1;
         report.rebuilt += usize::from(read.is_some());
-        report.read += read.unwrap_or(0);
+        report.read += read.map_or(0, |r| r.read);
+        report.updated += usize::from(read.is_some_and(|r| r.updated));
         let primary = names.is_empty();
         for file in files {
             // The browser runs Pagefind's code and WebAssembly of the first shard only.
@@ -334,11 +353,16 @@ fn remove_gone_shards(cache: &Path, shards: &BTreeMap<String, Vec<usize>>) {
     };
     for entry in entries.flatten() {
         let file_name = entry.file_name();
-        let gone = file_name
-            .to_string_lossy()
+        let file_name = file_name.to_string_lossy();
+        let pack_gone = file_name
             .strip_suffix(".pack")
             .and_then(|stem| stem.rsplit_once('-'))
             .is_some_and(|(shard, _)| !shard.starts_with('.') && !shards.contains_key(shard));
+        let state_gone = file_name
+            .strip_suffix(STATE_EXTENSION)
+            .and_then(|stem| stem.strip_suffix('.'))
+            .is_some_and(|shard| !shard.starts_with('.') && !shards.contains_key(shard));
+        let gone = pack_gone || state_gone;
         if gone {
             let _ = std::fs::remove_file(entry.path());
         }
@@ -367,13 +391,23 @@ impl SectionWords {
     }
 }
 
+/// A page's section words, and what the cache knew of its extra terms.
+struct CachedWords {
+    words: SectionWords,
+    /// The key of the page's entry in the store (its HTML).
+    key: Key,
+    /// The expansions the cached terms were made with and the terms' key ([`Terms::key`]).
+    terms: Option<(Key, Key)>,
+    /// The entry changed: read from the page, not from the cache.
+    fresh: bool,
+}
+
 /// The section words of every page, from the cache where the page's HTML did not change (read from the
-/// HTML and saved otherwise). The one scan of a page for its words: both the site's lexicon and the
-/// page's extra terms are made from them.
-fn read_words(pages: &[Page], stores: Option<&Path>) -> Vec<SectionWords> {
-    let store = stores.map(|dir| Store::new(dir, WORDS_STORE));
-    let cached = store.as_ref().map(Store::load).unwrap_or_default();
-    let read: Vec<(SectionWords, Option<Entry>)> = pages
+/// HTML otherwise). The one scan of a page for its words: both the site's lexicon and the page's extra
+/// terms are made from them. Also returns how many entries the store held.
+fn read_words(pages: &[Page], store: Option<&Store>) -> (Vec<CachedWords>, usize) {
+    let cached = store.map(Store::load).unwrap_or_default();
+    let read: Vec<CachedWords> = pages
         .par_iter()
         .map(|page| {
             let mut hasher = blake3::Hasher::new();
@@ -382,31 +416,70 @@ fn read_words(pages: &[Page], stores: Option<&Path>) -> Vec<SectionWords> {
             let key = *hasher.finalize().as_bytes();
             if let Some(entry) = cached.get(&page.url)
                 && entry.key == key
-                && let Some(words) = decode_section_words(&entry.value)
+                && let Some((words, terms)) = decode_section_words(&entry.value)
             {
-                return (words, None);
+                return CachedWords {
+                    words,
+                    key,
+                    terms: Some(terms),
+                    fresh: false,
+                };
             }
-            let words = section_words(page.html);
-            let value = store.is_some().then(|| encode_section_words(&words));
-            (words, value.map(|value| Entry { key, value }))
+            CachedWords {
+                words: section_words(page.html),
+                key,
+                terms: None,
+                fresh: true,
+            }
         })
         .collect();
-    if let Some(store) = &store {
-        let changed = cached.len() != pages.len() || read.iter().any(|(_, new)| new.is_some());
-        if changed {
-            let entries: Vec<(&str, &Entry)> = pages
-                .iter()
-                .zip(&read)
-                .filter_map(|(page, (_, new))| {
-                    let entry = new.as_ref().or_else(|| cached.get(&page.url))?;
-                    Some((page.url.as_str(), entry))
-                })
-                .collect();
-            // The cache only saves time: a build that cannot write it still succeeds.
-            let _ = store.save(&entries);
+    (read, cached.len())
+}
+
+/// Saves the pages' section words with their terms' keys: only entries that changed, or the whole
+/// store when pages came or went.
+fn save_words(store: &Store, saved: usize, pages: &[Page], words: &[CachedWords], terms: &[Terms]) {
+    let changed: Vec<(&str, Entry)> = pages
+        .iter()
+        .zip(words)
+        .zip(terms)
+        .filter(|((_, cached), terms)| {
+            cached.fresh || cached.terms != Some((*terms.expansions_key, terms.key))
+        })
+        .map(|((page, cached), terms)| {
+            let value = encode_section_words(&cached.words, (*terms.expansions_key, terms.key));
+            (
+                page.url.as_str(),
+                Entry {
+                    key: cached.key,
+                    value,
+                },
+            )
+        })
+        .collect();
+    // The cache only saves time: a build that cannot write it still succeeds.
+    if saved == pages.len() {
+        if !changed.is_empty() {
+            let entries: Vec<(&str, &Entry)> = changed.iter().map(|(u, e)| (*u, e)).collect();
+            let _ = store.update(pages.len(), &entries);
         }
+        return;
     }
-    read.into_iter().map(|(words, _)| words).collect()
+    let mut changed: HashMap<&str, Entry> = changed.into_iter().collect();
+    let all: Vec<(&str, Entry)> = pages
+        .iter()
+        .zip(words)
+        .zip(terms)
+        .map(|((page, cached), terms)| {
+            let entry = changed.remove(page.url.as_str()).unwrap_or_else(|| Entry {
+                key: cached.key,
+                value: encode_section_words(&cached.words, (*terms.expansions_key, terms.key)),
+            });
+            (page.url.as_str(), entry)
+        })
+        .collect();
+    let entries: Vec<(&str, &Entry)> = all.iter().map(|(u, e)| (*u, e)).collect();
+    let _ = store.save(&entries);
 }
 
 /// A page's section words, read from its HTML.
@@ -426,10 +499,13 @@ fn section_words(html: &str) -> SectionWords {
     out
 }
 
-fn encode_section_words(words: &SectionWords) -> Vec<u8> {
+/// A page's section words and (the key of the expansions, the key of its terms).
+fn encode_section_words(words: &SectionWords, terms: (Key, Key)) -> Vec<u8> {
     let mut e = Encoder(Vec::with_capacity(
-        words.words.len() + words.sections.len() * 6 + 8,
+        words.words.len() + words.sections.len() * 6 + 72,
     ));
+    e.0.extend_from_slice(&terms.0);
+    e.0.extend_from_slice(&terms.1);
     e.uint(words.sections.len() as u64);
     for &(end, to) in &words.sections {
         e.uint(end as u64);
@@ -439,8 +515,10 @@ fn encode_section_words(words: &SectionWords) -> Vec<u8> {
     e.0
 }
 
-fn decode_section_words(bytes: &[u8]) -> Option<SectionWords> {
+fn decode_section_words(bytes: &[u8]) -> Option<(SectionWords, (Key, Key))> {
     let mut d = Decoder::new(bytes);
+    let expansions: Key = d.take(32)?.try_into().ok()?;
+    let terms: Key = d.take(32)?.try_into().ok()?;
     let sections = (0..d.length()?)
         .map(|_| {
             let end = usize::try_from(d.uint()?).ok()?;
@@ -451,13 +529,13 @@ fn decode_section_words(bytes: &[u8]) -> Option<SectionWords> {
     let words = d.str()?.to_string();
     let ordered = sections.windows(2).all(|w| w[0].1 <= w[1].1)
         && sections.iter().all(|&(_, to)| words.is_char_boundary(to));
-    (d.is_empty() && ordered).then_some(SectionWords { words, sections })
+    (d.is_empty() && ordered).then_some((SectionWords { words, sections }, (expansions, terms)))
 }
 
 /// The extra terms of every word of the indexed pages that has any (see [`german::expand`]), against
 /// the lexicon of all the pages' words: a word new to the site can change the terms of any page, so
 /// this is made anew each build (from the section words, without reading any page).
-fn expansions(pages: &[SectionWords], glossary: &Glossary) -> HashMap<String, Vec<String>> {
+fn expansions(pages: &[&SectionWords], glossary: &Glossary) -> Expansions {
     let words: HashSet<&str> = pages
         .par_iter()
         .fold(HashSet::new, |mut set: HashSet<&str>, page| {
@@ -484,8 +562,82 @@ fn expansions(pages: &[SectionWords], glossary: &Glossary) -> HashMap<String, Ve
 /// A page's extra terms: per section that gets any, the section's end (byte offset) and its terms.
 type PageTerms = Vec<(usize, Vec<String>)>;
 
+/// The extra terms of every word that has any.
+type Expansions = HashMap<String, Vec<String>>;
+
+/// A page's extra terms as the shards need them: their key (for the caches' keys), and the means to
+/// make them for a page that is read.
+struct Terms<'a> {
+    /// blake3 over the terms ([`hash_terms`]).
+    key: Key,
+    /// The key of the expansions they were made with ([`expansions_key`]).
+    expansions_key: &'a Key,
+    words: &'a SectionWords,
+    expansions: &'a Expansions,
+    /// The terms, where they were made for their key (a page whose HTML or expansions changed).
+    made: Option<PageTerms>,
+}
+
+impl Terms<'_> {
+    /// The page's extra terms.
+    fn make(&self) -> std::borrow::Cow<'_, PageTerms> {
+        match &self.made {
+            Some(terms) => std::borrow::Cow::Borrowed(terms),
+            None => std::borrow::Cow::Owned(page_terms(self.words, self.expansions)),
+        }
+    }
+}
+
+/// A key of all the site's expansions: while it stays the same, a page whose HTML did not change keeps
+/// its terms (the cache has their key).
+fn expansions_key(expansions: &Expansions) -> Key {
+    let mut sorted: Vec<(&String, &Vec<String>)> = expansions.iter().collect();
+    sorted.par_sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let mut hasher = blake3::Hasher::new();
+    for (word, terms) in sorted {
+        hasher.update(word.as_bytes());
+        hasher.update(&[0]);
+        for term in terms {
+            hasher.update(term.as_bytes());
+            hasher.update(&[1]);
+        }
+        hasher.update(&[2]);
+    }
+    *hasher.finalize().as_bytes()
+}
+
+/// Every page's [`Terms`]: the key from the cache where the page's HTML and the expansions are the
+/// same as then, made from its section words otherwise.
+fn terms<'a>(
+    words: &'a [CachedWords],
+    expansions: &'a Expansions,
+    expansions_key: &'a Key,
+) -> Vec<Terms<'a>> {
+    words
+        .par_iter()
+        .map(|page| {
+            let (key, made) = match page.terms {
+                Some((made_with, key)) if made_with == *expansions_key => (key, None),
+                _ => {
+                    let terms = page_terms(&page.words, expansions);
+                    let mut hasher = blake3::Hasher::new();
+                    hash_terms(&mut hasher, &terms);
+                    (*hasher.finalize().as_bytes(), Some(terms))
+                }
+            };
+            Terms {
+                key,
+                expansions_key,
+                words: &page.words,
+                expansions,
+                made,
+            }
+        })
+        .collect()
+}
+
 /// The extra terms of each section of a page: the expansions of its words that it does not contain.
-fn page_terms(page: &SectionWords, expansions: &HashMap<String, Vec<String>>) -> PageTerms {
+fn page_terms(page: &SectionWords, expansions: &Expansions) -> PageTerms {
     page.sections()
         .filter_map(|(end, words)| {
             let expanded: Vec<&Vec<String>> =
@@ -574,14 +726,13 @@ fn jump_hash(mut key: u64, buckets: usize) -> usize {
 /// The prefix of a shard's store of read pages (`shard-leitlinien`).
 const SHARD_STORE: &str = "shard-";
 
-/// Builds one shard, or takes it from the cache. Returns its files and, if it was built, how many pages
-/// were read for it.
+/// Builds one shard, or takes it from the cache. Returns its files and, if it was built, what that took.
 fn build_shard(
     name: &str,
-    pages: &[(&Page, &PageTerms)],
+    pages: &[(&Page, &Terms)],
     settings: &Settings,
     backend: &dyn Backend,
-) -> Result<(Vec<IndexFile>, Option<usize>), SearchError> {
+) -> Result<(Vec<IndexFile>, Option<Rebuilt>), SearchError> {
     let mut hasher = blake3::Hasher::new();
     for part in [backend.id(), settings.language, name] {
         hasher.update(part.as_bytes());
@@ -593,7 +744,7 @@ fn build_shard(
         hasher.update(page.url.as_bytes());
         hasher.update(&[0]);
         hasher.update(&page.hash);
-        hash_terms(&mut hasher, terms);
+        hasher.update(&terms.key);
     }
     let key = format!("{name}-{}", &hasher.finalize().to_hex()[..16]);
     if let Some(cache) = &settings.cache
@@ -602,18 +753,25 @@ fn build_shard(
         return Ok((files, None));
     }
 
-    let (files, read, contents) = match backend.native() {
-        Some(native) => build_native(name, pages, settings, native)?,
+    let (files, rebuilt, contents, state) = match backend.native() {
+        Some(native) => {
+            let (files, rebuilt, contents, state) = build_native(name, pages, settings, native)?;
+            (files, rebuilt, contents, Some(state))
+        }
         None => {
             let mut index = backend.new_index(settings.language)?;
             for batch in pages.chunks(BATCH_PAGES) {
                 let batch: Vec<(String, String)> = batch
                     .par_iter()
-                    .map(|(page, terms)| (page.url.clone(), indexed_html(page, terms)))
+                    .map(|(page, terms)| (page.url.clone(), indexed_html(page, &terms.make())))
                     .collect();
                 index.add_pages(batch)?;
             }
-            (index.files()?, pages.len(), HashMap::new())
+            let rebuilt = Rebuilt {
+                read: pages.len(),
+                updated: false,
+            };
+            (index.files()?, rebuilt, HashMap::new(), None)
         }
     };
     let wasm = used_wasm(&files, settings.language);
@@ -624,8 +782,14 @@ fn build_shard(
     if let Some(cache) = &settings.cache {
         // The cache only saves time: a build that cannot write it still succeeds.
         let _ = write_cached(cache, name, &key, &files, &contents);
+        let path = state_path(cache, name);
+        if let Some(state) = state
+            && state.save(&path).is_err()
+        {
+            let _ = std::fs::remove_file(&path);
+        }
     }
-    Ok((files, Some(read)))
+    Ok((files, Some(rebuilt)))
 }
 
 fn hash_terms(hasher: &mut blake3::Hasher, terms: &PageTerms) {
@@ -640,24 +804,29 @@ fn hash_terms(hasher: &mut blake3::Hasher, terms: &PageTerms) {
     hasher.update(&[2]);
 }
 
-/// Builds a shard with the native index: each page's [`native::PageData`] from the shard's store where
-/// the page and its terms did not change, read otherwise; then the index is written from all of them,
-/// taking compressed files whose content did not change from the shard's previous pack. Returns the
-/// files, how many pages were read and the content hashes of the compressed files (for the pack).
+/// A shard built by the native index: its files, how many pages were read, the content hashes of the
+/// compressed files (for the pack) and what it was made of (for the next build).
+type NativeShard = (
+    Vec<IndexFile>,
+    Rebuilt,
+    native::Contents,
+    native::state::ShardState,
+);
+
+/// Builds a shard with the native index. When the shard's pages are the same as in the last build (the
+/// same URLs in the same order, each in or out of the index as before), only the changed pages are read
+/// and the last build's index is updated ([`native::update`]); otherwise each page's
+/// [`native::PageData`] comes from the shard's store where the page and its terms did not change, is read
+/// otherwise, and the index is written from all of them, taking compressed files whose content did not
+/// change from the shard's previous pack.
 fn build_native(
     name: &str,
-    pages: &[(&Page, &PageTerms)],
+    pages: &[(&Page, &Terms)],
     settings: &Settings,
     native: &native::Native,
-) -> Result<(Vec<IndexFile>, usize, native::Contents), SearchError> {
-    let store = settings
-        .cache
-        .as_ref()
-        .map(|cache| Store::new(&cache.join(PAGES_DIR), &format!("{SHARD_STORE}{name}")));
-    let cached = store.as_ref().map(Store::load).unwrap_or_default();
-    let reader = native.reader(settings.language);
-    // Each page's data, and for a page read anew its entry for the store (`None` without a cache).
-    let read: Vec<(native::PageData, Option<Option<Entry>>)> = pages
+) -> Result<NativeShard, SearchError> {
+    let version = format!("{} {}", native.id(), settings.language);
+    let keys: Vec<Key> = pages
         .par_iter()
         .map(|(page, terms)| {
             let mut hasher = blake3::Hasher::new();
@@ -666,15 +835,35 @@ fn build_native(
                 hasher.update(&[0]);
             }
             hasher.update(&page.hash);
-            hash_terms(&mut hasher, terms);
-            let key = *hasher.finalize().as_bytes();
+            hasher.update(&terms.key);
+            *hasher.finalize().as_bytes()
+        })
+        .collect();
+    let store = settings
+        .cache
+        .as_ref()
+        .map(|cache| Store::new(&cache.join(PAGES_DIR), &format!("{SHARD_STORE}{name}")));
+    if let (Some(cache), Some(store)) = (&settings.cache, &store)
+        && let Some(state) = native::state::ShardState::load(&state_path(cache, name), &version)
+        && let Some(built) = update_native(name, pages, &keys, state, store, settings, native)?
+    {
+        return Ok(built);
+    }
+
+    let cached = store.as_ref().map(Store::load).unwrap_or_default();
+    let reader = native.reader(settings.language);
+    // Each page's data, and for a page read anew its entry for the store (`None` without a cache).
+    let read: Vec<(native::PageData, Option<Option<Entry>>)> = pages
+        .par_iter()
+        .zip(&keys)
+        .map(|((page, terms), &key)| {
             if let Some(entry) = cached.get(&page.url)
                 && entry.key == key
                 && let Some(data) = native::codec::decode(&entry.value)
             {
                 return (data, None);
             }
-            let data = reader.read(&page.url, &indexed_html(page, terms));
+            let data = reader.read(&page.url, &indexed_html(page, &terms.make()));
             let value = store.is_some().then(|| native::codec::encode(&data));
             (data, Some(value.map(|value| Entry { key, value })))
         })
@@ -699,25 +888,182 @@ fn build_native(
     drop(cached);
     let fresh = read.iter().filter(|(_, new)| new.is_some()).count();
     let mut data = Vec::with_capacity(read.len());
+    let mut state_pages: Vec<native::state::StatePage> = Vec::with_capacity(read.len());
     let mut urls: HashMap<String, usize> = HashMap::with_capacity(read.len());
-    for (page, _) in read {
+    for ((page, _), key) in read.into_iter().zip(keys) {
+        let state_page = native::state::StatePage {
+            url: page.fragment.url.clone(),
+            key,
+            custom_body: page.has_custom_body,
+            indexed: false,
+        };
         // A URL read again replaces the page in its place, as in the index.
         match urls.get(&page.fragment.url) {
-            Some(&i) => data[i] = page,
+            Some(&i) => {
+                data[i] = page;
+                state_pages[i] = state_page;
+            }
             None => {
                 urls.insert(page.fragment.url.clone(), data.len());
                 data.push(page);
+                state_pages.push(state_page);
             }
         }
+    }
+    let custom_body = data.iter().any(|p| p.has_custom_body);
+    for (state, page) in state_pages.iter_mut().zip(&data) {
+        state.indexed = indexed(custom_body, page);
     }
     let earlier = settings
         .cache
         .as_deref()
         .map(|cache| earlier_compressed(cache, name))
         .unwrap_or_default();
-    let (built, contents) = native::build_reusing(data, settings.language, &earlier)?;
-    Ok((built, fresh, contents))
+    let (built, contents, layout) = native::build_reusing(data, settings.language, &earlier)?;
+    let state = native::state::ShardState {
+        version,
+        pages: state_pages,
+        layout,
+    };
+    let rebuilt = Rebuilt {
+        read: fresh,
+        updated: false,
+    };
+    Ok((built, rebuilt, contents, state))
 }
+
+/// Whether a page goes into the index (as [`native::write::indexed`] decides).
+fn indexed(custom_body: bool, page: &native::PageData) -> bool {
+    (!custom_body || page.has_custom_body) && page.has_words
+}
+
+/// Updates the shard's index of the last build (`state`) with the pages whose keys changed; `None` when
+/// the pages are not the same as then, a changed page's earlier data is not in the store, or the update
+/// cannot reproduce a clean build.
+fn update_native(
+    name: &str,
+    pages: &[(&Page, &Terms)],
+    keys: &[Key],
+    state: native::state::ShardState,
+    store: &Store,
+    settings: &Settings,
+    native: &native::Native,
+) -> Result<Option<NativeShard>, SearchError> {
+    let same_pages = state.pages.len() == pages.len()
+        && state
+            .pages
+            .iter()
+            .zip(pages)
+            .all(|(old, (page, _))| old.url == page.url);
+    let changed: Vec<usize> = (0..keys.len())
+        .filter(|&i| state.pages.get(i).is_none_or(|old| old.key != keys[i]))
+        .collect();
+    if !same_pages || changed.is_empty() {
+        return Ok(None);
+    }
+    let urls: Vec<&str> = changed.iter().map(|&i| pages[i].0.url.as_str()).collect();
+    let entries = store.load_some(pages.len(), &urls);
+    let Some(old) = changed
+        .iter()
+        .map(|&i| {
+            let entry = entries.get(&pages[i].0.url)?;
+            (entry.key == state.pages[i].key)
+                .then(|| native::codec::decode(&entry.value))
+                .flatten()
+        })
+        .collect::<Option<Vec<native::PageData>>>()
+    else {
+        return Ok(None);
+    };
+    drop(entries);
+    let reader = native.reader(settings.language);
+    let new: Vec<(native::PageData, Entry)> = changed
+        .par_iter()
+        .map(|&i| {
+            let (page, terms) = pages[i];
+            let data = reader.read(&page.url, &indexed_html(page, &terms.make()));
+            let value = native::codec::encode(&data);
+            (
+                data,
+                Entry {
+                    key: keys[i],
+                    value,
+                },
+            )
+        })
+        .collect();
+
+    // Every page keeps its number only if it stays in (or out of) the index.
+    let mut state_pages = state.pages.clone();
+    for (&i, (data, _)) in changed.iter().zip(&new) {
+        state_pages[i].key = keys[i];
+        state_pages[i].custom_body = data.has_custom_body;
+    }
+    let custom_body = state_pages.iter().any(|p| p.custom_body);
+    if custom_body != state.pages.iter().any(|p| p.custom_body)
+        || changed
+            .iter()
+            .zip(&new)
+            .any(|(&i, (data, _))| indexed(custom_body, data) != state.pages[i].indexed)
+    {
+        return Ok(None);
+    }
+    let mut numbers = Vec::with_capacity(state_pages.len());
+    let mut next = 0;
+    for page in &state_pages {
+        numbers.push(next);
+        next += usize::from(page.indexed);
+    }
+    let changes: Vec<native::update::Change> = changed
+        .iter()
+        .zip(old)
+        .zip(&new)
+        .filter(|((i, _), _)| state.pages[**i].indexed)
+        .map(|((&i, old), (data, _))| native::update::Change {
+            number: numbers[i],
+            old,
+            new: data.clone(),
+        })
+        .collect();
+    let Some(cache) = settings.cache.as_deref() else {
+        return Ok(None);
+    };
+    let earlier = earlier_compressed(cache, name);
+    let written = if changes.is_empty() {
+        None
+    } else {
+        native::update::update(&state.layout, changes, settings.language, &earlier)?
+    };
+    let Some(written) = written else {
+        return Ok(None);
+    };
+    let (files, contents, layout) = native::finish(Some(written), settings.language)?;
+    let entries: Vec<(&str, &Entry)> = changed
+        .iter()
+        .zip(&new)
+        .map(|(&i, (_, entry))| (pages[i].0.url.as_str(), entry))
+        .collect();
+    // The cache only saves time: a build that cannot write it still succeeds.
+    let _ = store.update(pages.len(), &entries);
+    let state = native::state::ShardState {
+        version: state.version,
+        pages: state_pages,
+        layout,
+    };
+    let rebuilt = Rebuilt {
+        read: changed.len(),
+        updated: true,
+    };
+    Ok(Some((files, rebuilt, contents, state)))
+}
+
+/// The file of a shard's [`native::state::ShardState`].
+fn state_path(cache: &Path, name: &str) -> PathBuf {
+    cache.join(format!("{name}.{STATE_EXTENSION}"))
+}
+
+/// The extension of the shards' state files.
+const STATE_EXTENSION: &str = "state";
 
 /// The compressed files of the shard's earlier packs, by the hash of their content.
 fn earlier_compressed(cache: &Path, name: &str) -> native::write::Compressed {
@@ -850,7 +1196,8 @@ fn write_cached(
             .trim_end_matches(".pack")
             .rsplit_once('-')
             .is_some_and(|(shard, _)| shard == name)
-            && file_name != current;
+            && file_name != current
+            && !file_name.ends_with(STATE_EXTENSION);
         if stale {
             // Entries of earlier versions were folders.
             let _ = std::fs::remove_file(entry.path());
@@ -971,6 +1318,7 @@ mod tests {
                 shards: 2,
                 rebuilt: 2,
                 read: 3,
+                updated: 0,
             }
         );
         let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
@@ -1170,8 +1518,14 @@ mod tests {
         assert_eq!(first, native_index(&site, None).0);
         assert_eq!(native_index(&site, Some(cache)).1.rebuilt, 0);
 
-        // (what, the change, pages read again: the changed page and pages whose extra terms changed)
-        type Step = (&'static str, Box<dyn Fn(&mut Vec<OutputFile>)>, usize);
+        // (what, the change, pages read again: the changed page and pages whose extra terms changed,
+        // shards whose index was updated in place rather than written anew)
+        type Step = (
+            &'static str,
+            Box<dyn Fn(&mut Vec<OutputFile>)>,
+            usize,
+            usize,
+        );
         let mut steps: Vec<Step> = vec![
             (
                 "one page edited",
@@ -1182,6 +1536,7 @@ mod tests {
                         "<h1>Seite 1</h1><h2 id=\"x\">Abschnitt</h2><p>Text 1 über Daten, neu.</p>",
                     );
                 }),
+                1,
                 1,
             ),
             (
@@ -1195,6 +1550,7 @@ mod tests {
                     );
                 }),
                 2,
+                1,
             ),
             (
                 "a page added",
@@ -1206,6 +1562,7 @@ mod tests {
                     ));
                 }),
                 1,
+                0,
             ),
             (
                 "a page removed",
@@ -1213,14 +1570,16 @@ mod tests {
                     site.remove(3);
                 }),
                 0,
+                0,
             ),
         ];
-        for (what, change, read) in steps.drain(..) {
+        for (what, change, read, updated) in steps.drain(..) {
             change(&mut site);
             let (cached, report) = native_index(&site, Some(cache));
             let clean = native_index(&site, None).0;
             assert!(cached == clean, "{what}: the cached rebuild differs");
             assert_eq!(report.read, read, "{what}: {report:?}");
+            assert_eq!(report.updated, updated, "{what}: {report:?}");
         }
         // The terms of page b changed with the new word: it was read again.
         let b = site

@@ -89,6 +89,67 @@ impl Store {
             })
     }
 
+    /// The entries of `urls` in the store as saved with `total` entries, reading only their buckets.
+    pub fn load_some(&self, total: usize, urls: &[&str]) -> HashMap<String, Entry> {
+        let count = Self::buckets(total);
+        let buckets: std::collections::BTreeSet<usize> =
+            urls.iter().map(|url| bucket_of(url, count)).collect();
+        let mut found = HashMap::new();
+        for bucket in buckets {
+            let mut entries = std::fs::read(self.path(count, bucket))
+                .ok()
+                .and_then(|bytes| parse(&bytes))
+                .unwrap_or_default();
+            for url in urls.iter().filter(|url| bucket_of(url, count) == bucket) {
+                if let Some((url, entry)) = entries.remove_entry(*url) {
+                    found.insert(url, entry);
+                }
+            }
+        }
+        found
+    }
+
+    /// Replaces the entries of `changed` (URL, entry) in the store as saved with `total` entries,
+    /// rewriting only their buckets. Errors only cost time on the next build.
+    pub fn update(&self, total: usize, changed: &[(&str, &Entry)]) -> std::io::Result<()> {
+        let count = Self::buckets(total);
+        let mut buckets: HashMap<usize, Vec<(&str, &Entry)>> = HashMap::new();
+        for &(url, entry) in changed {
+            buckets
+                .entry(bucket_of(url, count))
+                .or_default()
+                .push((url, entry));
+        }
+        for (bucket, members) in buckets {
+            let path = self.path(count, bucket);
+            let mut entries = std::fs::read(&path)
+                .ok()
+                .and_then(|bytes| parse(&bytes))
+                .unwrap_or_default();
+            for (url, entry) in members {
+                entries.insert(url.to_string(), entry.clone());
+            }
+            let mut members: Vec<(&str, &Entry)> =
+                entries.iter().map(|(url, e)| (url.as_str(), e)).collect();
+            members.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            self.write_bucket(count, bucket, &serialize(&members))?;
+        }
+        Ok(())
+    }
+
+    fn write_bucket(&self, count: usize, bucket: usize, bytes: &[u8]) -> std::io::Result<()> {
+        let temporary = self.dir.join(format!(
+            ".{}.{count}-{bucket}.tmp-{}",
+            self.name,
+            std::process::id()
+        ));
+        std::fs::write(&temporary, bytes)
+            .and_then(|()| std::fs::rename(&temporary, self.path(count, bucket)))
+            .inspect_err(|_| {
+                let _ = std::fs::remove_file(&temporary);
+            })
+    }
+
     /// The bucket count of a file name of this store (`<name>.<count>-<i>.bin`).
     fn bucket_file(&self, file_name: &str) -> Option<usize> {
         let rest = file_name
@@ -118,16 +179,7 @@ impl Store {
                 if std::fs::read(&path).is_ok_and(|old| old == bytes) {
                     return Ok(());
                 }
-                let temporary = self.dir.join(format!(
-                    ".{}.{count}-{bucket}.tmp-{}",
-                    self.name,
-                    std::process::id()
-                ));
-                std::fs::write(&temporary, &bytes)
-                    .and_then(|()| std::fs::rename(&temporary, &path))
-                    .inspect_err(|_| {
-                        let _ = std::fs::remove_file(&temporary);
-                    })
+                self.write_bucket(count, bucket, &bytes)
             })?;
         for entry in std::fs::read_dir(&self.dir)?.flatten() {
             let stale = self

@@ -24,6 +24,8 @@
 
 pub mod codec;
 pub mod extract;
+pub mod state;
+pub mod update;
 pub mod words;
 pub mod write;
 
@@ -190,21 +192,32 @@ pub type Contents = HashMap<String, [u8; 32]>;
 
 /// The index files of pages already read: what [`SearchIndex::files`] returns.
 pub fn build(pages: Vec<PageData>, language: &str) -> Result<Vec<IndexFile>, SearchError> {
-    build_reusing(pages, language, &write::Compressed::default()).map(|(files, _)| files)
+    build_reusing(pages, language, &write::Compressed::default()).map(|(files, ..)| files)
 }
 
 /// [`build`], taking compressed files whose content did not change from `earlier`; also returns the
-/// content hash of each compressed file by path (for the next build's `earlier`).
+/// content hash of each compressed file by path (for the next build's `earlier`) and what the index was
+/// made of (for [`update::update`] in the next build).
 pub fn build_reusing(
     pages: Vec<PageData>,
     language: &str,
     earlier: &write::Compressed,
-) -> Result<(Vec<IndexFile>, Contents), SearchError> {
-    let runtime = runtime(language)?;
+) -> Result<(Vec<IndexFile>, Contents, write::Layout), SearchError> {
     let written = write::write_reusing(pages, language, earlier)?;
+    finish(written, language)
+}
+
+/// The files of an index (with `pagefind-entry.json` and the runtime), the content hash of each
+/// compressed file by path and the index's layout.
+pub fn finish(
+    written: Option<write::Written>,
+    language: &str,
+) -> Result<(Vec<IndexFile>, Contents, write::Layout), SearchError> {
+    let runtime = runtime(language)?;
     let mut contents = HashMap::new();
     let mut languages = BTreeMap::new();
     let mut files = Vec::new();
+    let mut layout = write::Layout::default();
     if let Some(written) = written {
         languages.insert(
             language.to_string(),
@@ -221,6 +234,7 @@ pub fn build_reusing(
             .zip(written.contents)
             .collect();
         files = written.files;
+        layout = written.layout;
     }
     let entry = Entry {
         version: write::PAGEFIND_VERSION,
@@ -234,7 +248,7 @@ pub fn build_reusing(
     });
     files.extend(runtime.files.iter().cloned());
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok((files, contents))
+    Ok((files, contents, layout))
 }
 
 /// `pagefind-entry.json`, as Pagefind writes it.

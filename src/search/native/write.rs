@@ -65,6 +65,69 @@ pub struct Written {
     /// The `pf_meta` hash (`de_1a2b3c4d5e`).
     pub meta_hash: String,
     pub page_count: usize,
+    /// What the files were made of, for updating them in the next build ([`super::update`]).
+    pub layout: Layout,
+}
+
+/// What the index keeps of a page besides its words: its fragment and what `pf_meta` and the filters
+/// are made of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageSummary {
+    /// The SHA-1 of the fragment with the language (`de_1a2b…`, whole; the file name is a prefix).
+    pub fragment: String,
+    /// The blake3 hash of the fragment's JSON (its key in [`Compressed`]).
+    pub content: [u8; 32],
+    pub word_count: usize,
+    pub filters: BTreeMap<String, Vec<String>>,
+    pub sort: BTreeMap<String, String>,
+}
+
+impl PageSummary {
+    /// The summary of a page and its fragment's JSON.
+    pub fn of(page: &PageData, language: &str) -> (Self, Vec<u8>) {
+        let json = serde_json::to_string(&page.fragment).unwrap_or_default();
+        let summary = PageSummary {
+            fragment: format!("{language}_{}", full_hash(json.as_bytes())),
+            content: *blake3::hash(json.as_bytes()).as_bytes(),
+            word_count: page.fragment.word_count,
+            filters: page.fragment.filters.clone(),
+            sort: page.sort.clone(),
+        };
+        (summary, json.into_bytes())
+    }
+}
+
+/// An index chunk as written: its first and last word (whole), the SHA-1 of its content with the
+/// language (whole) and the blake3 hash of its content (its key in [`Compressed`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChunkSummary {
+    pub first: String,
+    pub last: String,
+    pub hash: String,
+    pub content: [u8; 32],
+}
+
+impl ChunkSummary {
+    /// Encodes a chunk: its summary and its content.
+    pub fn encode(chunk: &[PackedWord], language: &str) -> (Self, Vec<u8>) {
+        let bytes = encode_chunk(chunk);
+        let summary = ChunkSummary {
+            first: chunk.first().map_or(String::new(), |w| w.word.to_string()),
+            last: chunk.last().map_or(String::new(), |w| w.word.to_string()),
+            hash: format!("{language}_{}", full_hash(&bytes)),
+            content: *blake3::hash(&bytes).as_bytes(),
+        };
+        (summary, bytes)
+    }
+}
+
+/// What an index's files are made of besides the words' postings: the pages in index order, the
+/// metadata fields, the chunks in word order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Layout {
+    pub pages: Vec<PageSummary>,
+    pub meta_fields: Vec<String>,
+    pub chunks: Vec<ChunkSummary>,
 }
 
 /// Builds the index files of `pages` (in page order); `None` when no page has words (Pagefind writes no
@@ -73,60 +136,136 @@ pub fn write(pages: Vec<PageData>, language: &str) -> Result<Option<Written>, Se
     write_reusing(pages, language, &Compressed::default())
 }
 
+/// The pages that go into the index, in page order: with words, and only those with
+/// `data-pagefind-body` when any page has it.
+pub fn indexed(pages: Vec<PageData>) -> Vec<PageData> {
+    let custom_body = pages.iter().any(|p| p.has_custom_body);
+    pages
+        .into_iter()
+        .filter(|p| (!custom_body || p.has_custom_body) && p.has_words)
+        .collect()
+}
+
+/// The metadata fields of the index: every page's, sorted.
+pub fn meta_fields<'a>(pages: impl Iterator<Item = &'a PageData>) -> Vec<String> {
+    pages
+        .flat_map(|p| p.fragment.meta.keys().cloned())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
 /// [`write`], taking files whose content is in `earlier` from there.
 pub fn write_reusing(
     pages: Vec<PageData>,
     language: &str,
     earlier: &Compressed,
 ) -> Result<Option<Written>, SearchError> {
-    let custom_body = pages.iter().any(|p| p.has_custom_body);
-    let pages: Vec<PageData> = pages
-        .into_iter()
-        .filter(|p| (!custom_body || p.has_custom_body) && p.has_words)
-        .collect();
+    let pages = indexed(pages);
     if pages.is_empty() {
         return Ok(None);
     }
-    if u32::try_from(pages.len()).is_err() {
-        return Err(SearchError(format!(
-            "zu viele Seiten in einem Index ({})",
-            pages.len()
-        )));
-    }
-
-    let sorts = sorts(&pages);
-    let meta_fields: Vec<String> = pages
-        .iter()
-        .flat_map(|p| p.fragment.meta.keys().cloned())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-
-    // Fragments: JSON and hashes in parallel, names in page order (a collision lengthens the later one).
-    let encoded: Vec<(String, String, usize)> = pages
+    let meta_fields = meta_fields(pages.iter());
+    // Fragments: JSON and hashes in parallel.
+    let (summaries, fragments): (Vec<PageSummary>, Vec<Option<Vec<u8>>>) = pages
         .par_iter()
         .map(|page| {
-            let json = serde_json::to_string(&page.fragment).unwrap_or_default();
-            let hash = format!("{language}_{}", full_hash(json.as_bytes()));
-            (json, hash, page.fragment.word_count)
+            let (summary, json) = PageSummary::of(page, language);
+            (summary, Some(json))
         })
-        .collect();
+        .unzip();
+
+    // Words: merge the pages' words in page order, then sort and chunk.
+    let mut words: HashMap<Arc<str>, PackedWord> = HashMap::new();
+    for (number, page) in pages.into_iter().enumerate() {
+        let fields = field_map(&page, &meta_fields);
+        for word in page.words {
+            let entry = words
+                .entry(Arc::clone(&word.word))
+                .or_insert_with(|| PackedWord {
+                    word: word.word,
+                    pages: Vec::new(),
+                    variants: Vec::new(),
+                });
+            if let Some(mut postings) = word.page {
+                remap_fields(&mut postings.meta_locs, &fields);
+                entry.pages.push((number, postings));
+            }
+            for (form, mut postings) in word.variants {
+                remap_fields(&mut postings.meta_locs, &fields);
+                match entry.variants.iter_mut().find(|(f, _)| *f == form) {
+                    Some((_, pages)) => pages.push((number, postings)),
+                    None => entry.variants.push((form, vec![(number, postings)])),
+                }
+            }
+        }
+    }
+    let mut words: Vec<PackedWord> = words.into_values().collect();
+    words.par_sort_unstable_by(|a, b| a.word.cmp(&b.word));
+    let chunks = chunk_index(words, INDEX_CHUNK_SIZE);
+    let (chunks, chunk_bytes): (Vec<ChunkSummary>, Vec<Option<Vec<u8>>>) = chunks
+        .par_iter()
+        .map(|chunk| {
+            let (summary, bytes) = ChunkSummary::encode(chunk, language);
+            (summary, Some(bytes))
+        })
+        .unzip();
+    let layout = Layout {
+        pages: summaries,
+        meta_fields,
+        chunks,
+    };
+    let written = assemble(language, layout, fragments, chunk_bytes, earlier)?;
+    // Every file's content was given: nothing is missing from `earlier`.
+    written
+        .map(Some)
+        .ok_or_else(|| SearchError("Index unvollständig".into()))
+}
+
+/// A page's metadata field numbers → the index's (both sorted by name).
+pub fn field_map(page: &PageData, meta_fields: &[String]) -> Vec<i32> {
+    page.fragment
+        .meta
+        .keys()
+        .map(|k| meta_fields.binary_search(k).unwrap_or_default() as i32)
+        .collect()
+}
+
+/// The files of an index from its layout. The contents of fragments and chunks are given where they
+/// are new (`Some`, in the order of the layout's pages and chunks) and otherwise taken compressed from
+/// `earlier` by their hash; `None` when one of those is not there.
+pub fn assemble(
+    language: &str,
+    layout: Layout,
+    fragments: Vec<Option<Vec<u8>>>,
+    chunks: Vec<Option<Vec<u8>>>,
+    earlier: &Compressed,
+) -> Result<Option<Written>, SearchError> {
+    if u32::try_from(layout.pages.len()).is_err() {
+        return Err(SearchError(format!(
+            "zu viele Seiten in einem Index ({})",
+            layout.pages.len()
+        )));
+    }
+    let pages = &layout.pages;
+    // Fragment names in page order (a collision lengthens the later one).
     let mut fragment_names: HashMap<String, usize> = HashMap::new();
     let mut meta_pages = Vec::with_capacity(pages.len());
-    let mut fragments = Vec::with_capacity(pages.len());
-    for (i, (json, hash, word_count)) in encoded.into_iter().enumerate() {
-        let name = short_name(&hash, language.len() + 8, 1, |n| {
+    let mut raw: Vec<(String, Option<Vec<u8>>, [u8; 32])> =
+        Vec::with_capacity(pages.len() + layout.chunks.len() + 16);
+    for (i, (page, json)) in pages.iter().zip(fragments).enumerate() {
+        let name = short_name(&page.fragment, language.len() + 8, 1, |n| {
             fragment_names.contains_key(n)
         });
         fragment_names.insert(name.clone(), i);
-        meta_pages.push((name.clone(), word_count));
-        fragments.push((name, json));
+        meta_pages.push((name.clone(), page.word_count));
+        raw.push((format!("fragment/{name}.pf_fragment"), json, page.content));
     }
 
     // Filters.
     let mut filter_map: BTreeMap<&str, BTreeMap<&str, Vec<usize>>> = BTreeMap::new();
     for (number, page) in pages.iter().enumerate() {
-        for (filter, values) in &page.fragment.filters {
+        for (filter, values) in &page.filters {
             for value in values {
                 filter_map
                     .entry(filter)
@@ -156,75 +295,32 @@ pub fn write_reusing(
             (filter.to_string(), bytes, hash)
         })
         .collect();
-    let mut filter_files: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut filter_names: Vec<String> = Vec::new();
     let mut meta_filters = Vec::new();
     for (filter, bytes, hash) in encoded_filters {
         let name = short_name(&hash, language.len() + 8, 2, |n| {
-            filter_files.iter().any(|(f, _)| f == n)
+            filter_names.iter().any(|f| f == n)
         });
         meta_filters.push((filter, name.clone()));
-        filter_files.push((name, bytes));
+        filter_names.push(name.clone());
+        let content = *blake3::hash(&bytes).as_bytes();
+        raw.push((format!("filter/{name}.pf_filter"), Some(bytes), content));
     }
 
-    // Words: merge the pages' words in page order, then sort and chunk.
-    let field_maps: Vec<Vec<i32>> = pages
-        .iter()
-        .map(|p| {
-            p.fragment
-                .meta
-                .keys()
-                .map(|k| meta_fields.binary_search(k).unwrap_or_default() as i32)
-                .collect()
-        })
-        .collect();
-    let mut words: HashMap<Arc<str>, PackedWord> = HashMap::new();
-    for (number, page) in pages.into_iter().enumerate() {
-        let fields = &field_maps[number];
-        for word in page.words {
-            let entry = words
-                .entry(Arc::clone(&word.word))
-                .or_insert_with(|| PackedWord {
-                    word: word.word,
-                    pages: Vec::new(),
-                    variants: Vec::new(),
-                });
-            if let Some(mut postings) = word.page {
-                remap_fields(&mut postings.meta_locs, fields);
-                entry.pages.push((number, postings));
-            }
-            for (form, mut postings) in word.variants {
-                remap_fields(&mut postings.meta_locs, fields);
-                match entry.variants.iter_mut().find(|(f, _)| *f == form) {
-                    Some((_, pages)) => pages.push((number, postings)),
-                    None => entry.variants.push((form, vec![(number, postings)])),
-                }
-            }
-        }
-    }
-    let mut words: Vec<PackedWord> = words.into_values().collect();
-    words.par_sort_unstable_by(|a, b| a.word.cmp(&b.word));
-    let chunks = chunk_index(words, INDEX_CHUNK_SIZE);
-    let mut meta_chunks = chunk_meta(&chunks);
-    let encoded_chunks: Vec<(Vec<u8>, String)> = chunks
-        .par_iter()
-        .map(|chunk| {
-            let bytes = encode_chunk(chunk);
-            let hash = format!("{language}_{}", full_hash(&bytes));
-            (bytes, hash)
-        })
-        .collect();
-    let mut index_files: Vec<(String, Vec<u8>)> = Vec::with_capacity(encoded_chunks.len());
+    // Index chunks: names in word order, ranges cut to distinguishing prefixes.
+    let mut meta_chunks = chunk_meta(&layout.chunks);
     let mut index_names: HashMap<String, ()> = HashMap::new();
-    for (i, (bytes, hash)) in encoded_chunks.into_iter().enumerate() {
-        let name = short_name(&hash, language.len() + 8, 2, |n| {
+    for (i, (chunk, bytes)) in layout.chunks.iter().zip(chunks).enumerate() {
+        let name = short_name(&chunk.hash, language.len() + 8, 2, |n| {
             index_names.contains_key(n)
         });
         index_names.insert(name.clone(), ());
         meta_chunks[i].2 = name.clone();
-        index_files.push((name, bytes));
+        raw.push((format!("index/{name}.pf_index"), bytes, chunk.content));
     }
 
     // The metadata file.
+    let sorts = sorts(pages);
     let mut meta = Vec::new();
     cbor::array(&mut meta, 6);
     cbor::text(&mut meta, PAGEFIND_VERSION);
@@ -257,8 +353,8 @@ pub fn write_reusing(
             cbor::unsigned(&mut meta, *page as u64);
         }
     }
-    cbor::array(&mut meta, meta_fields.len());
-    for field in &meta_fields {
+    cbor::array(&mut meta, layout.meta_fields.len());
+    for field in &layout.meta_fields {
         cbor::text(&mut meta, field);
     }
     let meta_hash = full_hash(&meta);
@@ -268,47 +364,45 @@ pub fn write_reusing(
             .get(..language.len() + 8)
             .unwrap_or(meta_hash.as_str())
     );
+    let meta_content = *blake3::hash(&meta).as_bytes();
+    raw.insert(
+        0,
+        (
+            format!("pagefind.{meta_hash}.pf_meta"),
+            Some(meta),
+            meta_content,
+        ),
+    );
 
-    let mut raw: Vec<(String, Vec<u8>)> =
-        Vec::with_capacity(fragments.len() + index_files.len() + filter_files.len() + 1);
-    raw.push((format!("pagefind.{meta_hash}.pf_meta"), meta));
-    raw.extend(
-        fragments
-            .into_iter()
-            .map(|(name, json)| (format!("fragment/{name}.pf_fragment"), json.into_bytes())),
-    );
-    raw.extend(
-        index_files
-            .into_iter()
-            .map(|(name, bytes)| (format!("index/{name}.pf_index"), bytes)),
-    );
-    raw.extend(
-        filter_files
-            .into_iter()
-            .map(|(name, bytes)| (format!("filter/{name}.pf_filter"), bytes)),
-    );
-    let (files, contents) = raw
+    let compressed: Vec<Option<(IndexFile, [u8; 32])>> = raw
         .into_par_iter()
-        .map(|(path, bytes)| {
-            let content = *blake3::hash(&bytes).as_bytes();
-            let bytes = match earlier.0.get(&content) {
-                Some(compressed) => compressed.clone(),
-                None => compress(&bytes).map_err(|e| SearchError(format!("gzip: {e}")))?,
+        .map(|(path, bytes, content)| {
+            let bytes = match (earlier.0.get(&content), bytes) {
+                (Some(compressed), _) => compressed.clone(),
+                (None, Some(bytes)) => {
+                    compress(&bytes).map_err(|e| SearchError(format!("gzip: {e}")))?
+                }
+                (None, None) => return Ok(None),
             };
-            Ok((IndexFile { path, bytes }, content))
+            Ok(Some((IndexFile { path, bytes }, content)))
         })
-        .collect::<Result<(Vec<_>, Vec<_>), SearchError>>()?;
+        .collect::<Result<_, SearchError>>()?;
+    let Some(compressed) = compressed.into_iter().collect::<Option<Vec<_>>>() else {
+        return Ok(None);
+    };
+    let (files, contents) = compressed.into_iter().unzip();
     Ok(Some(Written {
         files,
         contents,
         meta_hash,
         page_count: meta_pages.len(),
+        layout,
     }))
 }
 
 /// Replaces the page's field numbers in meta positions (`-(field + 1)`) by the index's. Both orders
 /// are sorted by name, so the order of the markers stays valid.
-fn remap_fields(meta_locs: &mut [i32], fields: &[i32]) {
+pub fn remap_fields(meta_locs: &mut [i32], fields: &[i32]) {
     for loc in meta_locs.iter_mut().filter(|l| **l < 0) {
         let local = (-*loc - 1) as usize;
         if let Some(global) = fields.get(local) {
@@ -318,7 +412,7 @@ fn remap_fields(meta_locs: &mut [i32], fields: &[i32]) {
 }
 
 /// Sort orders of `data-pagefind-sort` keys: numeric when every value parses as a number.
-fn sorts(pages: &[PageData]) -> Vec<(String, Vec<usize>)> {
+fn sorts(pages: &[PageSummary]) -> Vec<(String, Vec<usize>)> {
     let keys: BTreeSet<&String> = pages.iter().flat_map(|p| p.sort.keys()).collect();
     keys.into_iter()
         .map(|key| {
@@ -347,19 +441,23 @@ fn sorts(pages: &[PageData]) -> Vec<(String, Vec<usize>)> {
         .collect()
 }
 
+/// What a word counts towards its chunk's size: its postings, one per page, one per variant.
+pub fn word_size(word: &PackedWord) -> usize {
+    word.pages
+        .iter()
+        .chain(word.variants.iter().flat_map(|(_, pages)| pages))
+        .map(|(_, p)| p.locs.len() + p.meta_locs.len() + 1)
+        .sum::<usize>()
+        + word.variants.len()
+}
+
 /// Pagefind's `chunk_index`: words in order, a new chunk when the postings reach `chunk_size`.
-fn chunk_index(words: Vec<PackedWord>, chunk_size: usize) -> Vec<Vec<PackedWord>> {
+pub fn chunk_index(words: Vec<PackedWord>, chunk_size: usize) -> Vec<Vec<PackedWord>> {
     let mut chunks = Vec::new();
     let mut chunk = Vec::new();
     let mut size = 0;
     for word in words {
-        size += word
-            .pages
-            .iter()
-            .chain(word.variants.iter().flat_map(|(_, pages)| pages))
-            .map(|(_, p)| p.locs.len() + p.meta_locs.len() + 1)
-            .sum::<usize>()
-            + word.variants.len();
+        size += word_size(&word);
         chunk.push(word);
         if size >= chunk_size {
             chunks.push(std::mem::take(&mut chunk));
@@ -374,16 +472,10 @@ fn chunk_index(words: Vec<PackedWord>, chunk_size: usize) -> Vec<Vec<PackedWord>
 
 /// Pagefind's `chunk_meta`: each chunk's first and last word, cut to the prefixes that tell neighbouring
 /// chunks apart. Returns (from, to, hash) with the hash still empty.
-fn chunk_meta(chunks: &[Vec<PackedWord>]) -> Vec<(String, String, String)> {
+fn chunk_meta(chunks: &[ChunkSummary]) -> Vec<(String, String, String)> {
     let mut named: Vec<(String, String, String)> = chunks
         .iter()
-        .map(|chunk| {
-            (
-                chunk.first().map_or(String::new(), |w| w.word.to_string()),
-                chunk.last().map_or(String::new(), |w| w.word.to_string()),
-                String::new(),
-            )
-        })
+        .map(|chunk| (chunk.first.clone(), chunk.last.clone(), String::new()))
         .collect();
     for i in 1..named.len() {
         let (a, b) = prefixes(&named[i - 1].1, &named[i].0);
@@ -404,7 +496,7 @@ fn prefixes(a: &str, b: &str) -> (String, String) {
 }
 
 /// One `pf_index` chunk: `[[word, [[page delta, locs, meta_locs]…], [[form, pages]…]]…]`.
-fn encode_chunk(chunk: &[PackedWord]) -> Vec<u8> {
+pub fn encode_chunk(chunk: &[PackedWord]) -> Vec<u8> {
     let postings: usize = chunk
         .iter()
         .map(|w| w.pages.iter().map(|(_, p)| p.locs.len() + 4).sum::<usize>() + 8)
@@ -466,13 +558,16 @@ fn short_name(hash: &str, length: usize, step: usize, taken: impl Fn(&str) -> bo
     hash[..length].to_string()
 }
 
+/// The prefix of every index file's content before compression.
+pub const DECOMPRESSED_MARK: &[u8] = b"pagefind_dcd";
+
 /// `pagefind_dcd` + content, gzipped.
 fn compress(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut gz = GzEncoder::new(
         Vec::with_capacity(bytes.len() / 3 + 64),
         Compression::new(GZIP_LEVEL),
     );
-    gz.write_all(b"pagefind_dcd")?;
+    gz.write_all(DECOMPRESSED_MARK)?;
     gz.write_all(bytes)?;
     gz.finish()
 }
