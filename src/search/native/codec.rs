@@ -82,14 +82,7 @@ pub fn decode(bytes: &[u8]) -> Option<PageData> {
     let url = d.str()?.to_string();
     let content = d.str()?.to_string();
     let word_count = usize::try_from(d.uint()?).ok()?;
-    let mut filters = BTreeMap::new();
-    for _ in 0..d.length()? {
-        let name = d.str()?.to_string();
-        let values = (0..d.length()?)
-            .map(|_| d.str().map(str::to_string))
-            .collect::<Option<Vec<_>>>()?;
-        filters.insert(name, values);
-    }
+    let filters = decode_filters(&mut d)?;
     let meta = decode_map(&mut d)?;
     let mut anchors = Vec::new();
     for _ in 0..d.length()? {
@@ -144,9 +137,23 @@ pub fn decode(bytes: &[u8]) -> Option<PageData> {
     })
 }
 
-fn decode_map(d: &mut Decoder) -> Option<BTreeMap<String, String>> {
+/// A string map as [`Encoder`] writes it: length, then key and value of each entry.
+pub(super) fn decode_map(d: &mut Decoder) -> Option<BTreeMap<String, String>> {
     (0..d.length()?)
         .map(|_| Some((d.str()?.to_string(), d.str()?.to_string())))
+        .collect()
+}
+
+/// A page's filters: length, then each filter's name and its values.
+pub(super) fn decode_filters(d: &mut Decoder) -> Option<BTreeMap<String, Vec<String>>> {
+    (0..d.length()?)
+        .map(|_| {
+            let name = d.str()?.to_string();
+            let values = (0..d.length()?)
+                .map(|_| d.str().map(str::to_string))
+                .collect::<Option<Vec<_>>>()?;
+            Some((name, values))
+        })
         .collect()
 }
 

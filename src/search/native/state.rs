@@ -3,9 +3,9 @@
 //! in order with the key of its read data and whether it is in the index, and the index's
 //! [`Layout`]. One checksummed file per shard; a damaged, foreign or outdated file is ignored.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
+use super::codec::{decode_filters, decode_map};
 use super::write::{ChunkSummary, Layout, PageSummary};
 use crate::search::store::{Decoder, Encoder, Key};
 
@@ -129,17 +129,8 @@ fn decode(bytes: &[u8]) -> Option<ShardState> {
             let fragment = d.str()?.to_string();
             let content = key(&mut d)?;
             let word_count = usize::try_from(d.uint()?).ok()?;
-            let mut filters = BTreeMap::new();
-            for _ in 0..d.length()? {
-                let name = d.str()?.to_string();
-                let values = (0..d.length()?)
-                    .map(|_| d.str().map(str::to_string))
-                    .collect::<Option<Vec<_>>>()?;
-                filters.insert(name, values);
-            }
-            let sort = (0..d.length()?)
-                .map(|_| Some((d.str()?.to_string(), d.str()?.to_string())))
-                .collect::<Option<BTreeMap<_, _>>>()?;
+            let filters = decode_filters(&mut d)?;
+            let sort = decode_map(&mut d)?;
             Some(PageSummary {
                 fragment,
                 content,
@@ -176,6 +167,8 @@ fn decode(bytes: &[u8]) -> Option<ShardState> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
 
     #[test]
