@@ -14,15 +14,8 @@ pub fn encode(page: &PageData) -> Vec<u8> {
     e.str(&f.url);
     e.str(&f.content);
     e.uint(f.word_count as u64);
-    e.uint(f.filters.len() as u64);
-    for (name, values) in &f.filters {
-        e.str(name);
-        e.uint(values.len() as u64);
-        for value in values {
-            e.str(value);
-        }
-    }
-    map(&mut e, &f.meta);
+    encode_filters(&mut e, &f.filters);
+    encode_map(&mut e, &f.meta);
     e.uint(f.anchors.len() as u64);
     for anchor in &f.anchors {
         e.str(&anchor.element);
@@ -39,7 +32,7 @@ pub fn encode(page: &PageData) -> Vec<u8> {
     }
     e.bool(page.has_custom_body);
     e.bool(page.has_words);
-    map(&mut e, &page.sort);
+    encode_map(&mut e, &page.sort);
     e.uint(page.words.len() as u64);
     for word in &page.words {
         e.str(&word.word);
@@ -59,11 +52,24 @@ pub fn encode(page: &PageData) -> Vec<u8> {
     e.0
 }
 
-fn map(e: &mut Encoder, map: &BTreeMap<String, String>) {
+/// A string map: length, then key and value of each entry (read by [`decode_map`]).
+pub(super) fn encode_map(e: &mut Encoder, map: &BTreeMap<String, String>) {
     e.uint(map.len() as u64);
     for (key, value) in map {
         e.str(key);
         e.str(value);
+    }
+}
+
+/// A page's filters: length, then each filter's name and its values (read by [`decode_filters`]).
+pub(super) fn encode_filters(e: &mut Encoder, filters: &BTreeMap<String, Vec<String>>) {
+    e.uint(filters.len() as u64);
+    for (name, values) in filters {
+        e.str(name);
+        e.uint(values.len() as u64);
+        for value in values {
+            e.str(value);
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use super::codec::{decode_filters, decode_map};
+use super::codec::{decode_filters, decode_map, encode_filters, encode_map};
 use super::write::{ChunkSummary, Layout, PageSummary};
 use crate::search::store::{Decoder, Encoder, Key};
 
@@ -79,19 +79,8 @@ fn encode(state: &ShardState) -> Vec<u8> {
         e.str(&page.fragment);
         e.0.extend_from_slice(&page.content);
         e.uint(page.word_count as u64);
-        e.uint(page.filters.len() as u64);
-        for (name, values) in &page.filters {
-            e.str(name);
-            e.uint(values.len() as u64);
-            for value in values {
-                e.str(value);
-            }
-        }
-        e.uint(page.sort.len() as u64);
-        for (key, value) in &page.sort {
-            e.str(key);
-            e.str(value);
-        }
+        encode_filters(&mut e, &page.filters);
+        encode_map(&mut e, &page.sort);
     }
     e.uint(layout.meta_fields.len() as u64);
     for field in &layout.meta_fields {
