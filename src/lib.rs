@@ -106,6 +106,8 @@ pub struct Built {
     pub search: search::Report,
     /// What was reused from the last build's version pages and what was rendered anew.
     pub versions: reuse::Counts,
+    /// How many of the other pages were reused and how many rendered anew.
+    pub pages: reuse::PageCounts,
 }
 
 /// What an earlier build hands to the next one in the same process (`serve`), through [`render_with`]: the
@@ -133,6 +135,8 @@ pub struct Rendered {
     pub stored: Option<reuse::Index>,
     /// Which documents' version pages were reused and which rendered.
     pub versions: reuse::VersionPages,
+    /// Which current pages were reused and which rendered.
+    pub current: reuse::CurrentPages,
     /// Warnings (a rendered site has no errors).
     pub diagnostics: Diagnostics,
     pub timings: Vec<(&'static str, Duration)>,
@@ -322,7 +326,28 @@ pub fn render_with(options: &BuildOptions, warm: Option<&Warm>) -> Result<Render
     timings.push(("render", clock.elapsed()));
     let search = if options.search {
         let clock = Instant::now();
-        let report = index_search(&checked, options, &mut files)?;
+        let stored: Vec<search::StoredPage> = site
+            .current
+            .reused
+            .iter()
+            .filter_map(|f| {
+                Some(search::StoredPage {
+                    path: &f.path,
+                    hash: blake3::Hash::from_hex(&f.hash).ok()?.into(),
+                    searchable: f.search?,
+                    source: store.file(&f.hash),
+                })
+            })
+            .collect();
+        let report = match index_search(&checked, options, &mut files, &stored) {
+            Err(_) if stored.iter().any(|page| !page.source.exists()) => {
+                // Pages of the store have gone missing (a cache cleared by hand): without the store,
+                // they are rendered again.
+                let _ = store.forget();
+                return render_with(options, warm);
+            }
+            report => report?,
+        };
         timings.push(("search", clock.elapsed()));
         report
     } else {
@@ -331,6 +356,7 @@ pub fn render_with(options: &BuildOptions, warm: Option<&Warm>) -> Result<Render
     let links = site
         .versions
         .reused()
+        .chain(&site.current.reused)
         .map(|f| output::Link {
             path: f.path.clone(),
             source: store.file(&f.hash),
@@ -343,6 +369,7 @@ pub fn render_with(options: &BuildOptions, warm: Option<&Warm>) -> Result<Render
         store,
         stored: index,
         versions: site.versions,
+        current: site.current,
         diagnostics,
         timings,
         search,
@@ -360,6 +387,7 @@ fn index_search(
     checked: &Checked,
     options: &BuildOptions,
     files: &mut Vec<OutputFile>,
+    stored: &[search::StoredPage],
 ) -> Result<search::Report, BuildError> {
     let settings = search::Settings {
         language: &checked.config.language,
@@ -375,7 +403,7 @@ fn index_search(
         config::SearchBackend::Pagefind => &search::pagefind::Pagefind,
     };
     let (index_files, report) =
-        search::index(files, &settings, backend).map_err(|error| BuildError::Output {
+        search::index(files, stored, &settings, backend).map_err(|error| BuildError::Output {
             path: options.output.join(search::OUTPUT_DIR),
             error: std::io::Error::other(error),
         })?;
@@ -401,8 +429,8 @@ pub fn build_with(
     let written = match output::write_atomically(&options.output, &rendered.files, &rendered.links)
     {
         Err(_) if output::sources_missing(&rendered.links) => {
-            // Version pages of the store have gone missing (a cache cleared by hand): without the store,
-            // they are rendered again.
+            // Pages of the store have gone missing (a cache cleared by hand): without the store, they are
+            // rendered again.
             let _ = rendered.store.forget();
             rendered = render_with(options, warm)?;
             output::write_atomically(&options.output, &rendered.files, &rendered.links)
@@ -419,13 +447,20 @@ pub fn build_with(
         store,
         stored,
         versions,
+        current,
         diagnostics,
         mut timings,
         warm,
         search,
     } = rendered;
     // The site is written; a store that cannot be updated only costs the next build time.
-    let _ = store.save(stored.as_ref(), &versions, &files, &options.output);
+    let _ = store.save(
+        stored.as_ref(),
+        &versions,
+        &current,
+        &files,
+        &options.output,
+    );
     timings.push(("output", clock.elapsed()));
     Ok((
         Built {
@@ -434,6 +469,7 @@ pub fn build_with(
             timings,
             search,
             versions: versions.counts(),
+            pages: current.counts(),
         },
         warm,
     ))

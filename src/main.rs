@@ -243,6 +243,10 @@ fn build(options: &BuildOptions, verbose: bool) -> ExitCode {
                     counts.documents_reused,
                     counts.documents_rendered
                 );
+                eprintln!(
+                    "  Seiten: {} aus dem Cache, {} neu gerendert",
+                    built.pages.reused, built.pages.rendered
+                );
             }
             println!(
                 "{} Dateien nach {} geschrieben.",

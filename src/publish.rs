@@ -228,6 +228,7 @@ pub fn publish(options: &PublishOptions) -> Result<Published, PublishError> {
         mut store,
         mut stored,
         mut versions,
+        mut current,
         diagnostics,
         timings: build_timings,
         ..
@@ -277,16 +278,17 @@ pub fn publish(options: &PublishOptions) -> Result<Published, PublishError> {
     );
     let recycled = match write_release(&releases, &release, recycle.as_deref(), &files, &links) {
         Err(_) if crate::output::sources_missing(&links) => {
-            // Version pages of the store have gone missing (a cache cleared by hand): without the store,
-            // they are rendered again.
+            // Pages of the store have gone missing (a cache cleared by hand): without the store, they are
+            // rendered again.
             let _ = store.forget();
             let again = crate::render_with(&build, None)?;
-            (files, links, store, stored, versions) = (
+            (files, links, store, stored, versions, current) = (
                 again.files,
                 again.links,
                 again.store,
                 again.stored,
                 again.versions,
+                again.current,
             );
             let recycle = recyclable(
                 &releases,
@@ -302,6 +304,7 @@ pub fn publish(options: &PublishOptions) -> Result<Published, PublishError> {
     let _ = store.save(
         stored.as_ref(),
         &versions,
+        &current,
         &files,
         &releases.join(&release.id),
     );

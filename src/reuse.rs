@@ -11,6 +11,10 @@
 //! only the new Stand, its comparisons and the pages that link to it are rendered; the other Stand and
 //! Synopse pages of that document come from the store as well.
 //!
+//! The site's other pages are keyed the same way, one by one ([`CurrentPages`]): a page whose template and
+//! context are those of a page the last build stored is linked from the store instead of rendered, and the
+//! search reads it from there only if it needs its HTML at all.
+//!
 //! The store holds each file once, named by the BLAKE3 hash of its bytes; its index ([`INDEX_FILE`], a
 //! [`crate::cache`] file) maps document keys to their files and page keys to a file. After a successful
 //! build the store keeps exactly the files of that build's documents (older entries are dropped), so it
@@ -27,13 +31,17 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::cache;
 use crate::render::OutputFile;
+use crate::search::html::{Searchable, searchable};
 
 /// The store, inside the cache folder ([`crate::BuildOptions::cache`]).
-pub const DIR: &str = "versions";
+pub const DIR: &str = "store";
+/// The store's folder before it kept the current pages too; removed when the store is saved.
+const OLD_DIR: &str = "versions";
 /// The index of the last build's documents.
 pub const INDEX_FILE: &str = "index.bin";
 /// The hashes of the files a save is putting into the store, until its index is written.
@@ -42,7 +50,7 @@ pub const PENDING_FILE: &str = "pending.bin";
 const OLD_INDEX_FILE: &str = "index.json";
 const FILES_DIR: &str = "files";
 /// Raised when the index layout changes; an index of another format is ignored.
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
 
 /// One file of a document's version pages, in the store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,6 +61,17 @@ pub struct StoredFile {
     pub hash: String,
     /// The page key of the file, if it has one (see [`Index::page`]); empty if not.
     pub key: String,
+    /// How a current page takes part in the search (`None` for version pages and other files).
+    pub search: Option<Searchable>,
+}
+
+/// What the render stage did with the site's current pages (all pages but the version pages): each one
+/// taken from the store (its key was stored) or rendered, with its key.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CurrentPages {
+    pub reused: Vec<StoredFile>,
+    /// Output path and page key of each rendered page (its bytes are among the build's files).
+    pub rendered: Vec<(String, String)>,
 }
 
 /// The version pages of one document, as one build produced them.
@@ -147,13 +166,37 @@ impl DocumentKey {
     }
 }
 
+impl CurrentPages {
+    /// How many pages were reused and how many rendered.
+    pub fn counts(&self) -> PageCounts {
+        PageCounts {
+            reused: self.reused.len(),
+            rendered: self.rendered.len(),
+        }
+    }
+}
+
+/// What a build did with the current pages (see [`CurrentPages::counts`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PageCounts {
+    /// Pages linked from the store.
+    pub reused: usize,
+    /// Pages rendered anew.
+    pub rendered: usize,
+}
+
 /// The documents' keys and files of the last successful build.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Index {
     documents: HashMap<String, Arc<[StoredFile]>>,
+    /// The current pages of the last build.
+    current: Vec<StoredFile>,
     /// Page key → hash of the page's file, from `documents`.
     #[serde(skip)]
     pages: HashMap<String, String>,
+    /// Page key → position in `current`.
+    #[serde(skip)]
+    current_keys: HashMap<String, usize>,
     /// Hashes an interrupted save may have put into the store without recording them.
     #[serde(skip)]
     pending: Vec<String>,
@@ -170,11 +213,17 @@ impl Index {
         self.pages.get(key).map(String::as_str)
     }
 
+    /// The stored current page of a page key.
+    pub fn current_page(&self, key: &str) -> Option<&StoredFile> {
+        self.current_keys.get(key).map(|&i| &self.current[i])
+    }
+
     /// The hashes of the files the store may hold: those of the index and those of an interrupted save.
     fn hashes(&self) -> impl Iterator<Item = &str> {
         self.documents
             .values()
             .flat_map(|files| files.iter())
+            .chain(&self.current)
             .map(|f| f.hash.as_str())
             .chain(self.pending.iter().map(String::as_str))
     }
@@ -206,6 +255,12 @@ impl Store {
             .filter(|f| !f.key.is_empty())
             .map(|f| (f.key.clone(), f.hash.clone()))
             .collect();
+        index.current_keys = index
+            .current
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.key.clone(), i))
+            .collect();
         index.pending =
             cache::read::<Vec<String>>(&self.dir.join(PENDING_FILE), &stamp).unwrap_or_default();
         index
@@ -236,13 +291,14 @@ impl Store {
         key.0.finalize()
     }
 
-    /// Records a successful build written to `output`: the rendered documents' files are linked from the
-    /// output into the store, the index is replaced, and files no document uses any more are removed —
-    /// of those the index the build read (`before`) knew, else of all in the store.
+    /// Records a successful build written to `output`: the rendered documents' files and current pages are
+    /// linked from the output into the store, the index is replaced, and files no page uses any more are
+    /// removed — of those the index the build read (`before`) knew, else of all in the store.
     pub fn save(
         &self,
         before: Option<&Index>,
         pages: &VersionPages,
+        current: &CurrentPages,
         files: &[OutputFile],
         output: &Path,
     ) -> io::Result<()> {
@@ -275,6 +331,7 @@ impl Store {
                             path: path.clone(),
                             hash: blake3::hash(&file.bytes).to_hex().to_string(),
                             key: page_keys.get(path.as_str()).unwrap_or(&"").to_string(),
+                            search: None,
                         };
                         stored.push(entry.clone());
                         new_files.push((entry, file));
@@ -285,6 +342,25 @@ impl Store {
             }
         }
 
+        let rendered_pages: Vec<(StoredFile, &OutputFile)> = current
+            .rendered
+            .par_iter()
+            .filter_map(|(path, key)| {
+                let file = by_path.get(path.as_str())?;
+                let html = std::str::from_utf8(&file.bytes).unwrap_or_default();
+                let entry = StoredFile {
+                    path: path.clone(),
+                    hash: blake3::hash(&file.bytes).to_hex().to_string(),
+                    key: key.clone(),
+                    search: Some(searchable(html)),
+                };
+                Some((entry, *file))
+            })
+            .collect();
+        let mut current_files = current.reused.clone();
+        current_files.extend(rendered_pages.iter().map(|(entry, _)| entry.clone()));
+        new_files.extend(rendered_pages);
+
         let stamp = cache::format_stamp(FORMAT);
         std::fs::create_dir_all(&self.dir)?;
         if !new_files.is_empty() {
@@ -293,15 +369,16 @@ impl Store {
             pending.extend(new_files.iter().map(|(entry, _)| entry.hash.clone()));
             cache::write(&self.dir.join(PENDING_FILE), &stamp, &pending)?;
         }
-        for (entry, file) in &new_files {
+        new_files.par_iter().try_for_each(|(entry, file)| {
             let target = self.file(&entry.hash);
             if let Some(parent) = target.parent() {
                 std::fs::create_dir_all(parent)?;
             }
-            put(&output.join(&entry.path), &file.bytes, &target)?;
-        }
+            put(&output.join(&entry.path), &file.bytes, &target)
+        })?;
         let index = Index {
             documents,
+            current: current_files,
             ..Index::default()
         };
         cache::write(&self.dir.join(INDEX_FILE), &stamp, &index)?;
@@ -309,6 +386,9 @@ impl Store {
             let _ = std::fs::remove_file(self.dir.join(done));
         }
         self.collect_garbage(&index, before);
+        if let Some(cache) = self.dir.parent() {
+            let _ = std::fs::remove_dir_all(cache.join(OLD_DIR));
+        }
         Ok(())
     }
 
@@ -401,7 +481,9 @@ mod tests {
                 },
             ],
         };
-        store.save(None, &pages, &files, &out).unwrap();
+        store
+            .save(None, &pages, &CurrentPages::default(), &files, &out)
+            .unwrap();
 
         let index = store.index();
         let stored = index.files("ka").expect("document a is stored");
@@ -420,7 +502,9 @@ mod tests {
             }],
         };
         let index = store.index();
-        store.save(Some(&index), &next, &[], &out).unwrap();
+        store
+            .save(Some(&index), &next, &CurrentPages::default(), &[], &out)
+            .unwrap();
         assert!(!store.file(&b_hash).exists());
         assert!(store.index().files("ka").is_some());
         // The page keys of a document reused whole are kept for the build that changes it.
@@ -443,7 +527,15 @@ mod tests {
                 page_keys: Vec::new(),
             }],
         };
-        store.save(None, &rendered("ka"), &files, &out).unwrap();
+        store
+            .save(
+                None,
+                &rendered("ka"),
+                &CurrentPages::default(),
+                &files,
+                &out,
+            )
+            .unwrap();
         // A save that put a file and stopped before its index: only its journal knows the file.
         let orphan = blake3::hash(b"verwaist").to_hex().to_string();
         std::fs::create_dir_all(store.file(&orphan).parent().unwrap()).unwrap();
@@ -454,7 +546,13 @@ mod tests {
         let index = store.index();
         assert!(index.files("ka").is_some());
         store
-            .save(Some(&index), &rendered("ka"), &files, &out)
+            .save(
+                Some(&index),
+                &rendered("ka"),
+                &CurrentPages::default(),
+                &files,
+                &out,
+            )
             .unwrap();
         assert!(
             !store.file(&orphan).exists(),
@@ -480,13 +578,21 @@ mod tests {
                 page_keys: Vec::new(),
             }],
         };
-        store.save(None, &pages, &files, &out).unwrap();
+        store
+            .save(None, &pages, &CurrentPages::default(), &files, &out)
+            .unwrap();
         let hash = store.index().files("ka").unwrap()[0].hash.clone();
         store.forget().unwrap();
         let index = store.index();
         assert!(index.files("ka").is_none());
         store
-            .save(Some(&index), &VersionPages::default(), &[], &out)
+            .save(
+                Some(&index),
+                &VersionPages::default(),
+                &CurrentPages::default(),
+                &[],
+                &out,
+            )
             .unwrap();
         assert!(!store.file(&hash).exists());
     }

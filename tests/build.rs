@@ -3,7 +3,7 @@
 
 mod support;
 
-use support::{regelwerk, snapshot_tree, valid_site};
+use support::{copy_tree, regelwerk, snapshot_tree, valid_site};
 
 fn build(root: &std::path::Path, output: &std::path::Path) -> std::process::Output {
     regelwerk(&[
@@ -241,4 +241,81 @@ fn a_missing_config_is_a_content_error_with_a_hint() {
     let out = regelwerk(&["check", "--root", dir.path().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("regelwerk init"));
+}
+
+/// `regelwerk build -v` in `root`: how many pages came from the store and how many were rendered.
+fn build_counting(root: &std::path::Path) -> (usize, usize) {
+    let out = regelwerk(&["build", "-v", "--root", root.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let line = stderr
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Seiten: "))
+        .unwrap_or_else(|| panic!("no page counts in {stderr}"));
+    let numbers: Vec<usize> = line
+        .split(' ')
+        .filter_map(|word| word.parse().ok())
+        .collect();
+    (numbers[0], numbers[1])
+}
+
+/// The site a clean build of a copy of `root` writes (no caches, no earlier output).
+fn clean_build(root: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let copy = tempfile::tempdir().unwrap();
+    copy_tree(root, copy.path());
+    let _ = std::fs::remove_dir_all(copy.path().join(regelwerk::CACHE_DIR));
+    let _ = std::fs::remove_dir_all(copy.path().join("public"));
+    let out = regelwerk(&["build", "--root", copy.path().to_str().unwrap()]);
+    assert!(out.status.success());
+    snapshot_tree(&copy.path().join("public"))
+}
+
+fn append(path: &std::path::Path, text: &str) {
+    let mut content = std::fs::read_to_string(path).unwrap();
+    content.push_str(text);
+    std::fs::write(path, content).unwrap();
+}
+
+#[test]
+fn a_rebuild_renders_only_the_pages_that_changed_and_writes_what_a_clean_build_writes() {
+    let site = valid_site();
+    let root = site.path();
+    let (reused, rendered) = build_counting(root);
+    assert_eq!(reused, 0, "the first build has nothing to reuse");
+    assert!(rendered > 10, "{rendered} pages rendered");
+    let pages = rendered;
+    assert_eq!(build_counting(root), (pages, 0), "nothing changed");
+
+    let guideline = root.join("content/leitlinien/datenschutz.md");
+    append(
+        &guideline,
+        "\nEin neuer Absatz zur Löschung von Eingaben.\n",
+    );
+    let (reused, rendered) = build_counting(root);
+    assert_eq!(reused + rendered, pages);
+    assert!(
+        (1..=3).contains(&rendered),
+        "an edited paragraph renders its page, not {rendered} pages"
+    );
+    let public = || snapshot_tree(&root.join("public"));
+    assert!(
+        public() == clean_build(root),
+        "the rebuild differs from a clean build"
+    );
+
+    // Without the search cache the search reads the reused pages from the store.
+    std::fs::remove_dir_all(root.join(regelwerk::CACHE_DIR).join("search")).unwrap();
+    append(&guideline, "Noch ein Satz.\n");
+    let (_, rendered) = build_counting(root);
+    assert!(rendered < pages / 2, "{rendered} of {pages} rendered");
+    assert!(public() == clean_build(root), "without the search cache");
+
+    // The store's files deleted by hand (its index kept): everything is rendered again.
+    let store = root.join(regelwerk::CACHE_DIR).join(regelwerk::reuse::DIR);
+    std::fs::remove_dir_all(store.join("files")).unwrap();
+    std::fs::remove_dir_all(root.join(regelwerk::CACHE_DIR).join("search")).unwrap();
+    append(&guideline, "Und ein dritter.\n");
+    assert_eq!(build_counting(root), (0, pages), "the store is not trusted");
+    assert!(public() == clean_build(root), "without the store's files");
+    assert!(store.join("files").is_dir(), "the store is filled again");
 }

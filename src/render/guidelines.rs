@@ -1,5 +1,6 @@
 //! Pages of the guidelines part: home, guideline index, one page per guideline, generic pages, 404.
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::content::{Content, Doc, GuidelineMeta, Status};
@@ -136,8 +137,10 @@ pub(crate) fn jobs(shared: &Shared, content: &Content, versions: &Versions) -> V
 
     jobs.push(shared.job("404.html", "404.html", |_| {}));
 
-    for (doc, meta) in content.valid_guidelines() {
-        jobs.push(shared.job("guideline.html", &doc.url_path, |c| {
+    let guidelines: Vec<(&Doc<GuidelineMeta>, &GuidelineMeta)> =
+        content.valid_guidelines().collect();
+    jobs.par_extend(guidelines.par_iter().map(|&(doc, meta)| {
+        shared.job("guideline.html", &doc.url_path, |c| {
             let owner = OwnerContext {
                 id: meta.owner.value.clone(),
                 title: content
@@ -167,8 +170,8 @@ pub(crate) fn jobs(shared: &Shared, content: &Content, versions: &Versions) -> V
                 versions: summary_for(shared, versions, doc),
             };
             c.insert("page", &page);
-        }));
-    }
+        })
+    }));
 
     for (doc, meta) in content.valid_pages() {
         jobs.push(shared.job("page.html", &doc.url_path, |c| {

@@ -24,7 +24,7 @@ use crate::config::Config;
 use crate::content::{Content, RenderSettings};
 use crate::diagnostics::{Diagnostic, Rule};
 use crate::markdown::TocEntry;
-use crate::reuse::{DocumentKey, Index, Store, VersionPages};
+use crate::reuse::{CurrentPages, DocumentKey, Index, Store, StoredFile, VersionPages};
 use crate::theme::{Theme, error_chain};
 use crate::versions::Versions;
 
@@ -217,22 +217,29 @@ impl Shared<'_> {
         }
     }
 
-    /// Renders `job` with `shared`, a copy of the shared context: the page's values are moved in for the
-    /// page and out again after it, so that the shared context (hundreds of translations) is not copied for
-    /// every page. A page value with the name of a shared one hides it for that page only.
+    /// Renders `job` with `shared`, a copy of the shared context (see [`Shared::render_values`]).
     fn render(&self, shared: &mut tera::Context, job: PageJob) -> Result<OutputFile, Diagnostic> {
         let path = job.output_path();
-        let values = match job.context.into_json() {
-            tera::Value::Object(values) => values,
-            _ => tera::Map::new(),
-        };
+        self.render_values(shared, job.template, path, page_values(job.context))
+    }
+
+    /// Renders `template` to `path` with `shared`, a copy of the shared context: the page's `values` are
+    /// moved in for the page and out again after it, so that the shared context (hundreds of translations)
+    /// is not copied for every page. A page value with the name of a shared one hides it for that page only.
+    fn render_values(
+        &self,
+        shared: &mut tera::Context,
+        template: &'static str,
+        path: String,
+        values: tera::Map<String, tera::Value>,
+    ) -> Result<OutputFile, Diagnostic> {
         let keys: Vec<String> = values.keys().cloned().collect();
         let hidden: Vec<(String, tera::Value)> = keys
             .iter()
             .filter_map(|key| shared.remove(key).map(|value| (key.clone(), value)))
             .collect();
         shared.extend(context_of(values));
-        let rendered = self.theme.templates.render(job.template, shared);
+        let rendered = self.theme.templates.render(template, shared);
         for key in &keys {
             shared.remove(key);
         }
@@ -244,7 +251,7 @@ impl Shared<'_> {
             })
             .map_err(|err| {
                 Diagnostic::file(
-                    format!("themes/{}/templates/{}", self.config.theme, job.template),
+                    format!("themes/{}/templates/{}", self.config.theme, template),
                     Rule::T1,
                     format!(
                         "Die Vorlage kann für {path} nicht angewendet werden: {}",
@@ -253,6 +260,81 @@ impl Shared<'_> {
                 )
             })
     }
+}
+
+/// The values of a page's context (moved, not copied).
+fn page_values(context: tera::Context) -> tera::Map<String, tera::Value> {
+    match context.into_json() {
+        tera::Value::Object(values) => values,
+        _ => tera::Map::new(),
+    }
+}
+
+/// The key of a current page: everything it is rendered from — the build-wide inputs (`fingerprint`:
+/// program, theme, configuration, shared context), its template, its path and its own context.
+fn page_key(
+    fingerprint: &blake3::Hash,
+    template: &str,
+    path: &str,
+    values: &tera::Map<String, tera::Value>,
+) -> String {
+    let mut key = DocumentKey::new(fingerprint);
+    key.add(template).add(path);
+    let mut hasher = blake3::Hasher::new();
+    for (name, value) in values {
+        hash_str(&mut hasher, name);
+        hash_value(&mut hasher, value);
+    }
+    key.add(hasher.finalize().as_bytes());
+    key.finish()
+}
+
+/// Feeds a context value to `hasher`: every value with its kind and every string and list with its length,
+/// so that different values never feed the same bytes (several times faster than hashing its JSON, which
+/// escapes every string).
+fn hash_value(hasher: &mut blake3::Hasher, value: &tera::Value) {
+    match value {
+        tera::Value::Null => {
+            hasher.update(b"n");
+        }
+        tera::Value::Bool(b) => {
+            hasher.update(if *b { b"t" } else { b"f" });
+        }
+        tera::Value::Number(n) => {
+            hasher.update(b"#");
+            hash_str(hasher, &n.to_string());
+        }
+        tera::Value::String(s) => {
+            hasher.update(b"s");
+            hash_str(hasher, s);
+        }
+        tera::Value::Array(items) => {
+            hasher.update(b"[");
+            hasher.update(&(items.len() as u64).to_le_bytes());
+            for item in items {
+                hash_value(hasher, item);
+            }
+        }
+        tera::Value::Object(fields) => {
+            hasher.update(b"{");
+            hasher.update(&(fields.len() as u64).to_le_bytes());
+            for (name, item) in fields {
+                hash_str(hasher, name);
+                hash_value(hasher, item);
+            }
+        }
+    }
+}
+
+fn hash_str(hasher: &mut blake3::Hasher, s: &str) {
+    hasher.update(&(s.len() as u64).to_le_bytes());
+    hasher.update(s.as_bytes());
+}
+
+/// A current page: rendered, with its key, or taken from the store.
+enum CurrentPage {
+    Rendered(OutputFile, String),
+    Reused(StoredFile),
 }
 
 /// A context of `values` (moved, not copied).
@@ -265,7 +347,7 @@ pub struct Previous<'a> {
     pub index: &'a Index,
     /// The build-wide inputs of this build ([`Store::build_fingerprint`] and the context every page
     /// gets); set by [`render`].
-    fingerprint: blake3::Hash,
+    pub(crate) fingerprint: blake3::Hash,
 }
 
 impl<'a> Previous<'a> {
@@ -278,14 +360,15 @@ impl<'a> Previous<'a> {
     }
 }
 
-/// A rendered site: its files in memory, and the version pages reused from an earlier build.
+/// A rendered site: its files in memory, and the pages reused from an earlier build.
 pub struct Site {
     pub files: Vec<OutputFile>,
     pub versions: VersionPages,
+    pub current: CurrentPages,
 }
 
-/// Renders every page of the site, reusing unchanged version pages from `previous`. Fails with
-/// diagnostics if a template cannot be applied.
+/// Renders every page of the site, reusing unchanged pages from `previous`: version pages by document and
+/// page key, the other pages by their page key. Fails with diagnostics if a template cannot be applied.
 pub fn render(
     config: &Config,
     content: &Content,
@@ -295,14 +378,12 @@ pub fn render(
     previous: Option<Previous>,
 ) -> Result<Site, Vec<Diagnostic>> {
     let shared = shared(config, content, theme, today);
-    let previous = previous.map(|p| Previous {
-        fingerprint: {
-            let mut key = DocumentKey::new(&Store::build_fingerprint(&theme.fingerprint, config));
-            key.add(shared.base.clone().into_json().to_string());
-            blake3::hash(key.finish().as_bytes())
-        },
-        ..p
-    });
+    let fingerprint = {
+        let mut key = DocumentKey::new(&Store::build_fingerprint(&theme.fingerprint, config));
+        key.add(shared.base.clone().into_json().to_string());
+        blake3::hash(key.finish().as_bytes())
+    };
+    let previous = previous.map(|p| Previous { fingerprint, ..p });
     let labels = theme.markdown_labels();
     let settings = RenderSettings {
         allow_html: config.markdown.allow_html,
@@ -325,20 +406,48 @@ pub fn render(
         &other_changes,
         previous.as_ref(),
     );
-    jobs.extend(version_jobs);
-    jobs.sort_by(|a, b| a.url_path.cmp(&b.url_path));
 
     let pages: Vec<(&'static str, String)> = jobs
         .iter()
+        .chain(&version_jobs)
         .map(|j| (j.template, j.url_path.clone()))
         .collect();
-    let results: Vec<Result<OutputFile, Diagnostic>> = jobs
+    let stored = previous.as_ref().map(|p| p.index);
+    let current: Vec<Result<CurrentPage, Diagnostic>> = jobs
+        .into_par_iter()
+        .map_init(
+            || shared.base.clone(),
+            |base, job| {
+                let path = job.output_path();
+                let values = page_values(job.context);
+                let key = page_key(&fingerprint, job.template, &path, &values);
+                match stored.and_then(|index| index.current_page(&key)) {
+                    Some(file) if file.path == path => Ok(CurrentPage::Reused(file.clone())),
+                    _ => shared
+                        .render_values(base, job.template, path, values)
+                        .map(|file| CurrentPage::Rendered(file, key)),
+                }
+            },
+        )
+        .collect();
+    let versioned: Vec<Result<OutputFile, Diagnostic>> = version_jobs
         .into_par_iter()
         .map_init(|| shared.base.clone(), |base, job| shared.render(base, job))
         .collect();
-    let mut files = Vec::with_capacity(results.len() + theme.static_files.len() + 2);
+    let mut files = Vec::with_capacity(pages.len() + theme.static_files.len() + 2);
+    let mut current_pages = CurrentPages::default();
     let mut errors = Vec::new();
-    for result in results {
+    for result in current {
+        match result {
+            Ok(CurrentPage::Rendered(file, key)) => {
+                current_pages.rendered.push((file.path.clone(), key));
+                files.push(file);
+            }
+            Ok(CurrentPage::Reused(file)) => current_pages.reused.push(file),
+            Err(diagnostic) => errors.push(diagnostic),
+        }
+    }
+    for result in versioned {
         match result {
             Ok(file) => files.push(file),
             Err(diagnostic) => errors.push(diagnostic),
@@ -382,6 +491,7 @@ pub fn render(
     Ok(Site {
         files,
         versions: version_pages,
+        current: current_pages,
     })
 }
 

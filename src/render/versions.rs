@@ -731,6 +731,7 @@ impl DocumentOutput {
                 path: path.to_string(),
                 hash: hash.to_string(),
                 key: key.clone(),
+                search: None,
             });
         }
         self.page_keys.push((path.to_string(), key));

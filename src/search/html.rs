@@ -53,7 +53,7 @@ const VOID: &[&str] = &[
 ];
 
 /// How a page takes part in the search, read from its `<main>` element.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Searchable {
     /// `<main>` without `data-pagefind-body`: not indexed.
     No,

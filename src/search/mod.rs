@@ -223,10 +223,41 @@ struct Page<'a> {
     url: String,
     /// The file's path in the site (`leitlinien/x/index.html`).
     path: &'a str,
-    html: &'a str,
+    html: PageHtml<'a>,
     /// blake3 of the HTML.
     hash: Key,
     history: bool,
+}
+
+/// Where a page's HTML is: rendered by this build, or a file of an earlier build's (read only when the
+/// caches do not have what the search needs of it).
+enum PageHtml<'a> {
+    Rendered(&'a str),
+    Stored(&'a Path),
+}
+
+impl Page<'_> {
+    /// The page's HTML.
+    fn html(&self) -> Result<std::borrow::Cow<'_, str>, SearchError> {
+        match self.html {
+            PageHtml::Rendered(html) => Ok(std::borrow::Cow::Borrowed(html)),
+            PageHtml::Stored(path) => std::fs::read_to_string(path)
+                .map(std::borrow::Cow::Owned)
+                .map_err(|err| SearchError(format!("{}: {err}", path.display()))),
+        }
+    }
+}
+
+/// A page the render stage took unchanged from an earlier build ([`crate::reuse::CurrentPages`]): not in
+/// memory, but known by the hash of its HTML.
+pub struct StoredPage<'a> {
+    /// The file's path in the site.
+    pub path: &'a str,
+    /// blake3 of the HTML.
+    pub hash: Key,
+    pub searchable: Searchable,
+    /// Where the file is.
+    pub source: PathBuf,
 }
 
 /// The folder of the per-page cache ([`store`]) inside the cache folder.
@@ -240,13 +271,14 @@ const SECTION_WORDS_VERSION: &str = "section-words-2";
 /// Indexes the searchable pages of a rendered site. Returns the index files to add to the output.
 pub fn index(
     files: &[OutputFile],
+    stored: &[StoredPage],
     settings: &Settings,
     backend: &dyn Backend,
 ) -> Result<(Vec<OutputFile>, Report), SearchError> {
-    let pages = searchable_pages(files, settings);
+    let pages = searchable_pages(files, stored, settings);
     let stores = settings.cache.as_ref().map(|cache| cache.join(PAGES_DIR));
     let store = stores.as_deref().map(|dir| Store::new(dir, WORDS_STORE));
-    let (words, saved) = read_words(&pages, store.as_ref());
+    let (words, saved) = read_words(&pages, store.as_ref())?;
     let sections: Vec<&SectionWords> = words.iter().map(|w| &w.words).collect();
     let expansions = expansions(&sections, settings.glossary);
     let key = expansions_key(&expansions);
@@ -315,29 +347,49 @@ pub fn index(
     Ok((out, report))
 }
 
-/// The pages that take part in the search, in path order.
-fn searchable_pages<'a>(files: &'a [OutputFile], settings: &Settings) -> Vec<Page<'a>> {
-    files
+/// The pages that take part in the search, rendered (`files`) or reused (`stored`), in path order.
+fn searchable_pages<'a>(
+    files: &'a [OutputFile],
+    stored: &'a [StoredPage],
+    settings: &Settings,
+) -> Vec<Page<'a>> {
+    let page = |path: &'a str, html: PageHtml<'a>, hash: Key, searchable: Searchable| {
+        let history = match searchable {
+            Searchable::No => return None,
+            Searchable::Yes => false,
+            Searchable::History if settings.include_history => true,
+            Searchable::History => return None,
+        };
+        let dir = path.strip_suffix("index.html").unwrap_or(path);
+        Some(Page {
+            url: format!("{}{dir}", settings.base_path),
+            path,
+            html,
+            hash,
+            history,
+        })
+    };
+    let mut pages: Vec<Page> = files
         .par_iter()
         .filter(|f| f.path.ends_with(".html"))
         .filter_map(|f| {
             let html = std::str::from_utf8(&f.bytes).ok()?;
-            let history = match html::searchable(html) {
-                Searchable::No => return None,
-                Searchable::Yes => false,
-                Searchable::History if settings.include_history => true,
-                Searchable::History => return None,
-            };
-            let dir = f.path.strip_suffix("index.html").unwrap_or(&f.path);
-            Some(Page {
-                url: format!("{}{dir}", settings.base_path),
-                path: &f.path,
-                html,
-                hash: *blake3::hash(html.as_bytes()).as_bytes(),
-                history,
-            })
+            let hash = *blake3::hash(html.as_bytes()).as_bytes();
+            page(
+                &f.path,
+                PageHtml::Rendered(html),
+                hash,
+                html::searchable(html),
+            )
         })
-        .collect()
+        .collect();
+    pages.extend(
+        stored
+            .iter()
+            .filter_map(|s| page(s.path, PageHtml::Stored(&s.source), s.hash, s.searchable)),
+    );
+    pages.par_sort_unstable_by(|a, b| a.path.cmp(b.path));
+    pages
 }
 
 /// Removes the cached packs and page stores of shards that are gone.
@@ -405,7 +457,10 @@ struct CachedWords {
 /// The section words of every page, from the cache where the page's HTML did not change (read from the
 /// HTML otherwise). The one scan of a page for its words: both the site's lexicon and the page's extra
 /// terms are made from them. Also returns how many entries the store held.
-fn read_words(pages: &[Page], store: Option<&Store>) -> (Vec<CachedWords>, usize) {
+fn read_words(
+    pages: &[Page],
+    store: Option<&Store>,
+) -> Result<(Vec<CachedWords>, usize), SearchError> {
     let cached = store.map(Store::load).unwrap_or_default();
     let read: Vec<CachedWords> = pages
         .par_iter()
@@ -418,22 +473,22 @@ fn read_words(pages: &[Page], store: Option<&Store>) -> (Vec<CachedWords>, usize
                 && entry.key == key
                 && let Some((words, terms)) = decode_section_words(&entry.value)
             {
-                return CachedWords {
+                return Ok(CachedWords {
                     words,
                     key,
                     terms: Some(terms),
                     fresh: false,
-                };
+                });
             }
-            CachedWords {
-                words: section_words(page.html),
+            Ok(CachedWords {
+                words: section_words(&page.html()?),
                 key,
                 terms: None,
                 fresh: true,
-            }
+            })
         })
-        .collect();
-    (read, cached.len())
+        .collect::<Result<_, SearchError>>()?;
+    Ok((read, cached.len()))
 }
 
 /// Saves the pages' section words with their terms' keys: only entries that changed, or the whole
@@ -656,8 +711,8 @@ fn page_terms(page: &SectionWords, expansions: &Expansions) -> PageTerms {
 }
 
 /// The HTML the index gets for a page: the page with each section's extra terms at its end.
-fn indexed_html(page: &Page, terms: &PageTerms) -> String {
-    html::with_terms_at(page.html, terms)
+fn indexed_html(page: &Page, terms: &PageTerms) -> Result<String, SearchError> {
+    Ok(html::with_terms_at(&page.html()?, terms))
 }
 
 /// Groups pages into shards: name → indices into `pages`, sorted by name.
@@ -763,8 +818,8 @@ fn build_shard(
             for batch in pages.chunks(BATCH_PAGES) {
                 let batch: Vec<(String, String)> = batch
                     .par_iter()
-                    .map(|(page, terms)| (page.url.clone(), indexed_html(page, &terms.make())))
-                    .collect();
+                    .map(|(page, terms)| Ok((page.url.clone(), indexed_html(page, &terms.make())?)))
+                    .collect::<Result<_, SearchError>>()?;
                 index.add_pages(batch)?;
             }
             let rebuilt = Rebuilt {
@@ -861,13 +916,13 @@ fn build_native(
                 && entry.key == key
                 && let Some(data) = native::codec::decode(&entry.value)
             {
-                return (data, None);
+                return Ok((data, None));
             }
-            let data = reader.read(&page.url, &indexed_html(page, &terms.make()));
+            let data = reader.read(&page.url, &indexed_html(page, &terms.make())?);
             let value = store.is_some().then(|| native::codec::encode(&data));
-            (data, Some(value.map(|value| Entry { key, value })))
+            Ok((data, Some(value.map(|value| Entry { key, value }))))
         })
-        .collect();
+        .collect::<Result<_, SearchError>>()?;
     if let Some(store) = &store {
         let changed = cached.len() != pages.len() || read.iter().any(|(_, new)| new.is_some());
         if changed {
@@ -981,17 +1036,17 @@ fn update_native(
         .par_iter()
         .map(|&i| {
             let (page, terms) = pages[i];
-            let data = reader.read(&page.url, &indexed_html(page, &terms.make()));
+            let data = reader.read(&page.url, &indexed_html(page, &terms.make())?);
             let value = native::codec::encode(&data);
-            (
+            Ok((
                 data,
                 Entry {
                     key: keys[i],
                     value,
                 },
-            )
+            ))
         })
-        .collect();
+        .collect::<Result<_, SearchError>>()?;
 
     // Every page keeps its number only if it stays in (or out of) the index.
     let mut state_pages = state.pages.clone();
@@ -1310,7 +1365,7 @@ mod tests {
     fn indexes_marked_pages_by_section_with_extra_terms() {
         let recorder: &'static Recorder = Box::leak(Box::default());
         let glossary = Glossary::default();
-        let (files, report) = index(&site(), &settings(&glossary, None), &recorder).unwrap();
+        let (files, report) = index(&site(), &[], &settings(&glossary, None), &recorder).unwrap();
         assert_eq!(
             report,
             Report {
@@ -1360,7 +1415,7 @@ mod tests {
         let glossary = Glossary::default();
         let mut settings = settings(&glossary, None);
         settings.include_history = true;
-        let (files, report) = index(&site(), &settings, &recorder).unwrap();
+        let (files, report) = index(&site(), &[], &settings, &recorder).unwrap();
         assert_eq!(report.pages, 4);
         assert!(
             files
@@ -1385,7 +1440,7 @@ mod tests {
                 .collect()
         };
         let shard_of = |files: &[OutputFile]| -> BTreeMap<String, String> {
-            let pages = searchable_pages(files, &settings);
+            let pages = searchable_pages(files, &[], &settings);
             let mut map = BTreeMap::new();
             for (name, members) in shards(&pages, 1, 10) {
                 for i in members {
@@ -1425,7 +1480,7 @@ mod tests {
         let glossary = Glossary::default();
         let mut settings = settings(&glossary, None);
         settings.min_shard_pages = 3;
-        let (files, report) = index(&site(), &settings, &recorder).unwrap();
+        let (files, report) = index(&site(), &[], &settings, &recorder).unwrap();
         assert_eq!(report.shards, 1);
         let manifest = files.iter().find(|f| f.path == MANIFEST).unwrap();
         assert_eq!(manifest.bytes, b"{\"indexes\":[\"gemeinsam/\"]}\n");
@@ -1437,16 +1492,16 @@ mod tests {
         let glossary = Glossary::default();
         let cache = tempfile::tempdir().unwrap();
         let settings = settings(&glossary, Some(cache.path().to_path_buf()));
-        let (first, report) = index(&site(), &settings, &recorder).unwrap();
+        let (first, report) = index(&site(), &[], &settings, &recorder).unwrap();
         assert_eq!(report.rebuilt, 2);
 
-        let (second, report) = index(&site(), &settings, &recorder).unwrap();
+        let (second, report) = index(&site(), &[], &settings, &recorder).unwrap();
         assert_eq!(report.rebuilt, 0);
         assert_eq!(first, second);
 
         let mut changed = site();
         changed[4] = file("seiten/s/index.html", "data-pagefind-body", "<h1>S2</h1>");
-        let (_, report) = index(&changed, &settings, &recorder).unwrap();
+        let (_, report) = index(&changed, &[], &settings, &recorder).unwrap();
         assert_eq!(report.rebuilt, 1);
         let entries: Vec<String> = std::fs::read_dir(cache.path())
             .unwrap()
@@ -1464,9 +1519,9 @@ mod tests {
             let bytes = std::fs::read(&path).unwrap();
             std::fs::write(&path, &bytes[..bytes.len() - 3]).unwrap();
         }
-        let (third, report) = index(&changed, &settings, &recorder).unwrap();
+        let (third, report) = index(&changed, &[], &settings, &recorder).unwrap();
         assert_eq!(report.rebuilt, 2);
-        assert_eq!(index(&changed, &settings, &recorder).unwrap().0, third);
+        assert_eq!(index(&changed, &[], &settings, &recorder).unwrap().0, third);
     }
 
     /// A site for the native index: German compounds whose extra terms depend on other pages' words.
@@ -1503,7 +1558,7 @@ mod tests {
     fn native_index(files: &[OutputFile], cache: Option<&Path>) -> (Vec<OutputFile>, Report) {
         let glossary = Glossary::default();
         let settings = settings(&glossary, cache.map(Path::to_path_buf));
-        index(files, &settings, &native::Native).unwrap()
+        index(files, &[], &settings, &native::Native).unwrap()
     }
 
     /// The key property of the caches: a rebuild that takes pages from them writes exactly what a clean
