@@ -4,8 +4,7 @@
 //! - `pagefind.{lang}_{hash}.pf_meta`: version, pages (fragment hash, word count), the word chunks with
 //!   the first and last word each covers (shortened to the shortest distinguishing prefixes), filters,
 //!   sorts, metadata fields;
-//! - `index/{lang}_{hash}.pf_index`: the words in byte order, cut into chunks of about 20,000 postings
-//!   where the words say ([`Chunker`]);
+//! - `index/{lang}_{hash}.pf_index`: the words in byte order, cut into chunks of about 20,000 postings;
 //!   per word its pages (page numbers delta-encoded) with packed positions, and its spellings with
 //!   diacritics as variants;
 //! - `filter/{lang}_{hash}.pf_filter`: per filter its values and their pages;
@@ -28,14 +27,8 @@ use sha1::{Digest, Sha1};
 use super::extract::{PageData, Postings};
 use crate::search::{IndexFile, SearchError};
 
-/// The size of an index chunk, in postings (positions + one per page): at least this many before a cut
-/// (unless the words run out)…
-pub const CHUNK_MIN_POSTINGS: usize = 10_000;
-/// …then, on average, about this many more until a word that is a cut point ([`Chunker`])…
-pub const CHUNK_SPREAD_POSTINGS: usize = 10_000;
-/// …and never more than this, unless one word alone is larger. On average a chunk holds about 20,000
-/// postings, Pagefind's chunk size.
-pub const CHUNK_MAX_POSTINGS: usize = 40_000;
+/// Pagefind's chunk size: postings (positions + one per page) per index file.
+pub const INDEX_CHUNK_SIZE: usize = 20_000;
 
 /// The gzip level of the index files (flate2 on zlib-rs). Pagefind uses level 9 (miniz_oxide); level 6
 /// of zlib-rs is slightly smaller still on our pages and several times faster (BENCHMARKS.md,
@@ -209,7 +202,7 @@ pub fn write_reusing(
     }
     let mut words: Vec<PackedWord> = words.into_values().collect();
     words.par_sort_unstable_by(|a, b| a.word.cmp(&b.word));
-    let chunks = chunk_index(words);
+    let chunks = chunk_index(words, INDEX_CHUNK_SIZE);
     let (chunks, chunk_bytes): (Vec<ChunkSummary>, Vec<Option<Vec<u8>>>) = chunks
         .par_iter()
         .map(|chunk| {
@@ -458,60 +451,22 @@ pub fn word_size(word: &PackedWord) -> usize {
         + word.variants.len()
 }
 
-/// Cuts the words of an index, in order, into chunks where the words themselves say, not at fixed sizes.
-///
-/// Pagefind cuts a chunk as soon as it holds 20,000 postings, so one more posting early in the index moves
-/// every later cut and every later chunk file changes. Here a chunk ends after a word that is a *cut point*
-/// once it holds [`CHUNK_MIN_POSTINGS`]; whether a word is one depends only on the word and its own size
-/// (a word of `n` postings is one with probability `n /` [`CHUNK_SPREAD_POSTINGS`], decided by a hash of
-/// the word). An edit therefore changes the chunks that hold its words, and the cuts after them fall back
-/// on the same words within a chunk or two: the rest of the index keeps its files. The browser finds
-/// chunks by the word ranges in `pf_meta`, whatever their sizes.
-#[derive(Default)]
-pub struct Chunker {
-    chunk: Vec<PackedWord>,
-    size: usize,
-}
-
-impl Chunker {
-    /// Adds the next word; returns the chunk it completes, if any.
-    pub fn push(&mut self, word: PackedWord) -> Option<Vec<PackedWord>> {
-        let size = word_size(&word);
-        self.size += size;
-        let cut = self.size >= CHUNK_MAX_POSTINGS
-            || (self.size >= CHUNK_MIN_POSTINGS && is_cut_point(&word.word, size));
-        self.chunk.push(word);
-        cut.then(|| {
-            self.size = 0;
-            std::mem::take(&mut self.chunk)
-        })
+/// Pagefind's `chunk_index`: words in order, a new chunk when the postings reach `chunk_size`.
+pub fn chunk_index(words: Vec<PackedWord>, chunk_size: usize) -> Vec<Vec<PackedWord>> {
+    let mut chunks = Vec::new();
+    let mut chunk = Vec::new();
+    let mut size = 0;
+    for word in words {
+        size += word_size(&word);
+        chunk.push(word);
+        if size >= chunk_size {
+            chunks.push(std::mem::take(&mut chunk));
+            size = 0;
+        }
     }
-
-    /// Whether no word waits for its chunk to be cut.
-    pub fn is_empty(&self) -> bool {
-        self.chunk.is_empty()
+    if !chunk.is_empty() {
+        chunks.push(chunk);
     }
-
-    /// The last chunk, if words are left.
-    pub fn finish(self) -> Option<Vec<PackedWord>> {
-        (!self.chunk.is_empty()).then_some(self.chunk)
-    }
-}
-
-/// Whether a chunk may end after `word` of `size` postings (see [`Chunker`]).
-fn is_cut_point(word: &str, size: usize) -> bool {
-    let hash = blake3::hash(word.as_bytes());
-    let draw = u64::from_le_bytes(hash.as_bytes()[..8].try_into().unwrap_or_default());
-    // `draw / 2^64 < size / spread`, without overflow.
-    (u128::from(draw) * CHUNK_SPREAD_POSTINGS as u128) < ((size as u128) << 64)
-}
-
-/// The words in order, cut into chunks (see [`Chunker`]).
-pub fn chunk_index(words: Vec<PackedWord>) -> Vec<Vec<PackedWord>> {
-    let mut chunker = Chunker::default();
-    let mut chunks: Vec<Vec<PackedWord>> =
-        words.into_iter().filter_map(|w| chunker.push(w)).collect();
-    chunks.extend(chunker.finish());
     chunks
 }
 
