@@ -50,8 +50,14 @@ pub const VERSION: &str = "native-1+pagefind-1.6.0";
 pub struct Native;
 
 impl Backend for Native {
+    /// [`VERSION`] and the program binary ([`crate::cache::program`]): a cache written by another build
+    /// of regelwerk, whose reading or writing of pages may differ, is not used.
     fn id(&self) -> &str {
-        VERSION
+        static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        ID.get_or_init(|| {
+            let program = blake3::Hash::from_bytes(*crate::cache::program());
+            format!("{VERSION}+{}", &program.to_hex()[..16])
+        })
     }
 
     fn new_index(&self, language: &str) -> Result<Box<dyn SearchIndex>, SearchError> {
