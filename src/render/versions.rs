@@ -395,7 +395,6 @@ pub(crate) fn render(
         files.extend(f);
         pages.documents.push(p);
     }
-    jobs.extend(site_pages(shared, content, versions, others));
     files.push(feed(shared, content, versions, others));
     (jobs, files, pages)
 }
@@ -970,7 +969,7 @@ struct PointInTimeDoc {
 }
 
 /// The site-wide pages: decisions, point in time, recent changes.
-fn site_pages(
+pub(crate) fn site_pages(
     shared: &Shared,
     content: &Content,
     versions: &Versions,
