@@ -8,7 +8,7 @@ use std::fmt;
 use std::ops::Range;
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How bad a problem is: errors stop the build, warnings are reported and the site is still published.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -19,7 +19,7 @@ pub enum Severity {
 }
 
 /// Every rule regelwerk checks. The code is stable: editors, CI annotations and tests refer to it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Rule {
     /// A file is not valid TOML (or CSV), or not readable as UTF-8.
     S1,
@@ -155,7 +155,7 @@ impl fmt::Display for Rule {
 }
 
 /// One problem at one place in one file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Diagnostic {
     /// Path relative to the site root, with `/` separators.
     pub path: String,

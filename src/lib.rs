@@ -142,6 +142,9 @@ pub struct Rendered {
     pub timings: Vec<(&'static str, Duration)>,
     /// The theme and Markdown bodies this run used, for the next run's [`render_with`].
     pub warm: Warm,
+    /// The content cache as this run read it from the cache folder (empty when `warm` came from an
+    /// earlier run of this process): [`content::Bodies::save`] writes what changed since.
+    pub earlier_bodies: content::Bodies,
     /// What the search stage indexed and how much of it came from the cache.
     pub search: search::Report,
 }
@@ -175,16 +178,28 @@ pub fn check(
     base_url: Option<&str>,
     today: NaiveDate,
 ) -> (Option<Checked>, Diagnostics) {
-    check_timed(root, base_url, today, None, &mut Vec::new())
+    let (checked, diagnostics, _) = check_timed(
+        root,
+        base_url,
+        today,
+        None,
+        Some(&root.join(CACHE_DIR)),
+        &mut Vec::new(),
+    );
+    (checked, diagnostics)
 }
 
+/// [`check`], with what an earlier run left: `reuse` from this process (`serve`), else the content cache
+/// of the last build in the cache folder `cache` (if given). Also returns the content cache as it was
+/// read (empty with `reuse`).
 fn check_timed(
     root: &Path,
     base_url: Option<&str>,
     today: NaiveDate,
     reuse: Option<&Warm>,
+    cache: Option<&Path>,
     timings: &mut Vec<(&'static str, Duration)>,
-) -> (Option<Checked>, Diagnostics) {
+) -> (Option<Checked>, Diagnostics, content::Bodies) {
     let mut clock = Instant::now();
     let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, Duration)>| {
         timings.push((name, clock.elapsed()));
@@ -194,10 +209,18 @@ fn check_timed(
     // The caches of the history stage are read while the theme and the content load.
     let history_cache = root.join(history::git::CACHE_DIR);
     let fronts = std::thread::spawn(move || versions::fronts::Cache::load(&history_cache));
+    let earlier = (reuse.is_none()).then_some(cache).flatten().map(|cache| {
+        let cache = cache.to_path_buf();
+        std::thread::spawn(move || content::Bodies::load(&cache))
+    });
 
     let (config, mut diagnostics) = config::load(root);
     let Some(mut config) = config else {
-        return (None, Diagnostics::new(diagnostics));
+        return (
+            None,
+            Diagnostics::new(diagnostics),
+            content::Bodies::default(),
+        );
     };
     if let Some(url) = base_url {
         config.base_url = url.to_string();
@@ -213,7 +236,11 @@ fn check_timed(
         let (theme, theme_diagnostics) = theme::load(root, &config);
         diagnostics.extend(theme_diagnostics);
         let Some(theme) = theme else {
-            return (None, Diagnostics::new(diagnostics));
+            return (
+                None,
+                Diagnostics::new(diagnostics),
+                content::Bodies::default(),
+            );
         };
         Arc::new(theme)
     };
@@ -225,8 +252,11 @@ fn check_timed(
         labels: &labels,
         base_path: &config.base_path,
     };
-    let (content, content_diagnostics) =
-        content::load(root, &settings, reuse.map(|warm| &warm.bodies));
+    let earlier = earlier
+        .and_then(|loading| loading.join().ok())
+        .unwrap_or_default();
+    let bodies = reuse.map_or(&earlier, |warm| &warm.bodies);
+    let (content, content_diagnostics) = content::load(root, &settings, Some(bodies));
     diagnostics.extend(content_diagnostics);
     let (glossary, glossary_diagnostics) = search::load_glossary(root);
     diagnostics.extend(glossary_diagnostics);
@@ -250,7 +280,7 @@ fn check_timed(
 
     let diagnostics = Diagnostics::new(diagnostics);
     if diagnostics.has_errors() {
-        return (None, diagnostics);
+        return (None, diagnostics, earlier);
     }
     (
         Some(Checked {
@@ -261,6 +291,7 @@ fn check_timed(
             glossary,
         }),
         diagnostics,
+        earlier,
     )
 }
 
@@ -286,17 +317,18 @@ pub fn render_site(
 /// still applies. Writes nothing; `options.output` is only checked not to contain the site.
 pub fn render_with(options: &BuildOptions, warm: Option<&Warm>) -> Result<Rendered, BuildError> {
     let mut timings = Vec::new();
-    // The version store's index is read while the site is checked.
+    // The page store's index is read while the site is checked.
     let store = reuse::Store::new(&options.cache);
     let index = std::thread::spawn({
         let store = store.clone();
         move || store.index()
     });
-    let (checked, diagnostics) = check_timed(
+    let (checked, diagnostics, earlier_bodies) = check_timed(
         &options.root,
         options.base_url.as_deref(),
         options.today,
         warm,
+        Some(&options.cache),
         &mut timings,
     );
     let Some(checked) = checked else {
@@ -373,6 +405,7 @@ pub fn render_with(options: &BuildOptions, warm: Option<&Warm>) -> Result<Render
         diagnostics,
         timings,
         search,
+        earlier_bodies,
         warm: Warm {
             name: checked.config.theme.clone(),
             language: checked.config.language.clone(),
@@ -450,10 +483,11 @@ pub fn build_with(
         current,
         diagnostics,
         mut timings,
-        warm,
+        warm: next,
+        earlier_bodies,
         search,
     } = rendered;
-    // The site is written; a store that cannot be updated only costs the next build time.
+    // The site is written; caches that cannot be updated only cost the next build time.
     let _ = store.save(
         stored.as_ref(),
         &versions,
@@ -461,6 +495,9 @@ pub fn build_with(
         &files,
         &options.output,
     );
+    if warm.is_none() {
+        let _ = next.bodies.save(&options.cache, &earlier_bodies);
+    }
     timings.push(("output", clock.elapsed()));
     Ok((
         Built {
@@ -471,7 +508,7 @@ pub fn build_with(
             versions: versions.counts(),
             pages: current.counts(),
         },
-        warm,
+        next,
     ))
 }
 

@@ -5,6 +5,8 @@
 use std::collections::BTreeSet;
 use std::ops::Range;
 
+use serde::{Deserialize, Serialize};
+
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
 use crate::diagnostics::{Diagnostic, Rule, SourceText};
@@ -48,7 +50,7 @@ pub struct Labels {
 const RESERVED_IDS: &[&str] = &["inhalt"];
 
 /// One entry of a page's table of contents.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TocEntry {
     pub level: u8,
     pub id: String,
@@ -56,7 +58,7 @@ pub struct TocEntry {
 }
 
 /// What a link in the Markdown points to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum LinkTarget {
     /// Outside the site (http, mailto, …): not checked.
     External,
@@ -72,7 +74,7 @@ pub enum LinkTarget {
 }
 
 /// A link found in the Markdown, with where it is.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Link {
     pub dest: String,
     pub target: LinkTarget,
@@ -81,7 +83,7 @@ pub struct Link {
 }
 
 /// A section that declares it implements motion points.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Implements {
     pub heading_id: String,
     pub heading_title: String,
@@ -90,7 +92,7 @@ pub struct Implements {
 }
 
 /// A rendered Markdown body and what validation needs to know about it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Rendered {
     pub html: String,
     pub toc: Vec<TocEntry>,
@@ -98,8 +100,6 @@ pub struct Rendered {
     pub anchors: BTreeSet<String>,
     pub links: Vec<Link>,
     pub implements: Vec<Implements>,
-    /// Plain text of the body (for search and summaries).
-    pub text: String,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -248,7 +248,6 @@ pub fn render(source: &SourceText, body_offset: usize, options: &MarkdownOptions
                     CodeBlockKind::Fenced(info) => info.split_whitespace().next().unwrap_or(""),
                     CodeBlockKind::Indented => "",
                 };
-                out.text.push_str(&code);
                 html_events.push(Event::Html(CowStr::from(highlight::code_block(
                     &code, lang,
                 ))));
@@ -350,15 +349,9 @@ pub fn render(source: &SourceText, body_offset: usize, options: &MarkdownOptions
                         _ => None,
                     })
                     .collect();
-                out.text.push_str(&text);
-                out.text.push(' ');
                 push_text_with_markers(&text, &options.labels.todo, &mut html_events);
                 i = end;
                 continue;
-            }
-            Event::Code(code) => {
-                out.text.push_str(code);
-                html_events.push(event.clone());
             }
             Event::TaskListMarker(done) => {
                 // A labelled, disabled checkbox: screen readers announce the state, axe finds a name.
@@ -373,7 +366,6 @@ pub fn render(source: &SourceText, body_offset: usize, options: &MarkdownOptions
                 ))));
             }
             Event::SoftBreak | Event::HardBreak => {
-                out.text.push(' ');
                 html_events.push(event.clone());
             }
             _ => html_events.push(event.clone()),

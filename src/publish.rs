@@ -229,6 +229,8 @@ pub fn publish(options: &PublishOptions) -> Result<Published, PublishError> {
         mut stored,
         mut versions,
         mut current,
+        mut warm,
+        mut earlier_bodies,
         diagnostics,
         timings: build_timings,
         ..
@@ -290,6 +292,7 @@ pub fn publish(options: &PublishOptions) -> Result<Published, PublishError> {
                 again.versions,
                 again.current,
             );
+            (warm, earlier_bodies) = (again.warm, again.earlier_bodies);
             let recycle = recyclable(
                 &releases,
                 options.keep.max(1),
@@ -308,6 +311,7 @@ pub fn publish(options: &PublishOptions) -> Result<Published, PublishError> {
         &files,
         &releases.join(&release.id),
     );
+    let _ = warm.bodies.save(&build.cache, &earlier_bodies);
     timings.push(("release", clock.elapsed()));
 
     let clock = Instant::now();

@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 use walkdir::WalkDir;
 
 use crate::diagnostics::{Diagnostic, Rule, SourceText};
@@ -77,25 +78,135 @@ pub struct Content {
     pub bodies: Bodies,
 }
 
-/// The Markdown bodies an earlier build of the same process rendered (`serve` hands them to the next
-/// build): a file whose text is the same, rendered with the same settings and links of the site (where
-/// each file is published), is not rendered again.
-#[derive(Debug, Clone, Default)]
+/// What the content stage made of each Markdown file — its front matter and its rendered body — for the
+/// next run: a file whose text is the same is not parsed again, and its body is not rendered again while
+/// the settings and the site's links (where each file is published) are the same too. `serve` hands it
+/// to its next build in memory; `build` and `publish` keep it in the cache folder ([`Bodies::load`],
+/// [`Bodies::save`]).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Bodies {
-    /// What every body depends on besides its own text: the settings and the published paths.
-    inputs: Option<blake3::Hash>,
-    /// Source path → hash of its text, and its body.
-    bodies: HashMap<String, (blake3::Hash, Arc<Rendered>)>,
+    /// Source path → what was made of it.
+    entries: HashMap<String, Arc<Parsed>>,
+}
+
+/// One Markdown file as the content stage made it.
+#[derive(Debug, Serialize, Deserialize)]
+struct Parsed {
+    /// blake3 of the file's text.
+    text: [u8; 32],
+    front: Front,
+    /// What the body depends on besides the text (see [`body_inputs`]).
+    inputs: [u8; 32],
+    body: Arc<Rendered>,
+}
+
+/// The front matter of a Markdown file, read.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Front {
+    id: String,
+    /// Where the body starts; `None` without a complete front matter block.
+    body_start: Option<usize>,
+    guideline: Option<GuidelineMeta>,
+    page: Option<PageMeta>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// The folder of the content cache inside the cache folder.
+pub const CACHE_DIR: &str = "inhalt";
+/// The entries as of the last full write, in [`CACHE_PARTS`] files (`inhalt-<n>.bin`, by a hash of the
+/// path), read in parallel.
+const CACHE_FILE: &str = "inhalt";
+const CACHE_PARTS: usize = 8;
+/// Entries changed since (a small file, so that one edit does not rewrite every body).
+const RECENT_FILE: &str = "inhalt-neu.bin";
+/// Changed entries kept in [`RECENT_FILE`] before everything is written again.
+const MAX_RECENT: usize = 200;
+/// Raised when the layout of the cache changes.
+const CACHE_FORMAT: u32 = 1;
+
+/// The file of one part of the content cache; part [`CACHE_PARTS`] holds the recent entries.
+fn part_path(dir: &Path, part: usize) -> PathBuf {
+    if part == CACHE_PARTS {
+        dir.join(RECENT_FILE)
+    } else {
+        dir.join(format!("{CACHE_FILE}-{part}.bin"))
+    }
 }
 
 impl Bodies {
-    /// The body of `source` if it was rendered from the same text with the same `inputs`.
-    fn get(&self, inputs: &blake3::Hash, source: &SourceText) -> Option<Arc<Rendered>> {
-        if self.inputs.as_ref() != Some(inputs) {
-            return None;
+    /// The cache `build` left in the cache folder `cache`; empty if there is none or it cannot be read.
+    pub fn load(cache: &Path) -> Bodies {
+        let dir = cache.join(CACHE_DIR);
+        let stamp = crate::cache::program_stamp(CACHE_FORMAT);
+        let parts: Vec<Option<Bodies>> = (0..=CACHE_PARTS)
+            .into_par_iter()
+            .map(|part| crate::cache::read::<Bodies>(&part_path(&dir, part), &stamp))
+            .collect();
+        // Parts of different writes may meet (a write that stopped half-way): that is harmless, an entry
+        // is only used for the same text and inputs.
+        let mut bodies = Bodies::default();
+        // The recent entries (the last part) come last and replace those of the full write.
+        for part in parts.into_iter().flatten() {
+            bodies.entries.extend(part.entries);
         }
-        let (text, body) = self.bodies.get(&source.path)?;
-        (*text == blake3::hash(source.text.as_bytes())).then(|| Arc::clone(body))
+        bodies
+    }
+
+    /// Keeps these entries in the cache folder `cache` for the next run, which read `before` from it:
+    /// only entries that changed since are written, into a small second file, until there are more than
+    /// [`MAX_RECENT`] of them or many entries are gone; then all are written anew.
+    pub fn save(&self, cache: &Path, before: &Bodies) -> std::io::Result<()> {
+        let changed: HashMap<String, Arc<Parsed>> = self
+            .entries
+            .iter()
+            .filter(|(path, entry)| {
+                before
+                    .entries
+                    .get(*path)
+                    .is_none_or(|old| !Arc::ptr_eq(old, entry))
+            })
+            .map(|(path, entry)| (path.clone(), Arc::clone(entry)))
+            .collect();
+        let gone = before
+            .entries
+            .keys()
+            .filter(|path| !self.entries.contains_key(*path))
+            .count();
+        if changed.is_empty() && gone == 0 {
+            return Ok(());
+        }
+        let dir = cache.join(CACHE_DIR);
+        std::fs::create_dir_all(&dir)?;
+        let stamp = crate::cache::program_stamp(CACHE_FORMAT);
+        let recent_path = part_path(&dir, CACHE_PARTS);
+        let recent = crate::cache::read::<Bodies>(&recent_path, &stamp).unwrap_or_default();
+        let mut kept = recent.entries;
+        kept.retain(|path, _| self.entries.contains_key(path) && !changed.contains_key(path));
+        kept.extend(changed);
+        let written = (0..CACHE_PARTS).all(|part| part_path(&dir, part).exists());
+        if written && kept.len() <= MAX_RECENT && gone * 4 <= self.entries.len() {
+            return crate::cache::write(&recent_path, &stamp, &Bodies { entries: kept });
+        }
+        let mut parts: Vec<Bodies> = (0..CACHE_PARTS).map(|_| Bodies::default()).collect();
+        for (path, entry) in &self.entries {
+            let part = blake3::hash(path.as_bytes()).as_bytes()[0] as usize % CACHE_PARTS;
+            parts[part].entries.insert(path.clone(), Arc::clone(entry));
+        }
+        match std::fs::remove_file(&recent_path) {
+            Err(err) if err.kind() != std::io::ErrorKind::NotFound => return Err(err),
+            _ => {}
+        }
+        parts
+            .par_iter()
+            .enumerate()
+            .try_for_each(|(part, entries)| {
+                crate::cache::write(&part_path(&dir, part), &stamp, entries)
+            })
+    }
+
+    /// What was made of `source` before, if its text is the same.
+    fn get(&self, source: &SourceText, text: &[u8; 32]) -> Option<&Arc<Parsed>> {
+        self.entries.get(&source.path).filter(|e| e.text == *text)
     }
 }
 
@@ -155,11 +266,11 @@ enum Kind {
 struct Prepared {
     kind: Kind,
     source: SourceText,
-    id: String,
-    body_start: Option<usize>,
-    guideline: Option<GuidelineMeta>,
-    page: Option<PageMeta>,
-    diagnostics: Vec<Diagnostic>,
+    /// blake3 of the text.
+    text: [u8; 32],
+    front: Front,
+    /// What an earlier run made of the same text, if anything.
+    earlier: Option<Arc<Parsed>>,
 }
 
 /// Reads all content under `root`, taking the bodies of unchanged files from `previous` (see [`Bodies`]).
@@ -185,44 +296,47 @@ pub fn load(
 
     let prepared: Vec<Prepared> = files
         .par_iter()
-        .map(|(kind, rel)| prepare(root, *kind, rel))
+        .map(|(kind, rel)| prepare(root, *kind, rel, previous))
         .collect();
 
     // Where each source file is published: relative `.md` links resolve through this map.
     let published: BTreeMap<String, String> = prepared
         .iter()
-        .map(|p| (p.source.path.clone(), url_path(p.kind, &p.id)))
+        .map(|p| (p.source.path.clone(), url_path(p.kind, &p.front.id)))
         .collect();
 
-    let inputs = body_inputs(settings, &published);
-    let rendered: Vec<(Prepared, Arc<Rendered>)> = prepared
+    let inputs = *body_inputs(settings, &published).as_bytes();
+    let parsed: Vec<(Prepared, Arc<Parsed>)> = prepared
         .into_par_iter()
-        .map(|p| {
-            let body = match p.body_start {
-                Some(start) => previous
-                    .and_then(|bodies| bodies.get(&inputs, &p.source))
-                    .unwrap_or_else(|| {
-                        Arc::new(render_body(
+        .map(|mut p| {
+            let entry = match p.earlier.take() {
+                Some(earlier) if earlier.inputs == inputs => earlier,
+                _ => {
+                    let body = match p.front.body_start {
+                        Some(start) => Arc::new(render_body(
                             &p.source,
                             start,
-                            &url_path(p.kind, &p.id),
+                            &url_path(p.kind, &p.front.id),
                             &published,
                             settings,
-                        ))
-                    }),
-                None => Arc::default(),
+                        )),
+                        None => Arc::default(),
+                    };
+                    Arc::new(Parsed {
+                        text: p.text,
+                        front: p.front.clone(),
+                        inputs,
+                        body,
+                    })
+                }
             };
-            (p, body)
+            (p, entry)
         })
         .collect();
     let bodies = Bodies {
-        inputs: Some(inputs),
-        bodies: rendered
-            .par_iter()
-            .map(|(p, body)| {
-                let text = blake3::hash(p.source.text.as_bytes());
-                (p.source.path.clone(), (text, Arc::clone(body)))
-            })
+        entries: parsed
+            .iter()
+            .map(|(p, entry)| (p.source.path.clone(), Arc::clone(entry)))
             .collect(),
     };
 
@@ -248,31 +362,38 @@ pub fn load(
         bodies,
         ..Content::default()
     };
-    for (mut p, body) in rendered {
-        diagnostics.append(&mut p.diagnostics);
+    for (p, entry) in parsed {
+        let Prepared {
+            kind,
+            source,
+            front,
+            ..
+        } = p;
+        let body = Arc::clone(&entry.body);
+        diagnostics.extend(front.diagnostics);
         diagnostics.extend(body.diagnostics.iter().cloned());
-        let url_path = url_path(p.kind, &p.id);
-        match p.kind {
+        let url_path = url_path(kind, &front.id);
+        match kind {
             Kind::Guideline => content.guidelines.push(Doc {
-                source: p.source,
-                id: p.id,
+                source,
+                id: front.id,
                 url_path,
-                meta: p.guideline,
+                meta: front.guideline,
                 body,
             }),
             Kind::Page => content.pages.push(Doc {
-                source: p.source,
-                id: p.id,
+                source,
+                id: front.id,
                 url_path,
-                meta: p.page,
+                meta: front.page,
                 body,
             }),
             Kind::Home => {
                 content.home = Some(Doc {
-                    source: p.source,
+                    source,
                     id: String::new(),
                     url_path,
-                    meta: p.page,
+                    meta: front.page,
                     body,
                 })
             }
@@ -377,26 +498,21 @@ pub fn relative(root: &Path, path: &Path) -> Option<String> {
     )
 }
 
-fn prepare(root: &Path, kind: Kind, rel: &str) -> Prepared {
-    let stem = rel
-        .rsplit('/')
-        .next()
-        .and_then(|name| name.strip_suffix(".md"))
-        .unwrap_or(rel)
-        .to_string();
+/// Reads a Markdown file and its front matter, or takes the front matter from `previous` if the text is
+/// the same.
+fn prepare(root: &Path, kind: Kind, rel: &str, previous: Option<&Bodies>) -> Prepared {
     let mut prepared = Prepared {
         kind,
         source: SourceText::new(rel, String::new()),
-        id: stem.clone(),
-        body_start: None,
-        guideline: None,
-        page: None,
-        diagnostics: Vec::new(),
+        text: [0; 32],
+        front: Front::default(),
+        earlier: None,
     };
     let text = match std::fs::read(root.join(rel)).map(String::from_utf8) {
         Ok(Ok(text)) => text,
         Ok(Err(_)) => {
-            prepared.diagnostics.push(Diagnostic::file(
+            prepared.front = front(kind, rel, None);
+            prepared.front.diagnostics.push(Diagnostic::file(
                 rel,
                 Rule::S1,
                 "Die Datei ist nicht in UTF-8 gespeichert. Speichern Sie sie als UTF-8 (ohne Umwandlung der Umlaute).",
@@ -404,7 +520,8 @@ fn prepare(root: &Path, kind: Kind, rel: &str) -> Prepared {
             return prepared;
         }
         Err(err) => {
-            prepared.diagnostics.push(Diagnostic::file(
+            prepared.front = front(kind, rel, None);
+            prepared.front.diagnostics.push(Diagnostic::file(
                 rel,
                 Rule::S1,
                 format!("Die Datei kann nicht gelesen werden: {err}."),
@@ -413,26 +530,52 @@ fn prepare(root: &Path, kind: Kind, rel: &str) -> Prepared {
         }
     };
     prepared.source = SourceText::new(rel, text);
-    let split = match frontmatter::split(&prepared.source) {
+    prepared.text = *blake3::hash(prepared.source.text.as_bytes()).as_bytes();
+    match previous.and_then(|bodies| bodies.get(&prepared.source, &prepared.text)) {
+        Some(earlier) => {
+            prepared.front = earlier.front.clone();
+            prepared.earlier = Some(Arc::clone(earlier));
+        }
+        None => prepared.front = front(kind, rel, Some(&prepared.source)),
+    }
+    prepared
+}
+
+/// The front matter of the file at `rel` with `source` as its text (`None`: it could not be read).
+fn front(kind: Kind, rel: &str, source: Option<&SourceText>) -> Front {
+    let stem = rel
+        .rsplit('/')
+        .next()
+        .and_then(|name| name.strip_suffix(".md"))
+        .unwrap_or(rel)
+        .to_string();
+    let mut front = Front {
+        id: stem.clone(),
+        ..Front::default()
+    };
+    let Some(source) = source else {
+        return front;
+    };
+    let split = match frontmatter::split(source) {
         Ok(split) => split,
         Err(diagnostic) => {
-            prepared.diagnostics.push(diagnostic);
-            return prepared;
+            front.diagnostics.push(diagnostic);
+            return front;
         }
     };
-    prepared.body_start = Some(split.body_start);
+    front.body_start = Some(split.body_start);
     match kind {
         Kind::Guideline => {
-            let (meta, diags) = guideline::read_meta(&prepared.source, split.toml, split.opening);
+            let (meta, diags) = guideline::read_meta(source, split.toml, split.opening);
             if let Some(meta) = &meta {
-                prepared.id = meta.id.value.clone();
+                front.id = meta.id.value.clone();
             }
-            prepared.guideline = meta;
-            prepared.diagnostics = diags;
+            front.guideline = meta;
+            front.diagnostics = diags;
         }
         Kind::Page | Kind::Home => {
             if kind == Kind::Page && !fields::is_slug(&stem) {
-                prepared.diagnostics.push(Diagnostic::file(
+                front.diagnostics.push(Diagnostic::file(
                     rel,
                     Rule::E9,
                     format!(
@@ -441,12 +584,12 @@ fn prepare(root: &Path, kind: Kind, rel: &str) -> Prepared {
                     ),
                 ));
             }
-            let (meta, diags) = page::read_meta(&prepared.source, split.toml, split.opening);
-            prepared.page = meta;
-            prepared.diagnostics.extend(diags);
+            let (meta, diags) = page::read_meta(source, split.toml, split.opening);
+            front.page = meta;
+            front.diagnostics.extend(diags);
         }
     }
-    prepared
+    front
 }
 
 /// Decides what a link destination written in `from` (a source path) points to.
@@ -588,6 +731,104 @@ mod tests {
                 .html
                 .contains("href=\"/ki/leitlinien/neu/\"")
         );
+    }
+
+    #[test]
+    fn the_cache_on_disk_keeps_front_matter_problems_and_writes_only_what_changed() {
+        let site = tempfile::tempdir().unwrap();
+        let cache = site.path().join(crate::CACHE_DIR);
+        let dir = site.path().join(GUIDELINES_DIR);
+        std::fs::create_dir_all(&dir).unwrap();
+        for i in 0..5 {
+            std::fs::write(
+                dir.join(format!("g{i}.md")),
+                guideline(&format!("g{i}"), "Text.\n"),
+            )
+            .unwrap();
+        }
+        // A front matter with an unknown key: a problem that must be reported from the cache too.
+        std::fs::write(
+            dir.join("kaputt.md"),
+            "+++\nid = \"kaputt\"\nunbekannt = 1\n+++\nText.\n",
+        )
+        .unwrap();
+        let labels = markdown::Labels {
+            todo: "Zu ergänzen".into(),
+            task_done: "erledigt".into(),
+            task_open: "offen".into(),
+            implements: "Setzt um".into(),
+            table_region: "Tabelle".into(),
+        };
+        let settings = RenderSettings {
+            allow_html: false,
+            labels: &labels,
+            base_path: "/",
+        };
+        let codes = |diagnostics: &[Diagnostic]| -> Vec<(String, Rule, usize)> {
+            let mut codes: Vec<_> = diagnostics
+                .iter()
+                .map(|d| (d.path.clone(), d.rule, d.line))
+                .collect();
+            codes.sort();
+            codes
+        };
+
+        let (first, first_problems) = load(site.path(), &settings, None);
+        assert!(!first_problems.is_empty());
+        first.bodies.save(&cache, &Bodies::default()).unwrap();
+        let loaded = Bodies::load(&cache);
+        assert_eq!(loaded.entries.len(), 6);
+        let (second, second_problems) = load(site.path(), &settings, Some(&loaded));
+        assert_eq!(codes(&second_problems), codes(&first_problems));
+        for (path, entry) in &second.bodies.entries {
+            assert!(
+                Arc::ptr_eq(entry, &loaded.entries[path]),
+                "{path} is reused"
+            );
+        }
+        let html = |content: &Content| -> Vec<String> {
+            content
+                .guidelines
+                .iter()
+                .map(|d| d.body.html.clone())
+                .collect()
+        };
+        assert_eq!(html(&second), html(&first));
+
+        // One file edited: only it is written, into the small file of recent entries.
+        std::fs::write(dir.join("g3.md"), guideline("g3", "Neuer Text.\n")).unwrap();
+        let (third, _) = load(site.path(), &settings, Some(&loaded));
+        let parts = |dir: &Path| -> Vec<(PathBuf, std::time::SystemTime)> {
+            (0..CACHE_PARTS)
+                .map(|part| part_path(dir, part))
+                .filter(|p| p.exists())
+                .map(|p| {
+                    (
+                        p.clone(),
+                        std::fs::metadata(&p).unwrap().modified().unwrap(),
+                    )
+                })
+                .collect()
+        };
+        let before = parts(&cache.join(CACHE_DIR));
+        third.bodies.save(&cache, &loaded).unwrap();
+        assert_eq!(
+            parts(&cache.join(CACHE_DIR)),
+            before,
+            "the full write is kept"
+        );
+        let recent = Bodies::load(&cache);
+        let entry = &recent.entries["content/leitlinien/g3.md"];
+        assert!(entry.body.html.contains("Neuer Text"));
+        assert_eq!(recent.entries.len(), 6);
+        // A damaged part reads as absent: its files are made again, the rest is reused.
+        let damaged = part_path(&cache.join(CACHE_DIR), 0);
+        if damaged.exists() {
+            std::fs::write(&damaged, b"kaputt").unwrap();
+        }
+        let (fourth, fourth_problems) = load(site.path(), &settings, Some(&Bodies::load(&cache)));
+        assert_eq!(codes(&fourth_problems), codes(&first_problems));
+        assert_eq!(html(&fourth), html(&third));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::content::fields::{FieldReader, Need};
 use crate::diagnostics::{Diagnostic, SourceText};
 
 /// The validated front matter of a generic page.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PageMeta {
     pub title: String,
     pub description: String,
