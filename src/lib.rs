@@ -108,6 +108,10 @@ pub struct Built {
     pub versions: reuse::Counts,
     /// How many of the other pages were reused and how many rendered anew.
     pub pages: reuse::PageCounts,
+    /// Leftovers of interrupted earlier builds, being deleted in the background. Usually nothing; a
+    /// program that ends after the build should [`output::Removal::wait`] for it, or the deletion stops
+    /// half-way and the next build starts it again.
+    pub cleanup: output::Removal,
 }
 
 /// What an earlier build hands to the next one in the same process (`serve`), through [`render_with`]: the
@@ -470,7 +474,7 @@ pub fn build_with(
         }
         written => written,
     };
-    let _removal = written.map_err(|error| BuildError::Output {
+    let cleanup = written.map_err(|error| BuildError::Output {
         path: options.output.clone(),
         error,
     })?;
@@ -507,6 +511,7 @@ pub fn build_with(
             search,
             versions: versions.counts(),
             pages: current.counts(),
+            cleanup,
         },
         next,
     ))

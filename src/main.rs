@@ -253,6 +253,7 @@ fn build(options: &BuildOptions, verbose: bool) -> ExitCode {
                 built.files,
                 options.output.display()
             );
+            built.cleanup.wait();
             ExitCode::SUCCESS
         }
         Err(err) => build_failed(err, &options.root),

@@ -267,6 +267,16 @@ fn create_dirs<'a>(dir: &Path, paths: impl Iterator<Item = &'a str>) -> io::Resu
 #[must_use = "dropping a Removal lets it run unattended; call wait() to block until it is done"]
 pub struct Removal(Option<std::thread::JoinHandle<()>>);
 
+impl std::fmt::Debug for Removal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Removal(running)"
+        } else {
+            "Removal(none)"
+        })
+    }
+}
+
 impl Removal {
     fn start(dirs: Vec<PathBuf>) -> Self {
         if dirs.is_empty() {

@@ -319,3 +319,24 @@ fn a_rebuild_renders_only_the_pages_that_changed_and_writes_what_a_clean_build_w
     assert!(public() == clean_build(root), "without the store's files");
     assert!(store.join("files").is_dir(), "the store is filled again");
 }
+
+#[test]
+fn leftovers_of_an_interrupted_build_are_gone_when_the_next_build_returns() {
+    let site = valid_site();
+    let root = site.path();
+    // What a killed build leaves beside the output: a replaced site not yet deleted, and the staging
+    // folder of a process that no longer exists.
+    let old = root.join(".public.old-4242-1");
+    let staging = root.join(".public.staging-4194300");
+    for dir in [&old, &staging] {
+        for i in 0..200 {
+            let sub = dir.join(format!("seite-{i}"));
+            std::fs::create_dir_all(&sub).unwrap();
+            std::fs::write(sub.join("index.html"), "<p>alt</p>").unwrap();
+        }
+    }
+    let out = regelwerk(&["build", "--root", root.to_str().unwrap()]);
+    assert!(out.status.success());
+    assert!(!old.exists(), "the replaced site is deleted");
+    assert!(!staging.exists(), "the dead staging folder is deleted");
+}
