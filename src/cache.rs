@@ -1,5 +1,5 @@
 //! Files a build keeps for the next one (the history log, the parsed front matter of earlier versions, the
-//! version store's index): binary ([postcard]), stamped and checksummed.
+//! page store's index, the content cache): binary ([postcard]), stamped and checksummed.
 //!
 //! A file is used only if its stamp is the one the reader asks for — the layout's format number, and for
 //! whatever the program computes (parsed data), the program itself ([`program`]) — and its checksum holds;

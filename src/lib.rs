@@ -187,21 +187,21 @@ pub fn check(
         base_url,
         today,
         None,
-        Some(&root.join(CACHE_DIR)),
+        &root.join(CACHE_DIR),
         &mut Vec::new(),
     );
     (checked, diagnostics)
 }
 
 /// [`check`], with what an earlier run left: `reuse` from this process (`serve`), else the content cache
-/// of the last build in the cache folder `cache` (if given). Also returns the content cache as it was
-/// read (empty with `reuse`).
+/// of the last build in the cache folder `cache`. Also returns the content cache as it was read (empty
+/// with `reuse`).
 fn check_timed(
     root: &Path,
     base_url: Option<&str>,
     today: NaiveDate,
     reuse: Option<&Warm>,
-    cache: Option<&Path>,
+    cache: &Path,
     timings: &mut Vec<(&'static str, Duration)>,
 ) -> (Option<Checked>, Diagnostics, content::Bodies) {
     let mut clock = Instant::now();
@@ -213,7 +213,7 @@ fn check_timed(
     // The caches of the history stage are read while the theme and the content load.
     let history_cache = root.join(history::git::CACHE_DIR);
     let fronts = std::thread::spawn(move || versions::fronts::Cache::load(&history_cache));
-    let earlier = (reuse.is_none()).then_some(cache).flatten().map(|cache| {
+    let earlier = reuse.is_none().then(|| {
         let cache = cache.to_path_buf();
         std::thread::spawn(move || content::Bodies::load(&cache))
     });
@@ -332,7 +332,7 @@ pub fn render_with(options: &BuildOptions, warm: Option<&Warm>) -> Result<Render
         options.base_url.as_deref(),
         options.today,
         warm,
-        Some(&options.cache),
+        &options.cache,
         &mut timings,
     );
     let Some(checked) = checked else {
