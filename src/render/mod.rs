@@ -290,7 +290,7 @@ fn page_key(
 }
 
 /// Feeds a context value to `hasher`: every value with its kind and every string and list with its length,
-/// so that different values never feed the same bytes (several times faster than hashing its JSON, which
+/// so that different values never feed the same bytes (about twice as fast as hashing its JSON, which
 /// escapes every string).
 fn hash_value(hasher: &mut blake3::Hasher, value: &tera::Value) {
     match value {
@@ -570,5 +570,49 @@ fn sitemap(config: &Config, pages: &[&str]) -> OutputFile {
     OutputFile {
         path: "sitemap.xml".into(),
         bytes: xml.into_bytes(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_keys_tell_values_apart() {
+        let fingerprint = blake3::hash(b"build");
+        let key = |value: serde_json::Value| {
+            let tera::Value::Object(values) = value else {
+                panic!("an object")
+            };
+            page_key(&fingerprint, "page.html", "a/index.html", &values)
+        };
+        let pairs = [
+            (
+                serde_json::json!({"a": ["ab"]}),
+                serde_json::json!({"a": ["a", "b"]}),
+            ),
+            (
+                serde_json::json!({"a": {"b": ""}}),
+                serde_json::json!({"a": {"": "b"}}),
+            ),
+            (serde_json::json!({"a": 1}), serde_json::json!({"a": "1"})),
+            (
+                serde_json::json!({"a": null}),
+                serde_json::json!({"a": false}),
+            ),
+            (
+                serde_json::json!({"a": [[]]}),
+                serde_json::json!({"a": [{}]}),
+            ),
+        ];
+        for (one, other) in pairs {
+            assert_ne!(key(one.clone()), key(other.clone()), "{one} and {other}");
+            assert_eq!(key(one.clone()), key(one));
+        }
+        let values = tera::Map::new();
+        assert_ne!(
+            page_key(&fingerprint, "page.html", "a/index.html", &values),
+            page_key(&fingerprint, "page.html", "b/index.html", &values)
+        );
     }
 }
