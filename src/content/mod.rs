@@ -87,6 +87,9 @@ pub struct Content {
 pub struct Bodies {
     /// Source path → what was made of it.
     entries: HashMap<String, Arc<Parsed>>,
+    /// The paths whose entries came from the file of recent entries ([`Bodies::load`]).
+    #[serde(skip)]
+    recent: Vec<String>,
 }
 
 /// One Markdown file as the content stage made it.
@@ -146,8 +149,12 @@ impl Bodies {
         // is only used for the same text and inputs.
         let mut bodies = Bodies::default();
         // The recent entries (the last part) come last and replace those of the full write.
-        for part in parts.into_iter().flatten() {
-            bodies.entries.extend(part.entries);
+        for (part, entries) in parts.into_iter().enumerate() {
+            let Some(entries) = entries else { continue };
+            if part == CACHE_PARTS {
+                bodies.recent = entries.entries.keys().cloned().collect();
+            }
+            bodies.entries.extend(entries.entries);
         }
         bodies
     }
@@ -179,13 +186,19 @@ impl Bodies {
         std::fs::create_dir_all(&dir)?;
         let stamp = crate::cache::program_stamp(CACHE_FORMAT);
         let recent_path = part_path(&dir, CACHE_PARTS);
-        let recent = crate::cache::read::<Bodies>(&recent_path, &stamp).unwrap_or_default();
-        let mut kept = recent.entries;
-        kept.retain(|path, _| self.entries.contains_key(path) && !changed.contains_key(path));
+        let mut kept: HashMap<String, Arc<Parsed>> = before
+            .recent
+            .iter()
+            .filter_map(|path| Some((path.clone(), Arc::clone(self.entries.get(path)?))))
+            .collect();
         kept.extend(changed);
         let written = (0..CACHE_PARTS).all(|part| part_path(&dir, part).exists());
         if written && kept.len() <= MAX_RECENT && gone * 4 <= self.entries.len() {
-            return crate::cache::write(&recent_path, &stamp, &Bodies { entries: kept });
+            let recent = Bodies {
+                entries: kept,
+                recent: Vec::new(),
+            };
+            return crate::cache::write(&recent_path, &stamp, &recent);
         }
         let mut parts: Vec<Bodies> = (0..CACHE_PARTS).map(|_| Bodies::default()).collect();
         for (path, entry) in &self.entries {
@@ -338,6 +351,7 @@ pub fn load(
             .iter()
             .map(|(p, entry)| (p.source.path.clone(), Arc::clone(entry)))
             .collect(),
+        recent: Vec::new(),
     };
 
     let ((roles, mut diagnostics), (raci, mut raci_diagnostics)) =
@@ -821,6 +835,28 @@ mod tests {
         let entry = &recent.entries["content/leitlinien/g3.md"];
         assert!(entry.body.html.contains("Neuer Text"));
         assert_eq!(recent.entries.len(), 6);
+        // A second edit keeps the first one's entry among the recent ones.
+        std::fs::write(dir.join("g4.md"), guideline("g4", "Auch neu.\n")).unwrap();
+        let (next, _) = load(site.path(), &settings, Some(&recent));
+        next.bodies.save(&cache, &recent).unwrap();
+        assert_eq!(
+            parts(&cache.join(CACHE_DIR)),
+            before,
+            "the full write is kept"
+        );
+        let recent = Bodies::load(&cache);
+        let mut paths = recent.recent.clone();
+        paths.sort();
+        assert_eq!(
+            paths,
+            ["content/leitlinien/g3.md", "content/leitlinien/g4.md"]
+        );
+        assert!(
+            recent.entries["content/leitlinien/g3.md"]
+                .body
+                .html
+                .contains("Neuer Text")
+        );
         // A damaged part reads as absent: its files are made again, the rest is reused.
         let damaged = part_path(&cache.join(CACHE_DIR), 0);
         if damaged.exists() {
@@ -828,7 +864,7 @@ mod tests {
         }
         let (fourth, fourth_problems) = load(site.path(), &settings, Some(&Bodies::load(&cache)));
         assert_eq!(codes(&fourth_problems), codes(&first_problems));
-        assert_eq!(html(&fourth), html(&third));
+        assert_eq!(html(&fourth), html(&next));
     }
 
     #[test]
