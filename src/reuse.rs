@@ -598,6 +598,54 @@ mod tests {
     }
 
     #[test]
+    fn current_pages_are_found_by_key_with_their_search_class_and_kept_while_used() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::new(tmp.path());
+        let out = tmp.path().join("public");
+        let files = vec![
+            file("a/index.html", "<main data-pagefind-body>A</main>"),
+            file("b/index.html", "<main>B</main>"),
+        ];
+        crate::output::write_tree(&out, &files).unwrap();
+        let current = CurrentPages {
+            reused: Vec::new(),
+            rendered: vec![
+                ("a/index.html".into(), "ka".into()),
+                ("b/index.html".into(), "kb".into()),
+            ],
+        };
+        store
+            .save(None, &VersionPages::default(), &current, &files, &out)
+            .unwrap();
+        let index = store.index();
+        let a = index.current_page("ka").expect("a is stored").clone();
+        assert_eq!(a.path, "a/index.html");
+        assert_eq!(a.search, Some(Searchable::Yes));
+        assert_eq!(
+            index.current_page("kb").unwrap().search,
+            Some(Searchable::No)
+        );
+        assert!(index.current_page("kc").is_none());
+        assert_eq!(
+            std::fs::read(store.file(&a.hash)).unwrap(),
+            b"<main data-pagefind-body>A</main>"
+        );
+
+        // The next build reuses a and drops b: b's file leaves the store, a's stays.
+        let b_hash = index.current_page("kb").unwrap().hash.clone();
+        let next = CurrentPages {
+            reused: vec![a.clone()],
+            rendered: Vec::new(),
+        };
+        store
+            .save(Some(&index), &VersionPages::default(), &next, &[], &out)
+            .unwrap();
+        assert!(store.file(&a.hash).exists());
+        assert!(!store.file(&b_hash).exists());
+        assert!(store.index().current_page("ka").is_some());
+    }
+
+    #[test]
     fn a_damaged_index_is_an_empty_one() {
         let tmp = tempfile::tempdir().unwrap();
         let store = Store::new(tmp.path());
