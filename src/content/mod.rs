@@ -694,6 +694,24 @@ mod tests {
         )
     }
 
+    fn labels() -> markdown::Labels {
+        markdown::Labels {
+            todo: "Zu ergänzen".into(),
+            task_done: "erledigt".into(),
+            task_open: "offen".into(),
+            implements: "Setzt um".into(),
+            table_region: "Tabelle".into(),
+        }
+    }
+
+    fn settings(labels: &markdown::Labels) -> RenderSettings<'_> {
+        RenderSettings {
+            allow_html: false,
+            labels,
+            base_path: "/",
+        }
+    }
+
     #[test]
     fn bodies_of_unchanged_files_are_reused_until_text_or_links_change() {
         let site = tempfile::tempdir().unwrap();
@@ -701,18 +719,8 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("a.md"), guideline("a", "Siehe [B](b.md).\n")).unwrap();
         std::fs::write(dir.join("b.md"), guideline("b", "Text B.\n")).unwrap();
-        let labels = markdown::Labels {
-            todo: "Zu ergänzen".into(),
-            task_done: "erledigt".into(),
-            task_open: "offen".into(),
-            implements: "Setzt um".into(),
-            table_region: "Tabelle".into(),
-        };
-        let settings = RenderSettings {
-            allow_html: false,
-            labels: &labels,
-            base_path: "/",
-        };
+        let labels = labels();
+        let settings = settings(&labels);
         let body = |content: &Content, id: &str| {
             let doc = content.guidelines.iter().find(|d| d.id == id).unwrap();
             Arc::clone(&doc.body)
@@ -766,18 +774,8 @@ mod tests {
             "+++\nid = \"kaputt\"\nunbekannt = 1\n+++\nText.\n",
         )
         .unwrap();
-        let labels = markdown::Labels {
-            todo: "Zu ergänzen".into(),
-            task_done: "erledigt".into(),
-            task_open: "offen".into(),
-            implements: "Setzt um".into(),
-            table_region: "Tabelle".into(),
-        };
-        let settings = RenderSettings {
-            allow_html: false,
-            labels: &labels,
-            base_path: "/",
-        };
+        let labels = labels();
+        let settings = settings(&labels);
         let codes = |diagnostics: &[Diagnostic]| -> Vec<(String, Rule, usize)> {
             let mut codes: Vec<_> = diagnostics
                 .iter()
