@@ -210,9 +210,16 @@ fn check_timed(
         clock = Instant::now();
     };
 
-    // The caches of the history stage are read while the theme and the content load.
-    let history_cache = root.join(history::git::CACHE_DIR);
-    let fronts = std::thread::spawn(move || versions::fronts::Cache::load(&history_cache));
+    // History does not depend on the content: it is read while the configuration, the theme and the
+    // content load.
+    let history = {
+        let root = root.to_path_buf();
+        std::thread::spawn(move || {
+            let fronts = versions::fronts::Cache::load(&root.join(history::git::CACHE_DIR));
+            let log = history::History::log(&history::for_site(&root), &["content"]);
+            versions::build(&log, fronts)
+        })
+    };
     let earlier = reuse.is_none().then(|| {
         let cache = cache.to_path_buf();
         std::thread::spawn(move || content::Bodies::load(&cache))
@@ -220,6 +227,8 @@ fn check_timed(
 
     let (config, mut diagnostics) = config::load(root);
     let Some(mut config) = config else {
+        // Waited for, so that it never writes its cache beside the next run's.
+        let _ = history.join();
         return (
             None,
             Diagnostics::new(diagnostics),
@@ -240,6 +249,7 @@ fn check_timed(
         let (theme, theme_diagnostics) = theme::load(root, &config);
         diagnostics.extend(theme_diagnostics);
         let Some(theme) = theme else {
+            let _ = history.join();
             return (
                 None,
                 Diagnostics::new(diagnostics),
@@ -277,8 +287,9 @@ fn check_timed(
     ));
     lap("validate", timings);
 
-    let log = history::History::log(&history::for_site(root), &["content"]);
-    let versions = versions::build(&log, fronts.join().unwrap_or_default());
+    let versions = history
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
     diagnostics.extend(versions::diagnostics(&versions));
     lap("history", timings);
 
