@@ -54,7 +54,6 @@ struct GuidelineContext {
     beschluss: Option<BeschlussContext>,
     review: Option<ReviewContext>,
     toc: Vec<TocContext>,
-    content: String,
     source_path: String,
     /// Stände and Fassungen, when the site has a history.
     versions: Option<VersionsSummary>,
@@ -65,7 +64,6 @@ struct PageContext {
     title: String,
     description: String,
     toc: Vec<TocContext>,
-    content: String,
     url: String,
 }
 
@@ -140,7 +138,7 @@ pub(crate) fn jobs(shared: &Shared, content: &Content, versions: &Versions) -> V
     let guidelines: Vec<(&Doc<GuidelineMeta>, &GuidelineMeta)> =
         content.valid_guidelines().collect();
     jobs.par_extend(guidelines.par_iter().map(|&(doc, meta)| {
-        shared.job("guideline.html", &doc.url_path, |c| {
+        shared.job_with_body("guideline.html", &doc.url_path, &doc.body, |c| {
             let owner = OwnerContext {
                 id: meta.owner.value.clone(),
                 title: content
@@ -165,7 +163,6 @@ pub(crate) fn jobs(shared: &Shared, content: &Content, versions: &Versions) -> V
                     overdue: r.value.next() < shared.today,
                 }),
                 toc: toc(&doc.body.toc),
-                content: doc.body.html.clone(),
                 source_path: doc.source.path.clone(),
                 versions: summary_for(shared, versions, doc),
             };
@@ -174,16 +171,17 @@ pub(crate) fn jobs(shared: &Shared, content: &Content, versions: &Versions) -> V
     }));
 
     for (doc, meta) in content.valid_pages() {
-        jobs.push(shared.job("page.html", &doc.url_path, |c| {
-            let page = PageContext {
-                title: meta.title.clone(),
-                description: meta.description.clone(),
-                toc: toc(&doc.body.toc),
-                content: doc.body.html.clone(),
-                url: shared.url(&doc.url_path),
-            };
-            c.insert("page", &page);
-        }));
+        jobs.push(
+            shared.job_with_body("page.html", &doc.url_path, &doc.body, |c| {
+                let page = PageContext {
+                    title: meta.title.clone(),
+                    description: meta.description.clone(),
+                    toc: toc(&doc.body.toc),
+                    url: shared.url(&doc.url_path),
+                };
+                c.insert("page", &page);
+            }),
+        );
     }
     jobs
 }

@@ -15,6 +15,7 @@ mod search;
 mod versions;
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
 use rayon::prelude::*;
@@ -23,7 +24,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::content::{Content, RenderSettings};
 use crate::diagnostics::{Diagnostic, Rule};
-use crate::markdown::TocEntry;
+use crate::markdown::{Rendered, TocEntry};
 use crate::reuse::{CurrentPages, DocumentKey, Index, Store, StoredFile, VersionPages};
 use crate::theme::{Theme, error_chain};
 use crate::versions::Versions;
@@ -42,6 +43,9 @@ pub(crate) struct PageJob {
     /// Site-relative URL path of the page (`leitlinien/x/`, or a file name such as `404.html`).
     pub url_path: String,
     pub context: tera::Context,
+    /// A Markdown body the template gets as `page.content`. It stays out of `context` until the page is
+    /// rendered: the page key hashes it where it is, so a page taken from the store never copies it.
+    pub body: Option<Arc<Rendered>>,
 }
 
 impl PageJob {
@@ -214,13 +218,30 @@ impl Shared<'_> {
             template,
             url_path: path.to_string(),
             context,
+            body: None,
+        }
+    }
+
+    /// [`Shared::job`] for a page that shows a Markdown `body` as `page.content`; `extra` inserts `page`
+    /// without it.
+    pub fn job_with_body(
+        &self,
+        template: &'static str,
+        path: &str,
+        body: &Arc<Rendered>,
+        extra: impl FnOnce(&mut tera::Context),
+    ) -> PageJob {
+        PageJob {
+            body: Some(Arc::clone(body)),
+            ..self.job(template, path, extra)
         }
     }
 
     /// Renders `job` with `shared`, a copy of the shared context (see [`Shared::render_values`]).
     fn render(&self, shared: &mut tera::Context, job: PageJob) -> Result<OutputFile, Diagnostic> {
         let path = job.output_path();
-        self.render_values(shared, job.template, path, page_values(job.context))
+        let values = page_values(job.context, job.body.as_deref());
+        self.render_values(shared, job.template, path, values)
     }
 
     /// Renders `template` to `path` with `shared`, a copy of the shared context: the page's `values` are
@@ -262,8 +283,26 @@ impl Shared<'_> {
     }
 }
 
-/// The values of a page's context (moved, not copied).
-fn page_values(context: tera::Context) -> tera::Map<String, tera::Value> {
+/// The values of a page's context (moved, not copied), with its `body` as `page.content`.
+fn page_values(context: tera::Context, body: Option<&Rendered>) -> tera::Map<String, tera::Value> {
+    with_body(context_values(context), body)
+}
+
+/// `values` with `body` as `page.content`.
+fn with_body(
+    mut values: tera::Map<String, tera::Value>,
+    body: Option<&Rendered>,
+) -> tera::Map<String, tera::Value> {
+    if let Some(body) = body
+        && let Some(tera::Value::Object(page)) = values.get_mut("page")
+    {
+        page.insert("content".into(), tera::Value::String(body.html.clone()));
+    }
+    values
+}
+
+/// The values of a context (moved, not copied).
+fn context_values(context: tera::Context) -> tera::Map<String, tera::Value> {
     match context.into_json() {
         tera::Value::Object(values) => values,
         _ => tera::Map::new(),
@@ -271,12 +310,14 @@ fn page_values(context: tera::Context) -> tera::Map<String, tera::Value> {
 }
 
 /// The key of a current page: everything it is rendered from — the build-wide inputs (`fingerprint`:
-/// program, theme, configuration, shared context), its template, its path and its own context.
+/// program, theme, configuration, shared context), its template, its path, its own context and its
+/// Markdown body (see [`PageJob::body`]).
 fn page_key(
     fingerprint: &blake3::Hash,
     template: &str,
     path: &str,
     values: &tera::Map<String, tera::Value>,
+    body: Option<&str>,
 ) -> String {
     let mut key = DocumentKey::new(fingerprint);
     key.add(template).add(path);
@@ -286,6 +327,10 @@ fn page_key(
         hash_value(&mut hasher, value);
     }
     key.add(hasher.finalize().as_bytes());
+    match body {
+        Some(html) => key.add(b"body").add(html),
+        None => key.add(b""),
+    };
     key.finish()
 }
 
@@ -427,12 +472,19 @@ pub fn render(
             || shared.base.clone(),
             |base, job| {
                 let path = job.output_path();
-                let values = page_values(job.context);
-                let key = page_key(&fingerprint, job.template, &path, &values);
+                let values = context_values(job.context);
+                let body = job.body.as_deref();
+                let key = page_key(
+                    &fingerprint,
+                    job.template,
+                    &path,
+                    &values,
+                    body.map(|b| b.html.as_str()),
+                );
                 match stored.and_then(|index| index.current_page(&key)) {
                     Some(file) if file.path == path => Ok(CurrentPage::Reused(file.clone())),
                     _ => shared
-                        .render_values(base, job.template, path, values)
+                        .render_values(base, job.template, path, with_body(values, body))
                         .map(|file| CurrentPage::Rendered(file, key)),
                 }
             },
@@ -584,7 +636,7 @@ mod tests {
             let tera::Value::Object(values) = value else {
                 panic!("an object")
             };
-            page_key(&fingerprint, "page.html", "a/index.html", &values)
+            page_key(&fingerprint, "page.html", "a/index.html", &values, None)
         };
         let pairs = [
             (
@@ -610,9 +662,12 @@ mod tests {
             assert_eq!(key(one.clone()), key(one));
         }
         let values = tera::Map::new();
+        let page = |path, body| page_key(&fingerprint, "page.html", path, &values, body);
+        assert_ne!(page("a/index.html", None), page("b/index.html", None));
+        assert_ne!(page("a/index.html", None), page("a/index.html", Some("")));
         assert_ne!(
-            page_key(&fingerprint, "page.html", "a/index.html", &values),
-            page_key(&fingerprint, "page.html", "b/index.html", &values)
+            page("a/index.html", Some("<p>a</p>")),
+            page("a/index.html", Some("<p>b</p>"))
         );
     }
 }
