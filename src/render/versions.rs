@@ -266,7 +266,7 @@ pub(crate) fn summary_for(
     let last = history.stands.last()?;
     let fassung_paths = fassung_paths(id, history);
     let in_force = in_force_index(history, shared.today);
-    let current_differs = last.text() != doc.source.text;
+    let current_differs = !last.has_text(&doc.source.text);
     let current_is_in_force =
         in_force.is_some_and(|i| i + 1 == history.stands.len() && !current_differs);
     Some(VersionsSummary {
@@ -468,7 +468,7 @@ fn document(
     let fassungen_url = shared.url(&format!("{}fassungen/", base(id)));
     let fassung_paths = fassung_paths(id, history);
     let last = history.stands.len() - 1;
-    let current_differs = history.stands[last].text() != doc.source.text;
+    let current_differs = !history.stands[last].has_text(&doc.source.text);
 
     let stand_label = shared.text("versions_stand_of");
     let mut versions: Vec<Version> = history

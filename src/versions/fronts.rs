@@ -24,7 +24,7 @@ pub const FILE: &str = "fronts.bin";
 /// one is not rewritten every time.
 pub const RECENT_FILE: &str = "fronts-neu.bin";
 /// Raised when the files' layout changes.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 /// How many versions [`RECENT_FILE`] collects before everything is written to [`FILE`] again.
 const MAX_RECENT: usize = 500;
 
@@ -35,12 +35,14 @@ pub struct Front {
     pub meta: Option<Arc<GuidelineMeta>>,
     /// Byte offset of the body in the text.
     pub body_start: usize,
+    /// BLAKE3 of the whole text: compared with today's text without reading the version's text.
+    pub text_hash: [u8; 32],
 }
 
-/// What a cache file holds: blob id, front matter, body offset.
-type Cached = Vec<(String, Option<GuidelineMeta>, usize)>;
+/// What a cache file holds: blob id, front matter, body offset, text hash.
+type Cached = Vec<(String, Option<GuidelineMeta>, usize, [u8; 32])>;
 /// The same, borrowed for writing (the same bytes).
-type CachedRef<'a> = Vec<(&'a str, Option<&'a GuidelineMeta>, usize)>;
+type CachedRef<'a> = Vec<(&'a str, Option<&'a GuidelineMeta>, usize, [u8; 32])>;
 
 /// The front matter kept by the last build, read by [`Cache::load`] (on another thread while the build does
 /// other work, as `lib.rs` does) and used by [`read`].
@@ -65,10 +67,11 @@ impl Cache {
             fronts: all
                 .into_iter()
                 .chain(recent)
-                .map(|(blob, meta, body_start)| {
+                .map(|(blob, meta, body_start, text_hash)| {
                     let front = Front {
                         meta: meta.map(Arc::new),
                         body_start,
+                        text_hash,
                     };
                     (blob, front)
                 })
@@ -116,7 +119,14 @@ pub fn read<'a>(
     let entries = |blobs: &mut dyn Iterator<Item = &str>| -> CachedRef {
         blobs
             .filter_map(|blob| fronts.get_key_value(blob))
-            .map(|(blob, front)| (*blob, front.meta.as_deref(), front.body_start))
+            .map(|(blob, front)| {
+                (
+                    *blob,
+                    front.meta.as_deref(),
+                    front.body_start,
+                    front.text_hash,
+                )
+            })
             .collect()
     };
     if unused * 4 > fronts.len() || recent_ids.len() + new.len() > MAX_RECENT {
@@ -141,6 +151,7 @@ fn parse(bytes: &[u8]) -> Option<Front> {
     Some(Front {
         meta: meta.map(Arc::new),
         body_start: split.body_start,
+        text_hash: *blake3::hash(bytes).as_bytes(),
     })
 }
 
