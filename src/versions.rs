@@ -43,6 +43,8 @@ pub struct Stand {
     pub blob: String,
     blobs: Arc<Blobs>,
     pub body_start: usize,
+    /// BLAKE3 of the text (see [`Stand::has_text`]).
+    text_hash: [u8; 32],
     /// The front matter, if it is valid under today's rules.
     pub meta: Option<Arc<GuidelineMeta>>,
     /// Whether the decision block appeared or changed here: this Stand is a Fassung.
@@ -66,6 +68,11 @@ impl Stand {
     /// front matter was read from the same blob, so it is never missing).
     pub fn text(&self) -> &str {
         self.blobs.get(&self.blob).unwrap_or_default()
+    }
+
+    /// Whether the file's text is `text`, without reading the version's text (a comparison of hashes).
+    pub fn has_text(&self, text: &str) -> bool {
+        self.text_hash == *blake3::hash(text.as_bytes()).as_bytes()
     }
 
     /// The file's text with its path, for rendering.
@@ -177,6 +184,7 @@ pub fn build(log: &Log, fronts: fronts::Cache) -> Versions {
                 blob: blob.clone(),
                 blobs: Arc::clone(&log.blobs),
                 body_start: front.body_start,
+                text_hash: front.text_hash,
                 meta: front.meta.clone(),
                 fassung: false,
             };

@@ -218,6 +218,41 @@ fn stands_fassungen_synopse_and_feed_from_a_repository() {
 }
 
 /// Parses the feed as XML and checks the Atom elements; returns the number of entries.
+#[test]
+fn the_guideline_page_says_whether_its_text_is_the_fassung_in_force() {
+    let (site, commits) = repository();
+    let dir = site.path();
+    // Back to the adoption: the text in the folder is the Fassung in force.
+    git(dir, &["reset", "-q", "--hard", &commits[3]]);
+    let page = || {
+        read(
+            &build_site(dir)
+                .path()
+                .join("leitlinien/datenschutz/index.html"),
+        )
+    };
+    let adopted = page();
+    assert!(
+        adopted.contains("Der angezeigte Text ist diese Fassung.")
+            && !adopted.contains("ein neuerer Entwurf"),
+        "{adopted}"
+    );
+
+    // An edit that is not committed yet is a newer draft, compared with the Fassung in force.
+    edit(
+        dir,
+        "content/leitlinien/dsgvo.md",
+        "prüft die Fachverantwortung",
+        "prüft die Fachverantwortung sofort",
+    );
+    let draft = page();
+    assert!(draft.contains("ein neuerer Entwurf"), "{draft}");
+    assert!(
+        draft.contains(&format!("synopse/{}/aktuell/", short(&commits[3]))),
+        "{draft}"
+    );
+}
+
 fn check_atom(feed: &str) -> usize {
     use quick_xml::Reader;
     use quick_xml::events::Event;
