@@ -410,6 +410,13 @@ pub fn render_with(options: &BuildOptions, warm: Option<&Warm>) -> Result<Render
             hash: f.hash.clone(),
         })
         .collect();
+    let warm = Warm {
+        name: checked.config.theme.clone(),
+        language: checked.config.language.clone(),
+        theme: Arc::clone(&checked.theme),
+        bodies: checked.content.bodies.clone(),
+    };
+    drop_later(checked);
     Ok(Rendered {
         files,
         links,
@@ -421,13 +428,16 @@ pub fn render_with(options: &BuildOptions, warm: Option<&Warm>) -> Result<Render
         timings,
         search,
         earlier_bodies,
-        warm: Warm {
-            name: checked.config.theme.clone(),
-            language: checked.config.language.clone(),
-            theme: checked.theme,
-            bodies: checked.content.bodies.clone(),
-        },
+        warm,
     })
+}
+
+/// Drops `value` on another thread: freeing a whole site's documents, versions or pages takes
+/// milliseconds the build need not wait for. (If the thread cannot be started, it is dropped here.)
+fn drop_later<T: Send + 'static>(value: T) {
+    let _ = std::thread::Builder::new()
+        .name("freigeben".into())
+        .spawn(move || drop(value));
 }
 
 /// The search stage: indexes the rendered `files` and adds the index's files to them, sorted by path.
@@ -513,15 +523,18 @@ pub fn build_with(
     if warm.is_none() {
         let _ = next.bodies.save(&options.cache, &earlier_bodies);
     }
+    let built_files = files.len() + links.len();
+    let (version_counts, page_counts) = (versions.counts(), current.counts());
+    drop_later((files, links, stored, versions, current, earlier_bodies));
     timings.push(("output", clock.elapsed()));
     Ok((
         Built {
             diagnostics,
-            files: files.len() + links.len(),
+            files: built_files,
             timings,
             search,
-            versions: versions.counts(),
-            pages: current.counts(),
+            versions: version_counts,
+            pages: page_counts,
             cleanup,
         },
         next,
