@@ -17,8 +17,8 @@ use rayon::prelude::*;
 
 use crate::render::OutputFile;
 
-/// The hashes of one written site's files: path → BLAKE3 (hex) of the bytes.
-pub type Manifest = BTreeMap<String, String>;
+/// The hashes of one written site's files: path → BLAKE3 of the bytes.
+pub type Manifest = BTreeMap<String, [u8; 32]>;
 
 /// Writes `files` (and `links`) into `output`, replacing its previous contents only once all files are
 /// written.
@@ -134,14 +134,14 @@ impl Places {
 pub fn manifest(files: &[OutputFile], links: &[Link]) -> Manifest {
     let mut manifest: Manifest = files
         .par_iter()
-        .map(|f| (f.path.clone(), blake3::hash(&f.bytes).to_hex().to_string()))
+        .map(|f| (f.path.clone(), *blake3::hash(&f.bytes).as_bytes()))
         .collect();
-    manifest.extend(links.iter().map(|l| (l.path.clone(), l.hash.clone())));
+    manifest.extend(links.iter().map(|l| (l.path.clone(), l.hash)));
     manifest
 }
 
 /// Raised when the manifest's layout changes; a manifest of another format is not trusted.
-const MANIFEST_FORMAT: u32 = 1;
+const MANIFEST_FORMAT: u32 = 2;
 
 /// A manifest written by [`write_manifest`]; `None` if it is missing, damaged or of another format.
 pub fn read_manifest(path: &Path) -> Option<Manifest> {
@@ -221,8 +221,8 @@ pub struct Link {
     pub path: String,
     /// The existing file.
     pub source: PathBuf,
-    /// BLAKE3 (hex) of its bytes, as the manifest records it.
-    pub hash: String,
+    /// BLAKE3 of its bytes, as the manifest records it.
+    pub hash: [u8; 32],
 }
 
 /// Whether the source of any of `links` has gone missing (a store cleared by hand): writing them fails.
@@ -489,7 +489,7 @@ mod tests {
         let link = Link {
             path: "s.html".into(),
             source: source.clone(),
-            hash: blake3::hash(b"alt").to_hex().to_string(),
+            hash: *blake3::hash(b"alt").as_bytes(),
         };
         write_atomically(&out, &[], std::slice::from_ref(&link))
             .unwrap()
@@ -510,7 +510,7 @@ mod tests {
         let link = Link {
             path: "x/stand/1/index.html".into(),
             source,
-            hash: blake3::hash(b"alt").to_hex().to_string(),
+            hash: *blake3::hash(b"alt").as_bytes(),
         };
         write_atomically(&out, &[file("index.html", "neu")], &[link])
             .unwrap()

@@ -647,7 +647,7 @@ fn content_hash(files: &[OutputFile], links: &[crate::output::Link]) -> String {
     let mut sorted: Vec<(&str, &[u8])> = files
         .iter()
         .map(|f| (f.path.as_str(), f.bytes.as_slice()))
-        .chain(links.iter().map(|l| (l.path.as_str(), l.hash.as_bytes())))
+        .chain(links.iter().map(|l| (l.path.as_str(), l.hash.as_slice())))
         .collect();
     sorted.sort_by(|a, b| a.0.cmp(b.0));
     let mut hasher = blake3::Hasher::new();
