@@ -11,8 +11,9 @@
 //! - **German**: each section of a page gets index-only terms at its end ([`german`], [`html`]): the
 //!   parts of closed compounds and the glossary's forms. The published page is unchanged.
 //! - **Shards**: one index per top-level section of the site (`leitlinien`, `register`, …; historical
-//!   pages in `historie`), sections under [`MIN_SHARD_PAGES`] pages together in `gemeinsam`, a section of
-//!   more than [`MAX_SHARD_PAGES`] pages split into buckets by a consistent hash of the URL. Memory grows
+//!   pages in `historie`), sections under [`MIN_SHARD_PAGES`] pages together: in the shard of the smallest
+//!   other section they fit into, else in `gemeinsam`; a section of more than [`MAX_SHARD_PAGES`] pages
+//!   split into buckets by a consistent hash of the URL. Memory grows
 //!   with the largest shard, not with the site. The search page loads the first shard and merges the
 //!   others (`pagefind/indexes.json` lists them).
 //! - **Cache** (under `<root>/.regelwerk-cache/search/`), so that a rebuild does work in proportion to
@@ -68,14 +69,15 @@ pub const CACHE_DIR: &str = "search";
 /// index chunk per query word and its page list, so shards are as large as memory allows: Pagefind needs
 /// about 0.2 GB per 1,000 pages while it indexes (BENCHMARKS.md).
 pub const MAX_SHARD_PAGES: usize = 10_000;
-/// Sections with fewer pages than this share one shard ([`SHARED_SHARD`]).
+/// Sections with fewer pages than this share a shard: the smallest other section's they fit into, else
+/// [`SHARED_SHARD`].
 pub const MIN_SHARD_PAGES: usize = 1_000;
 /// Shards are built two at a time only while the largest has at most this many pages; larger ones one
 /// after the other, so that the memory of the search stage stays near that of one shard.
 const PARALLEL_SHARD_PAGES: usize = 5_000;
 /// Pages handed to an index at a time (their HTML with the extra terms is held in memory meanwhile).
 const BATCH_PAGES: usize = 256;
-/// The shard of the small sections.
+/// The shard of the small sections when no other section has room for them.
 const SHARED_SHARD: &str = "gemeinsam";
 /// The shard of historical pages.
 const HISTORY_SHARD: &str = "historie";
@@ -739,10 +741,23 @@ fn shards(pages: &[Page], min_pages: usize, max_pages: usize) -> BTreeMap<String
         sections.entry(name).or_default().push(i);
     }
     let mut shards = BTreeMap::new();
-    let (small, large): (Vec<_>, Vec<_>) = sections
+    let (small, mut large): (Vec<_>, Vec<_>) = sections
         .into_iter()
         .partition(|(_, members)| members.len() < min_pages.min(max_pages));
     let mut pooled: Vec<usize> = small.into_iter().flat_map(|(_, m)| m).collect();
+    // The small sections join the smallest section of current pages they fit into, rather than making a
+    // shard of their own: every shard costs a first query its own index files and chunks (at 1,000
+    // guidelines the whole site is then one index, as with the Pagefind CLI).
+    if let Some((_, members)) = large
+        .iter_mut()
+        .filter(|(name, members)| {
+            name != HISTORY_SHARD && members.len() + pooled.len() <= max_pages
+        })
+        .min_by_key(|(_, members)| members.len())
+    {
+        members.append(&mut pooled);
+        members.sort_unstable();
+    }
     pooled.sort_unstable();
     let sections = large
         .into_iter()
@@ -1484,6 +1499,28 @@ mod tests {
         assert_eq!(report.shards, 1);
         let manifest = files.iter().find(|f| f.path == MANIFEST).unwrap();
         assert_eq!(manifest.bytes, b"{\"indexes\":[\"gemeinsam/\"]}\n");
+    }
+
+    #[test]
+    fn small_sections_join_a_larger_section_with_room() {
+        let recorder: &'static Recorder = Box::leak(Box::default());
+        let glossary = Glossary::default();
+        let mut settings = settings(&glossary, None);
+        settings.min_shard_pages = 2;
+        let (files, report) = index(&site(), &[], &settings, &recorder).unwrap();
+        assert_eq!(report.shards, 1);
+        let manifest = files.iter().find(|f| f.path == MANIFEST).unwrap();
+        assert_eq!(manifest.bytes, b"{\"indexes\":[\"leitlinien/\"]}\n");
+
+        // Without room (the shard would exceed the maximum), they keep a shard of their own.
+        settings.max_shard_pages = 2;
+        let (files, report) = index(&site(), &[], &settings, &recorder).unwrap();
+        assert_eq!(report.shards, 2);
+        let manifest = files.iter().find(|f| f.path == MANIFEST).unwrap();
+        assert_eq!(
+            manifest.bytes,
+            b"{\"indexes\":[\"gemeinsam/\",\"leitlinien/\"]}\n"
+        );
     }
 
     #[test]
