@@ -748,12 +748,13 @@ fn shards(pages: &[Page], min_pages: usize, max_pages: usize) -> BTreeMap<String
     // The small sections join the smallest section of current pages they fit into, rather than making a
     // shard of their own: every shard costs a first query its own index files and chunks (at 1,000
     // guidelines the whole site is then one index, as with the Pagefind CLI).
-    if let Some((_, members)) = large
-        .iter_mut()
-        .filter(|(name, members)| {
-            name != HISTORY_SHARD && members.len() + pooled.len() <= max_pages
-        })
-        .min_by_key(|(_, members)| members.len())
+    if !pooled.is_empty()
+        && let Some((_, members)) = large
+            .iter_mut()
+            .filter(|(name, members)| {
+                name != HISTORY_SHARD && members.len() + pooled.len() <= max_pages
+            })
+            .min_by_key(|(_, members)| members.len())
     {
         members.append(&mut pooled);
         members.sort_unstable();
