@@ -123,6 +123,52 @@ pub struct Versions {
     pub register: BTreeMap<String, Vec<RegisterStand>>,
     /// Matrix id → its Stände, oldest first.
     pub raci: BTreeMap<String, Vec<RaciStand>>,
+    /// The commits that deleted documents (see [`Removals`]).
+    pub removals: Removals,
+}
+
+/// Which commit deleted a document, for each kind by id: the first commit after which no file held it any
+/// more (a rename is not a deletion). A document published again later is no longer in here.
+///
+/// A document that has Stände but is not published today is *removed*: its Stand pages stay (permalinks
+/// never change once published) and its address says since when it is gone. The commit is missing if the
+/// file was deleted but not committed yet, or its id changed inside the file.
+#[derive(Debug, Clone, Default)]
+pub struct Removals {
+    pub guidelines: BTreeMap<String, Commit>,
+    pub register: BTreeMap<String, Commit>,
+    pub raci: BTreeMap<String, Commit>,
+}
+
+/// Which document each file holds while the revisions are read, to tell deletions from renames.
+#[derive(Default)]
+struct Owners {
+    /// Path → id of the document it holds.
+    by_path: std::collections::HashMap<String, String>,
+    /// Ids whose file this commit deleted.
+    deleted: Vec<String>,
+}
+
+impl Owners {
+    fn holds(&mut self, path: &str, id: &str, removed: &mut BTreeMap<String, Commit>) {
+        self.by_path.insert(path.to_string(), id.to_string());
+        removed.remove(id);
+    }
+
+    fn delete(&mut self, path: &str) {
+        if let Some(id) = self.by_path.remove(path) {
+            self.deleted.push(id);
+        }
+    }
+
+    /// After a commit: the documents it deleted and no other file holds now.
+    fn commit(&mut self, commit: &Commit, removed: &mut BTreeMap<String, Commit>) {
+        for id in std::mem::take(&mut self.deleted) {
+            if !self.by_path.values().any(|held| *held == id) {
+                removed.insert(id, commit.clone());
+            }
+        }
+    }
 }
 
 impl Versions {
@@ -133,6 +179,7 @@ impl Versions {
             guidelines: BTreeMap::new(),
             register: BTreeMap::new(),
             raci: BTreeMap::new(),
+            removals: Removals::default(),
         }
     }
 }
@@ -145,6 +192,8 @@ pub fn build(log: &Log, fronts: fronts::Cache) -> Versions {
     let mut raci: BTreeMap<String, Vec<RaciStand>> = BTreeMap::new();
     // The matrix files as the revisions so far left them: path → text.
     let mut matrix_files: BTreeMap<String, String> = BTreeMap::new();
+    let mut removals = Removals::default();
+    let (mut guideline_owners, mut entry_owners) = (Owners::default(), Owners::default());
     let guideline_blobs = log
         .revisions
         .iter()
@@ -157,8 +206,13 @@ pub fn build(log: &Log, fronts: fronts::Cache) -> Versions {
         for change in &revision.changes {
             let text = || change.blob.as_ref().and_then(|b| log.blobs.get(b));
             if register::is_entry_path(&change.path) {
-                if let Some(text) = text() {
-                    add_register_stand(&mut register, &revision.commit, &change.path, text);
+                match text() {
+                    Some(text) => {
+                        let id =
+                            add_register_stand(&mut register, &revision.commit, &change.path, text);
+                        entry_owners.holds(&change.path, &id, &mut removals.register);
+                    }
+                    None => entry_owners.delete(&change.path),
                 }
                 continue;
             }
@@ -172,7 +226,11 @@ pub fn build(log: &Log, fronts: fronts::Cache) -> Versions {
                 }
                 continue;
             }
-            let (Some(blob), true) = (&change.blob, is_guideline_path(&change.path)) else {
+            if !is_guideline_path(&change.path) {
+                continue;
+            }
+            let Some(blob) = &change.blob else {
+                guideline_owners.delete(&change.path);
                 continue;
             };
             let Some(front) = fronts.get(blob.as_str()) else {
@@ -193,6 +251,7 @@ pub fn build(log: &Log, fronts: fronts::Cache) -> Versions {
                 .as_ref()
                 .map(|m| m.id.value.clone())
                 .unwrap_or_else(|| file_stem(&change.path));
+            guideline_owners.holds(&change.path, &id, &mut removals.guidelines);
             let history = guidelines.entry(id).or_default();
             if history
                 .stands
@@ -208,28 +267,37 @@ pub fn build(log: &Log, fronts: fronts::Cache) -> Versions {
             history.stands.push(stand);
         }
         for id in touched_matrices {
-            add_raci_stand(&mut raci, &matrix_files, &revision.commit, &id);
+            if matrix_files.contains_key(&format!("{}{id}.csv", raci::PREFIX)) {
+                removals.raci.remove(&id);
+                add_raci_stand(&mut raci, &matrix_files, &revision.commit, &id);
+            } else if raci.contains_key(&id) {
+                removals.raci.insert(id, revision.commit.clone());
+            }
         }
+        guideline_owners.commit(&revision.commit, &mut removals.guidelines);
+        entry_owners.commit(&revision.commit, &mut removals.register);
     }
     Versions {
         completeness: log.completeness.clone(),
         guidelines,
         register,
         raci,
+        removals,
     }
 }
 
-/// A new Stand of a register entry, unless only the file name changed.
+/// A new Stand of a register entry, unless only the file name changed; returns the entry's id.
 fn add_register_stand(
     register: &mut BTreeMap<String, Vec<RegisterStand>>,
     commit: &Commit,
     path: &str,
     text: &str,
-) {
-    let stands = register.entry(register::identity(path, text)).or_default();
+) -> String {
+    let id = register::identity(path, text);
+    let stands = register.entry(id.clone()).or_default();
     let previous = stands.last().map(|s| s.source.text.as_str());
     if previous == Some(text) {
-        return;
+        return id;
     }
     let changes = register::field_changes(previous, text);
     stands.push(RegisterStand {
@@ -237,6 +305,7 @@ fn add_register_stand(
         source: SourceText::new(path, text),
         changes,
     });
+    id
 }
 
 /// A new Stand of a matrix whose CSV file or sidecar this commit changed (none while the CSV file is missing).
@@ -382,5 +451,52 @@ mod tests {
         assert_eq!(fassung, [false, true, false, true]);
         assert_eq!(history.stands[2].path, "content/leitlinien/neu.md");
         assert!(diagnostics(&versions).is_empty());
+        // The rename in "c" deleted a file, not the guideline.
+        assert!(versions.removals.guidelines.is_empty());
+
+        // Deleted in "f", published again in "g", deleted for good in "h".
+        let mut log = log;
+        let mut texts = blobs_of(&texts);
+        texts.insert("e1".into(), "id = \"eintrag\"\nname = \"E\"\n".into());
+        log.blobs = Arc::new(Blobs::from_texts(texts));
+        log.revisions.extend([
+            rev("f", 6, vec![("content/leitlinien/neu.md", None)]),
+            rev(
+                "g",
+                7,
+                vec![
+                    ("content/leitlinien/wieder.md", Some("b4")),
+                    ("content/register/e.toml", Some("e1")),
+                ],
+            ),
+            rev(
+                "h",
+                8,
+                vec![
+                    ("content/leitlinien/wieder.md", None),
+                    ("content/register/e.toml", None),
+                    ("content/register/umbenannt.toml", Some("e1")),
+                ],
+            ),
+        ]);
+        let versions = build(&log, fronts::Cache::default());
+        let removed = |map: &BTreeMap<String, Commit>| -> Vec<(String, String)> {
+            map.iter()
+                .map(|(id, c)| (id.clone(), c.id[..1].to_string()))
+                .collect()
+        };
+        assert_eq!(
+            removed(&versions.removals.guidelines),
+            [("regel".to_string(), "h".to_string())]
+        );
+        // The entry moved to another file in the same commit: not removed.
+        assert!(versions.removals.register.is_empty());
+    }
+
+    fn blobs_of(texts: &[(&str, String)]) -> std::collections::HashMap<String, String> {
+        texts
+            .iter()
+            .map(|(b, t)| (b.to_string(), t.clone()))
+            .collect()
     }
 }

@@ -110,7 +110,7 @@ fn a_broken_build_leaves_the_previous_site_byte_identical() {
 }
 
 #[test]
-fn a_rebuild_replaces_removed_pages() {
+fn a_rebuild_replaces_the_page_of_a_removed_guideline() {
     let site = valid_site();
     let public = site.path().join("public");
     assert!(
@@ -132,7 +132,14 @@ fn a_rebuild_replaces_removed_pages() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(!public.join("leitlinien/datenschutz").exists());
+    // Its text is gone; its address now says so (its Stand keeps its permalink, tests/history.rs), with
+    // no date, as the deletion is not committed.
+    let notice = std::fs::read_to_string(public.join("leitlinien/datenschutz/index.html")).unwrap();
+    assert!(!notice.contains("prüft die Fachverantwortung"), "{notice}");
+    assert!(notice.contains("Dieses Dokument wird nicht mehr veröffentlicht."));
+    assert!(!notice.contains("Entfernt am"));
+    let index = std::fs::read_to_string(public.join("leitlinien/index.html")).unwrap();
+    assert!(!index.contains("leitlinien/datenschutz/"));
 }
 
 #[test]

@@ -881,3 +881,122 @@ fn diff_lists_register_fields_and_matrix_letters() {
         "{text}"
     );
 }
+
+#[test]
+fn removed_documents_keep_their_permalinks_and_say_since_when_they_are_gone() {
+    let (site, mut commits) = repository();
+    let dir = site.path();
+    let before = build_site(dir);
+    let register_stands = std::fs::read_dir(before.path().join("register/bescheidentwurf/stand"))
+        .unwrap()
+        .count();
+    // 6: the data protection guideline, one register entry and the matrix are deleted.
+    edit(
+        dir,
+        "content/leitlinien/grundsaetze.md",
+        "[Datenschutz-Leitlinie](dsgvo.md#dsfa)",
+        "Datenschutz-Leitlinie",
+    );
+    edit(
+        dir,
+        "content/leitlinien/grundsaetze.md",
+        "Diese Regel gilt",
+        "Diese Regel gilt {#geltung umsetzt=M6}",
+    );
+    for file in [
+        "content/leitlinien/dsgvo.md",
+        "content/register/bescheidentwurf.toml",
+        "content/raci/einfuehrung.csv",
+        "content/raci/einfuehrung.toml",
+    ] {
+        git(dir, &["rm", "-q", file]);
+    }
+    commits.push(commit_all(dir, "Entfernt", T0 + 5 * DAY));
+    let out = build_site(dir);
+    let public = out.path();
+
+    // Every permalink published before is still there.
+    let before_files: Vec<String> = tree(before.path())
+        .into_keys()
+        .filter(|p| p.contains("/stand/") || p.contains("/fassung/") || p.contains("/synopse/"))
+        .filter(|p| !p.contains("/aktuell/"))
+        .collect();
+    assert!(before_files.len() > 10, "{before_files:?}");
+    for path in &before_files {
+        assert!(public.join(path).is_file(), "{path} is gone");
+    }
+    assert!(
+        public
+            .join("leitlinien/datenschutz/fassungen/index.html")
+            .is_file()
+    );
+    assert!(
+        public
+            .join("leitlinien/datenschutz/versions.json")
+            .is_file()
+    );
+    assert_eq!(
+        std::fs::read_dir(public.join("register/bescheidentwurf/stand"))
+            .unwrap()
+            .count(),
+        register_stands
+    );
+
+    // The guideline's address says that it is gone, since which commit, and links its last Stand.
+    let notice = read(&public.join("leitlinien/datenschutz/index.html"));
+    assert!(notice.contains("Nicht mehr veröffentlicht"), "{notice}");
+    assert!(notice.contains(short(&commits[5])), "the removing commit");
+    assert!(
+        notice.contains(&format!(
+            "leitlinien/datenschutz/stand/{}/",
+            short(&commits[4])
+        )),
+        "the last Stand"
+    );
+    assert!(notice.contains("leitlinien/datenschutz/fassungen/"));
+    assert!(notice.contains("noindex"));
+    let last = read(&public.join(format!(
+        "leitlinien/datenschutz/stand/{}/index.html",
+        short(&commits[4])
+    )));
+    assert!(last.contains("Dieses Dokument wird nicht mehr veröffentlicht."));
+    assert!(last.contains("Zum Hinweis auf die Entfernung"));
+    assert!(!last.contains("Das ist der aktuelle Stand."));
+    // Nothing is compared with a today's text it no longer has.
+    assert!(
+        !public
+            .join("leitlinien/datenschutz/synopse")
+            .join(short(&commits[3]))
+            .join("aktuell")
+            .exists()
+    );
+    // Its decision stays on the decisions page; the guideline lists and the sitemap leave it out.
+    let decisions = read(&public.join("beschluesse/index.html"));
+    assert!(decisions.contains("leitlinien/datenschutz/fassung/2026-09-24/"));
+    assert!(!read(&public.join("leitlinien/index.html")).contains("leitlinien/datenschutz/"));
+    assert!(!read(&public.join("sitemap.xml")).contains("leitlinien/datenschutz/</loc>"));
+
+    // The register entry and the matrix as well.
+    for (address, list) in [
+        (
+            "register/bescheidentwurf/",
+            "register/bescheidentwurf/staende/",
+        ),
+        (
+            "verantwortung/einfuehrung/",
+            "verantwortung/einfuehrung/staende/",
+        ),
+    ] {
+        let notice = read(&public.join(address).join("index.html"));
+        assert!(notice.contains("Nicht mehr veröffentlicht"), "{address}");
+        assert!(
+            notice.contains(short(&commits[5])),
+            "{address}: the removing commit"
+        );
+        assert!(notice.contains(list), "{address}: the list of Stände");
+        let list = read(&public.join(list).join("index.html"));
+        assert!(list.contains("Dieses Dokument wird nicht mehr veröffentlicht."));
+    }
+    let changelog = read(&public.join("register/register-aenderungen.csv"));
+    assert!(changelog.contains("bescheidentwurf"), "{changelog}");
+}

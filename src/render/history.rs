@@ -1,6 +1,7 @@
 //! What the Stand pages of register entries and responsibility matrices share: their addresses, the banner
 //! (date, commit, current version, neighbours, the author's role), the list of Stände and the entries of the
-//! changes page and feed.
+//! changes page and feed; and what all three kinds of documents show once removed (see
+//! [`crate::versions::Removals`]): their Stand pages stay, and their address says since when they are gone.
 //!
 //! URL scheme (permanent once published), after the guidelines' `leitlinien/<id>/stand/<commit12>/`:
 //! - `register/<id>/stand/<commit12>/`, `register/<id>/staende/`
@@ -61,6 +62,49 @@ pub(crate) struct Banner {
     pub next: Option<StandLink>,
     pub is_latest: bool,
     pub changed_by: Option<String>,
+    /// Set when the document is no longer published.
+    pub removed: Option<Removal>,
+}
+
+/// That a document is no longer published, and by which commit, if known.
+#[derive(Serialize, Clone)]
+pub(crate) struct Removal {
+    /// The commit that deleted it (`None`: deleted but not committed, or its id changed).
+    pub stand: Option<StandLink>,
+}
+
+impl Removal {
+    /// The removal of a document that is not published today, deleted by `commit` if known.
+    pub fn new(shared: &Shared, commit: Option<&Commit>) -> Self {
+        Removal {
+            stand: commit.map(|c| StandLink {
+                key: c.short().to_string(),
+                date: shared.date(c.date()),
+                url: String::new(),
+            }),
+        }
+    }
+}
+
+/// The page at a removed document's address (`removed.html`).
+#[derive(Serialize)]
+pub(crate) struct RemovedPage {
+    pub title: String,
+    pub section: Crumb,
+    pub removal: Removal,
+    /// The last Stand before the removal.
+    pub last_stand: StandLink,
+    /// The list of Stände (guidelines: the Fassungen and Stände).
+    pub history_url: String,
+}
+
+/// The job of the page at removed document's address `base`.
+pub(crate) fn removed_job(
+    shared: &Shared,
+    base: &str,
+    page: &RemovedPage,
+) -> crate::render::PageJob {
+    shared.job("removed.html", base, |c| c.insert("page", page))
 }
 
 /// The Stände of one document, oldest first, as links.
@@ -95,20 +139,73 @@ impl HasCommit for crate::versions::raci::RaciStand {
     }
 }
 
-/// The Stände of the documents published today (`ids`, in their order) that have any, with their links;
-/// `base` gives a document's base path.
+/// A document with Stände, published today or removed.
+pub(crate) struct WithStands<'v, S> {
+    pub id: &'v str,
+    /// Oldest first, never empty.
+    pub stands: &'v [S],
+    pub links: Vec<StandLink>,
+    /// Set when the document is not published today.
+    pub removed: Option<Removal>,
+}
+
+/// The documents with Stände in `all`: those published today (`ids`, in their order), then the removed
+/// ones (by id), with the commits that deleted them from `removals`; `base` gives a document's base path.
 pub(crate) fn published<'v, 'i, S: HasCommit>(
     shared: &Shared,
     all: &'v BTreeMap<String, Vec<S>>,
     ids: impl Iterator<Item = &'i str>,
+    removals: &BTreeMap<String, Commit>,
     base: fn(&str) -> String,
-) -> Vec<(&'v str, &'v [S], Vec<StandLink>)> {
-    ids.filter_map(|id| {
-        let (id, stands) = all.get_key_value(id)?;
+) -> Vec<WithStands<'v, S>> {
+    let order: Vec<&str> = ids.collect();
+    let today: std::collections::HashSet<&str> = order.iter().copied().collect();
+    let with_stands = |(id, stands): (&'v String, &'v Vec<S>), removed: Option<Removal>| {
         let links = stand_links(shared, &base(id), stands.iter().map(HasCommit::commit));
-        (!stands.is_empty()).then_some((id.as_str(), stands.as_slice(), links))
-    })
-    .collect()
+        (!stands.is_empty()).then_some(WithStands {
+            id: id.as_str(),
+            stands: stands.as_slice(),
+            links,
+            removed,
+        })
+    };
+    let mut out: Vec<WithStands<'v, S>> = Vec::new();
+    out.extend(
+        order
+            .into_iter()
+            .filter_map(|id| all.get_key_value(id))
+            .filter_map(|entry| with_stands(entry, None)),
+    );
+    out.extend(
+        all.iter()
+            .filter(|(id, _)| !today.contains(id.as_str()))
+            .filter_map(|entry| {
+                let removal = Removal::new(shared, removals.get(entry.0));
+                with_stands(entry, Some(removal))
+            }),
+    );
+    out
+}
+
+/// The page at the address of a removed document (`base`), whose last Stand is `links`' last and whose
+/// Stände are listed at `history_path`.
+pub(crate) fn removed_page(
+    shared: &Shared,
+    base: &str,
+    history_path: &str,
+    title: String,
+    section: Crumb,
+    links: &[StandLink],
+    removal: &Removal,
+) -> Option<crate::render::PageJob> {
+    let page = RemovedPage {
+        title,
+        section,
+        removal: removal.clone(),
+        last_stand: links.last()?.clone(),
+        history_url: shared.url(history_path),
+    };
+    Some(removed_job(shared, base, &page))
 }
 
 /// The history link for today's page of document `id` with base path `base`, if it has Stände in `all`.
@@ -131,6 +228,7 @@ pub(crate) fn banner(
     i: usize,
     is_latest: bool,
     changed_by: Option<String>,
+    removed: Option<Removal>,
 ) -> Banner {
     Banner {
         key: links[i].key.clone(),
@@ -141,6 +239,7 @@ pub(crate) fn banner(
         next: links.get(i + 1).cloned(),
         is_latest,
         changed_by,
+        removed,
     }
 }
 
@@ -162,6 +261,8 @@ pub(crate) struct ListPage {
     pub section: Crumb,
     /// Newest first.
     pub stands: Vec<ListRow>,
+    /// Set when the document is no longer published.
+    pub removed: Option<Removal>,
 }
 
 /// What the current page shows about its Stände.

@@ -71,6 +71,7 @@ const NOINDEX_TEMPLATES: &[&str] = &[
     "synopse.html",
     "register_stand.html",
     "raci_stand.html",
+    "removed.html",
 ];
 
 /// The main navigation: site path and translation key of each entry, in order.

@@ -9,6 +9,9 @@
 //! - `leitlinien/<id>/versions.json` — the same as data, for the picker
 //! - `beschluesse/`, `stichtag/`, `aenderungen/`, `aenderungen.atom`
 //!
+//! A guideline that is no longer published keeps all of these; its own address (`leitlinien/<id>/`) then
+//! says since when it is gone and links its last Stand (see [`crate::versions::Removals`]).
+//!
 //! What is precomputed grows linearly with the history: each Stand vs its predecessor, each Fassung vs the
 //! previous Fassung and vs today's text, and every pair of Fassungen while a document has at most
 //! [`ALL_PAIRS_LIMIT`] of them.
@@ -22,7 +25,7 @@ use serde::Serialize;
 use crate::compare::{self, Block, DiffLabels, Row, Summary};
 use crate::content::{Content, Doc, GuidelineMeta, RenderSettings, render_body};
 use crate::diagnostics::SourceText;
-use crate::render::history::{Change, changed_by};
+use crate::render::history::{self, Change, Crumb, Removal, StandLink, changed_by};
 use crate::render::{
     DateContext, OutputFile, PageJob, Previous, Shared, TocContext, output_path, toc,
 };
@@ -45,6 +48,58 @@ pub(crate) const GENERATED: &[&str] = &[
     "aenderungen/",
     "aenderungen.atom",
 ];
+
+/// The document a history belongs to: today's guideline, or one that is no longer published.
+struct Subject<'a> {
+    id: &'a str,
+    /// Today's title, or the last Stand's.
+    title: String,
+    /// Today's page, or the page saying that the guideline was removed (both at `leitlinien/<id>/`).
+    url_path: String,
+    /// Today's file; `None` when removed.
+    today: Option<&'a Doc<GuidelineMeta>>,
+    removed: Option<Removal>,
+}
+
+/// Every guideline with Stände, with its history: today's (in their order), then the removed ones.
+fn subjects<'a>(
+    shared: &Shared,
+    content: &'a Content,
+    versions: &'a Versions,
+) -> Vec<(Subject<'a>, &'a DocHistory)> {
+    let mut out: Vec<(Subject, &DocHistory)> = content
+        .valid_guidelines()
+        .filter_map(|(doc, meta)| {
+            let history = versions.guidelines.get(&meta.id.value)?;
+            let subject = Subject {
+                id: meta.id.value.as_str(),
+                title: meta.title.clone(),
+                url_path: doc.url_path.clone(),
+                today: Some(doc),
+                removed: None,
+            };
+            (!history.stands.is_empty()).then_some((subject, history))
+        })
+        .collect();
+    let today: std::collections::HashSet<&str> = out.iter().map(|(s, _)| s.id).collect();
+    let removed: Vec<(Subject, &DocHistory)> = versions
+        .guidelines
+        .iter()
+        .filter(|(id, history)| !history.stands.is_empty() && !today.contains(id.as_str()))
+        .map(|(id, history)| {
+            let subject = Subject {
+                id: id.as_str(),
+                title: history.stands[history.stands.len() - 1].title(),
+                url_path: base(id),
+                today: None,
+                removed: Some(Removal::new(shared, versions.removals.guidelines.get(id))),
+            };
+            (subject, history)
+        })
+        .collect();
+    out.extend(removed);
+    out
+}
 
 /// One version of a document as comparisons see it: a Stand, or today's text.
 struct Version<'a> {
@@ -107,6 +162,8 @@ struct StandPage {
     is_latest: bool,
     /// The author's role, when `[verlauf.autoren]` maps the author.
     changed_by: Option<String>,
+    /// Set when the guideline is no longer published.
+    removed: Option<Removal>,
     toc: Vec<TocContext>,
     content: String,
 }
@@ -121,6 +178,8 @@ struct FassungenPage {
     versions: Vec<VersionRef>,
     comparisons: Vec<ComparisonRef>,
     json_url: String,
+    /// Set when the guideline is no longer published.
+    removed: Option<Removal>,
 }
 
 #[derive(Serialize, Clone)]
@@ -222,7 +281,8 @@ fn synopse_path(id: &str, a: &str, b: &str) -> String {
 }
 
 /// The pairs (old key, new key) precomputed for one document.
-fn pairs(history: &DocHistory, current_differs: bool) -> Vec<(String, String)> {
+/// With `has_current` false (a removed guideline), nothing is compared with today's text.
+fn pairs(history: &DocHistory, current_differs: bool, has_current: bool) -> Vec<(String, String)> {
     let key = |i: usize| history.stands[i].commit.short().to_string();
     let mut pairs: BTreeSet<(usize, usize)> = BTreeSet::new();
     let mut out: Vec<(String, String)> = Vec::new();
@@ -242,6 +302,10 @@ fn pairs(history: &DocHistory, current_differs: bool) -> Vec<(String, String)> {
     }
     out.extend(pairs.into_iter().map(|(a, b)| (key(a), key(b))));
     let last = history.stands.len().checked_sub(1);
+    if !has_current {
+        out.sort();
+        return out;
+    }
     for &f in &fassungen {
         if current_differs || Some(f) != last {
             out.push((key(f), CURRENT.to_string()));
@@ -348,45 +412,40 @@ pub(crate) fn render(
         }
         blake3::hash(key.finish().as_bytes())
     });
-    let per_doc: Vec<(Vec<PageJob>, Vec<OutputFile>, DocumentPages)> = content
-        .valid_guidelines()
-        .collect::<Vec<_>>()
-        .par_iter()
-        .filter_map(|(doc, meta)| {
-            let history = versions.guidelines.get(&meta.id.value)?;
-            if history.stands.is_empty() {
-                return None;
-            }
-            let key = build
-                .as_ref()
-                .map(|build| document_key(build, shared, content, doc, history))
-                .unwrap_or_default();
-            if let Some(files) = previous.and_then(|p| p.index.files(&key)) {
-                let files = Arc::clone(files);
-                return Some((Vec::new(), Vec::new(), DocumentPages::Reused { key, files }));
-            }
-            let reuse = build
-                .as_ref()
-                .zip(previous)
-                .map(|(build, previous)| PageReuse { build, previous });
-            let out = document(
-                shared, content, &published, settings, doc, meta, history, reuse,
-            );
-            let paths = out
-                .jobs
-                .iter()
-                .map(PageJob::output_path)
-                .chain(out.files.iter().map(|f| f.path.clone()))
-                .collect();
-            let pages = DocumentPages::Rendered {
-                key,
-                paths,
-                reused: out.reused,
-                page_keys: out.page_keys,
-            };
-            Some((out.jobs, out.files, pages))
-        })
-        .collect();
+    let per_doc: Vec<(Vec<PageJob>, Vec<OutputFile>, DocumentPages)> =
+        subjects(shared, content, versions)
+            .par_iter()
+            .map(|(subject, history)| {
+                let key = build
+                    .as_ref()
+                    .map(|build| document_key(build, shared, content, subject, history))
+                    .unwrap_or_default();
+                if let Some(files) = previous.and_then(|p| p.index.files(&key)) {
+                    let files = Arc::clone(files);
+                    return (Vec::new(), Vec::new(), DocumentPages::Reused { key, files });
+                }
+                let reuse = build
+                    .as_ref()
+                    .zip(previous)
+                    .map(|(build, previous)| PageReuse { build, previous });
+                let out = document(
+                    shared, content, &published, settings, subject, history, reuse,
+                );
+                let paths = out
+                    .jobs
+                    .iter()
+                    .map(PageJob::output_path)
+                    .chain(out.files.iter().map(|f| f.path.clone()))
+                    .collect();
+                let pages = DocumentPages::Rendered {
+                    key,
+                    paths,
+                    reused: out.reused,
+                    page_keys: out.page_keys,
+                };
+                (out.jobs, out.files, pages)
+            })
+            .collect();
     let mut jobs = Vec::new();
     let mut files = Vec::new();
     let mut pages = VersionPages::default();
@@ -400,19 +459,26 @@ pub(crate) fn render(
 }
 
 /// The key of a document's version pages: the build-wide inputs and the links of all documents (in
-/// `build`), today's text of the document, every Stand (commit, path, text, Fassung or not, the role
-/// shown as its author) and which Fassung is in force today.
+/// `build`), today's text of the document (or its removal), every Stand (commit, path, text, Fassung or
+/// not, the role shown as its author) and which Fassung is in force today.
 fn document_key(
     build: &blake3::Hash,
     shared: &Shared,
     content: &Content,
-    doc: &Doc<GuidelineMeta>,
+    subject: &Subject,
     history: &DocHistory,
 ) -> String {
     let mut key = DocumentKey::new(build);
-    key.add(&doc.url_path)
-        .add(&doc.source.path)
-        .add(&doc.source.text);
+    key.add(&subject.url_path);
+    match (subject.today, &subject.removed) {
+        (Some(doc), _) => key.add(&doc.source.path).add(&doc.source.text),
+        (None, removed) => key.add("entfernt").add(
+            removed
+                .as_ref()
+                .and_then(|r| r.stand.as_ref())
+                .map_or("", |s| s.key.as_str()),
+        ),
+    };
     key.add(format!("{:?}", in_force_index(history, shared.today)));
     for stand in &history.stands {
         let role = changed_by(shared, content, &stand.commit);
@@ -457,18 +523,20 @@ fn document(
     content: &Content,
     published: &BTreeMap<String, String>,
     settings: &RenderSettings,
-    doc: &Doc<GuidelineMeta>,
-    meta: &GuidelineMeta,
+    subject: &Subject,
     history: &DocHistory,
     reuse: Option<PageReuse>,
 ) -> DocumentOutput {
     let mut out = DocumentOutput::default();
-    let id = meta.id.value.as_str();
-    let current_url = shared.url(&doc.url_path);
+    let id = subject.id;
+    let url_path = subject.url_path.as_str();
+    let current_url = shared.url(url_path);
     let fassungen_url = shared.url(&format!("{}fassungen/", base(id)));
     let fassung_paths = fassung_paths(id, history);
     let last = history.stands.len() - 1;
-    let current_differs = !history.stands[last].has_text(&doc.source.text);
+    let current_differs = subject
+        .today
+        .is_some_and(|doc| !history.stands[last].has_text(&doc.source.text));
 
     let stand_label = shared.text("versions_stand_of");
     let mut versions: Vec<Version> = history
@@ -485,21 +553,23 @@ fn document(
             identity: s.blob.clone(),
         })
         .collect();
-    versions.push(Version {
-        key: CURRENT.to_string(),
-        label: shared.text("versions_current"),
-        date: None,
-        url: current_url.clone(),
-        path: &doc.source.path,
-        text: &doc.source.text,
-        body_start: body_offset(doc),
-        identity: blake3::hash(doc.source.text.as_bytes())
-            .to_hex()
-            .to_string(),
-    });
+    if let Some(doc) = subject.today {
+        versions.push(Version {
+            key: CURRENT.to_string(),
+            label: shared.text("versions_current"),
+            date: None,
+            url: current_url.clone(),
+            path: &doc.source.path,
+            text: &doc.source.text,
+            body_start: body_offset(doc),
+            identity: blake3::hash(doc.source.text.as_bytes())
+                .to_hex()
+                .to_string(),
+        });
+    }
     let by_key: BTreeMap<&str, &Version> = versions.iter().map(|v| (v.key.as_str(), v)).collect();
 
-    let pairs = pairs(history, current_differs);
+    let pairs = pairs(history, current_differs, subject.today.is_some());
     let compare_url = |a: &str, b: &str| {
         if pairs.iter().any(|(x, y)| x == a && y == b) {
             shared.url(&synopse_path(id, a, b))
@@ -537,8 +607,9 @@ fn document(
                 .checked_sub(1)
                 .map(|p| compare_url(history.stands[p].commit.short(), stand.commit.short()))
                 .unwrap_or_default(),
-            is_latest: i == last && !current_differs,
+            is_latest: i == last && !current_differs && subject.today.is_some(),
             changed_by: changed_by(shared, content, &stand.commit),
+            removed: subject.removed.clone(),
             toc: Vec::new(),
             content: String::new(),
         };
@@ -553,7 +624,7 @@ fn document(
         let inputs = [
             serde_json::to_vec(&page).unwrap_or_default(),
             stand.blob.clone().into_bytes(),
-            doc.url_path.clone().into_bytes(),
+            url_path.as_bytes().to_vec(),
         ];
         let missing: Vec<&str> = paths
             .iter()
@@ -566,7 +637,7 @@ fn document(
         let rendered = render_body(
             &stand.source(),
             stand.body_start,
-            &doc.url_path,
+            url_path,
             published,
             settings,
         );
@@ -601,7 +672,7 @@ fn document(
         });
         let mut page = SynopsePage {
             id: id.to_string(),
-            title: meta.title.clone(),
+            title: subject.title.clone(),
             current_url: current_url.clone(),
             fassungen_url: fassungen_url.clone(),
             old: version_ref(old),
@@ -614,7 +685,7 @@ fn document(
             serde_json::to_vec(&page).unwrap_or_default(),
             old.identity.clone().into_bytes(),
             new.identity.clone().into_bytes(),
-            doc.url_path.clone().into_bytes(),
+            url_path.as_bytes().to_vec(),
         ];
         if out.stored(reuse.as_ref(), "synopse.html", &path, &inputs) {
             continue;
@@ -622,7 +693,7 @@ fn document(
         for v in [old, new] {
             blocks
                 .entry(v.key.as_str())
-                .or_insert_with(|| version_blocks(v, &doc.url_path, published, settings));
+                .or_insert_with(|| version_blocks(v, url_path, published, settings));
         }
         let synopsis = compare::compare(&blocks[a.as_str()], &blocks[b.as_str()], &labels);
         page.summary = synopsis.summary;
@@ -639,7 +710,7 @@ fn document(
     // The overview of Fassungen and Stände, with the picker.
     let page = FassungenPage {
         id: id.to_string(),
-        title: meta.title.clone(),
+        title: subject.title.clone(),
         current_url: current_url.clone(),
         fassungen: history
             .fassungen()
@@ -664,6 +735,7 @@ fn document(
         versions: versions.iter().rev().map(version_ref).collect(),
         comparisons: comparisons.clone(),
         json_url: shared.url(&format!("{}versions.json", base(id))),
+        removed: subject.removed.clone(),
     };
     out.jobs.push(
         shared.job("fassungen.html", &format!("{}fassungen/", base(id)), |c| {
@@ -674,7 +746,7 @@ fn document(
     let json = versions_json(
         shared,
         id,
-        meta,
+        &subject.title,
         history,
         &versions,
         &fassung_paths,
@@ -870,7 +942,7 @@ fn groups_unnamed(rows: &[Row], old: &[Block], new: &[Block]) -> Vec<RowGroup> {
 fn versions_json(
     shared: &Shared,
     id: &str,
-    meta: &GuidelineMeta,
+    title: &str,
     history: &DocHistory,
     versions: &[Version],
     fassung_paths: &BTreeMap<usize, String>,
@@ -924,7 +996,7 @@ fn versions_json(
         .collect();
     let json = Json {
         id,
-        title: &meta.title,
+        title,
         current_url: shared.url(&base(id)),
         versions: entries,
         comparisons,
@@ -979,13 +1051,29 @@ pub(crate) fn site_pages(
         BTreeMap::new();
     let mut recent: Vec<(i64, Recent)> = Vec::new();
     let mut point_in_time: Vec<PointInTimeDoc> = Vec::new();
-    for (doc, meta) in content.valid_guidelines() {
-        let id = meta.id.value.as_str();
-        let Some(history) = versions.guidelines.get(id) else {
-            continue;
-        };
+    let mut removed_pages: Vec<PageJob> = Vec::new();
+    let subjects = subjects(shared, content, versions);
+    for (subject, history) in &subjects {
+        let id = subject.id;
         let fassung_paths = fassung_paths(id, history);
-        let current_url = shared.url(&doc.url_path);
+        let current_url = shared.url(&subject.url_path);
+        if let Some(removal) = &subject.removed {
+            // `leitlinien/<id>/stand/<commit12>/`, as for register entries and matrices.
+            let links: Vec<StandLink> =
+                history::stand_links(shared, &base(id), history.stands.iter().map(|s| &s.commit));
+            removed_pages.extend(history::removed_page(
+                shared,
+                &subject.url_path,
+                &format!("{}fassungen/", base(id)),
+                subject.title.clone(),
+                Crumb {
+                    title: shared.text("nav_leitlinien"),
+                    url: shared.url("leitlinien/"),
+                },
+                &links,
+                removal,
+            ));
+        }
         let mut fassungen = Vec::new();
         for (i, stand) in history.fassungen() {
             let beschluss = stand.beschluss().expect("a Fassung has a decision");
@@ -1009,14 +1097,14 @@ pub(crate) fn site_pages(
             fassungen.push(fassung_row(shared, history, &fassung_paths, i));
         }
         point_in_time.push(PointInTimeDoc {
-            title: meta.title.clone(),
+            title: subject.title.clone(),
             current_url: current_url.clone(),
             fassungen,
         });
         for (i, stand) in history.stands.iter().enumerate() {
             recent.push((
                 stand.commit.time,
-                Recent::Stand(id, history, i, &doc.url_path),
+                Recent::Stand(id, history, i, &subject.url_path),
             ));
         }
     }
@@ -1069,7 +1157,7 @@ pub(crate) fn site_pages(
         .map(|(_, _, c)| c)
         .collect();
     let decisions: Vec<DecisionContext> = decisions.into_values().rev().collect();
-    vec![
+    removed_pages.extend([
         shared.job("decisions.html", "beschluesse/", |c| {
             c.insert("decisions", &decisions)
         }),
@@ -1080,7 +1168,8 @@ pub(crate) fn site_pages(
             c.insert("changes", &changes);
             c.insert("feed_url", &shared.url("aenderungen.atom"));
         }),
-    ]
+    ]);
+    removed_pages
 }
 
 /// A change for the list of recent changes and the feed, before its text is made.
@@ -1109,11 +1198,9 @@ fn newest(mut items: Vec<(i64, Recent)>, n: usize) -> Vec<(i64, Recent)> {
 fn feed(shared: &Shared, content: &Content, versions: &Versions, others: &[Change]) -> OutputFile {
     use crate::theme::escape_html_minimal as esc;
     let mut recent: Vec<(i64, Recent)> = Vec::new();
-    for (_, meta) in content.valid_guidelines() {
-        let id = meta.id.value.as_str();
-        let Some(history) = versions.guidelines.get(id) else {
-            continue;
-        };
+    let subjects = subjects(shared, content, versions);
+    for (subject, history) in &subjects {
+        let id = subject.id;
         recent.extend((0..history.stands.len()).map(|i| {
             (
                 history.stands[i].commit.time,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Writes a small site with version history for the browser tests of Stand, Fassung, Synopse and picker pages:
 # the valid fixture, then an edit with a moved table, then an adoption by the Kreistag, then a register entry
-# and a matrix change (their Stand pages).
+# and a matrix change (their Stand pages), then the deletion of a register entry (the page at its address).
 #
 #   tests/browser/history-site.sh DIR     → prints the page paths to test, comma-separated
 set -euo pipefail
@@ -48,4 +48,8 @@ sed -i 's/^org_unit = "Bürgerservice"$/org_unit = "Bürgerservice und Bürgerb�
 sed -i 's/^Betrieb;I;;A;R;C;$/Betrieb;I;C;A;R;C;/' "$dir/content/raci/einfuehrung.csv"
 fourth=$(commit "Register und Matrix" 1780259200)
 
-echo "/leitlinien/grundsaetze/fassungen/,/leitlinien/grundsaetze/stand/$first/,/leitlinien/grundsaetze/synopse/$first/$second/,/leitlinien/datenschutz/fassung/2026-09-24/,/leitlinien/datenschutz/,/stichtag/,/aenderungen/,/beschluesse/,/register/antragsassistent/stand/$fourth/,/register/antragsassistent/staende/,/verantwortung/einfuehrung/stand/$fourth/"
+# A register entry is deleted: its address says so, its Stände stay.
+git -C "$dir" rm --quiet content/register/bescheidentwurf.toml
+fifth=$(commit "Eintrag entfernt" 1780345600)
+
+echo "/leitlinien/grundsaetze/fassungen/,/leitlinien/grundsaetze/stand/$first/,/leitlinien/grundsaetze/synopse/$first/$second/,/leitlinien/datenschutz/fassung/2026-09-24/,/leitlinien/datenschutz/,/stichtag/,/aenderungen/,/beschluesse/,/register/antragsassistent/stand/$fourth/,/register/antragsassistent/staende/,/verantwortung/einfuehrung/stand/$fourth/,/register/bescheidentwurf/,/register/bescheidentwurf/stand/$first/,/register/bescheidentwurf/staende/"

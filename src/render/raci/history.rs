@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::content::Content;
 use crate::content::raci::{self as matrices, Matrix};
-use crate::render::history::{self, Banner, Change, Crumb, ListPage, ListRow, StandLink};
+use crate::render::history::{self, Banner, Change, Crumb, ListPage, ListRow, WithStands};
 use crate::render::raci::{MatrixContext, matrix_context, role_link};
 use crate::render::{PageJob, Shared};
 use crate::versions::Versions;
@@ -100,14 +100,14 @@ fn matrix_at(id: &str, stand: &RaciStand) -> Option<Matrix> {
     })
 }
 
-/// The Stände of the matrices published today, with their links.
+/// The matrices with Stände, published today or removed, with their links.
 fn published<'v>(
     shared: &Shared,
     content: &Content,
     versions: &'v Versions,
-) -> Vec<(&'v str, &'v [RaciStand], Vec<StandLink>)> {
+) -> Vec<WithStands<'v, RaciStand>> {
     let ids = content.raci.iter().map(|m| m.id.as_str());
-    history::published(shared, &versions.raci, ids, base)
+    history::published(shared, &versions.raci, ids, &versions.removals.raci, base)
 }
 
 /// The history link for today's matrix page.
@@ -157,7 +157,13 @@ fn summary(shared: &Shared, stand: &RaciStand, first: bool) -> String {
 /// The Stand pages and the list of Stände of every matrix.
 pub(crate) fn jobs(shared: &Shared, content: &Content, versions: &Versions) -> Vec<PageJob> {
     let mut jobs = Vec::new();
-    for (id, stands, links) in published(shared, content, versions) {
+    for WithStands {
+        id,
+        stands,
+        links,
+        removed,
+    } in published(shared, content, versions)
+    {
         let base = base(id);
         let current = content.raci.iter().find(|m| m.id == id);
         let last = stands.len() - 1;
@@ -174,6 +180,7 @@ pub(crate) fn jobs(shared: &Shared, content: &Content, versions: &Versions) -> V
                     i,
                     is_latest,
                     history::changed_by(shared, content, &stand.commit),
+                    removed.clone(),
                 ),
                 first: i == 0,
                 changes: stand
@@ -197,13 +204,26 @@ pub(crate) fn jobs(shared: &Shared, content: &Content, versions: &Versions) -> V
                 |c| c.insert("page", &page),
             ));
         }
+        let title = current.map_or_else(|| stands[last].title(id), |m| m.title.clone());
+        let section = Crumb {
+            title: shared.text("nav_verantwortung"),
+            url: shared.url("verantwortung/"),
+        };
+        if let Some(removal) = &removed {
+            jobs.extend(history::removed_page(
+                shared,
+                &base,
+                &history::list_path(&base),
+                title.clone(),
+                section.clone(),
+                &links,
+                removal,
+            ));
+        }
         let page = ListPage {
-            title: current.map_or_else(|| id.to_string(), |m| m.title.clone()),
+            title,
             current_url: shared.url(&base),
-            section: Crumb {
-                title: shared.text("nav_verantwortung"),
-                url: shared.url("verantwortung/"),
-            },
+            section,
             stands: stands
                 .iter()
                 .zip(&links)
@@ -215,6 +235,7 @@ pub(crate) fn jobs(shared: &Shared, content: &Content, versions: &Versions) -> V
                     changed_by: history::changed_by(shared, content, &stand.commit),
                 })
                 .collect(),
+            removed,
         };
         jobs.push(shared.job("staende.html", &history::list_path(&base), |c| {
             c.insert("page", &page)
@@ -226,7 +247,7 @@ pub(crate) fn jobs(shared: &Shared, content: &Content, versions: &Versions) -> V
 /// Every Stand of the matrices, for the changes page and the feed.
 pub(crate) fn changes(shared: &Shared, content: &Content, versions: &Versions) -> Vec<Change> {
     let mut out = Vec::new();
-    for (id, stands, _) in published(shared, content, versions) {
+    for WithStands { id, stands, .. } in published(shared, content, versions) {
         let base = base(id);
         for stand in stands {
             let title = stand.title(id);

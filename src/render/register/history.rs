@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::content::Content;
 use crate::content::register::{self, Entry, schema};
 use crate::diagnostics::Diagnostic;
-use crate::render::history::{self, Banner, Change, Crumb, ListPage, ListRow, StandLink};
+use crate::render::history::{self, Banner, Change, Crumb, ListPage, ListRow, WithStands};
 use crate::render::register::{EntryContext, Labels};
 use crate::render::{PageJob, Shared};
 use crate::versions::Versions;
@@ -85,14 +85,20 @@ fn entry_at(content: &Content, id: &str, stand: &RegisterStand) -> Option<Entry>
     })
 }
 
-/// The Stände of the entries published today, with their links.
+/// The entries with Stände, published today or removed, with their links.
 fn published<'v>(
     shared: &Shared,
     content: &Content,
     versions: &'v Versions,
-) -> Vec<(&'v str, &'v [RegisterStand], Vec<StandLink>)> {
+) -> Vec<WithStands<'v, RegisterStand>> {
     let ids = content.valid_register().map(|e| e.id.as_str());
-    history::published(shared, &versions.register, ids, base)
+    history::published(
+        shared,
+        &versions.register,
+        ids,
+        &versions.removals.register,
+        base,
+    )
 }
 
 /// The history link for today's entry page.
@@ -108,7 +114,13 @@ pub(crate) fn link(
 pub(crate) fn jobs(shared: &Shared, content: &Content, versions: &Versions) -> Vec<PageJob> {
     let labels = Labels { shared, content };
     let mut jobs = Vec::new();
-    for (id, stands, links) in published(shared, content, versions) {
+    for WithStands {
+        id,
+        stands,
+        links,
+        removed,
+    } in published(shared, content, versions)
+    {
         let base = base(id);
         let current = content.valid_register().find(|e| e.id == id);
         let last = stands.len() - 1;
@@ -124,6 +136,7 @@ pub(crate) fn jobs(shared: &Shared, content: &Content, versions: &Versions) -> V
                     i,
                     i == last && current.is_some_and(|c| c.source.text == stand.source.text),
                     history::changed_by(shared, content, &stand.commit),
+                    removed.clone(),
                 ),
                 first: i == 0,
                 comparable: stand.changes.is_some(),
@@ -145,16 +158,29 @@ pub(crate) fn jobs(shared: &Shared, content: &Content, versions: &Versions) -> V
                 |c| c.insert("page", &page),
             ));
         }
+        let title = match current {
+            Some(entry) => entry.record.text("name").unwrap_or(id).to_string(),
+            None => stands[last].name(id),
+        };
+        let section = Crumb {
+            title: shared.text("nav_register"),
+            url: shared.url("register/"),
+        };
+        if let Some(removal) = &removed {
+            jobs.extend(history::removed_page(
+                shared,
+                &base,
+                &history::list_path(&base),
+                title.clone(),
+                section.clone(),
+                &links,
+                removal,
+            ));
+        }
         let page = ListPage {
-            title: current
-                .and_then(|c| c.record.text("name"))
-                .unwrap_or(id)
-                .to_string(),
+            title,
             current_url: shared.url(&base),
-            section: Crumb {
-                title: shared.text("nav_register"),
-                url: shared.url("register/"),
-            },
+            section,
             stands: stands
                 .iter()
                 .zip(&links)
@@ -166,6 +192,7 @@ pub(crate) fn jobs(shared: &Shared, content: &Content, versions: &Versions) -> V
                     changed_by: history::changed_by(shared, content, &stand.commit),
                 })
                 .collect(),
+            removed,
         };
         jobs.push(shared.job("staende.html", &history::list_path(&base), |c| {
             c.insert("page", &page)
@@ -193,7 +220,7 @@ fn summary(shared: &Shared, stand: &RegisterStand, first: bool) -> String {
 /// Every Stand of the published entries, for the changes page and the feed.
 pub(crate) fn changes(shared: &Shared, content: &Content, versions: &Versions) -> Vec<Change> {
     let mut out = Vec::new();
-    for (id, stands, _) in published(shared, content, versions) {
+    for WithStands { id, stands, .. } in published(shared, content, versions) {
         let base = base(id);
         for stand in stands {
             let name = stand.name(id);
@@ -219,7 +246,7 @@ pub(crate) fn changelog(
     versions: &Versions,
 ) -> Vec<[String; 6]> {
     let mut rows = Vec::new();
-    for (id, stands, _) in published(shared, content, versions) {
+    for WithStands { id, stands, .. } in published(shared, content, versions) {
         let base = base(id);
         for stand in stands {
             rows.push([
