@@ -911,7 +911,8 @@ fn removed_documents_keep_their_permalinks_and_say_since_when_they_are_gone() {
     ] {
         git(dir, &["rm", "-q", file]);
     }
-    commits.push(commit_all(dir, "Entfernt", T0 + 5 * DAY));
+    // On 2026-10-25, after its Fassung came into force (2026-10-01).
+    commits.push(commit_all(dir, "Entfernt", T0 + 150 * DAY));
     let out = build_site(dir);
     let public = out.path();
 
@@ -974,6 +975,17 @@ fn removed_documents_keep_their_permalinks_and_say_since_when_they_are_gone() {
     let decisions = read(&public.join("beschluesse/index.html"));
     assert!(decisions.contains("leitlinien/datenschutz/fassung/2026-09-24/"));
     assert!(!read(&public.join("leitlinien/index.html")).contains("leitlinien/datenschutz/"));
+    // On the point-in-time page its Fassung was in force until the day before its removal, not today.
+    let point_in_time = read(&public.join("stichtag/index.html"));
+    let (_, section) = point_in_time
+        .split_once("href=\"/leitlinien/datenschutz/\"")
+        .expect("the removed guideline is on the point-in-time page");
+    let section = &section[..section.find("</section>").unwrap()];
+    assert!(
+        section.contains("data-von=\"2026-10-01\" data-bis=\"2026-10-24\""),
+        "{section}"
+    );
+    assert!(!section.contains("badge"), "not in force: {section}");
     assert!(!read(&public.join("sitemap.xml")).contains("leitlinien/datenschutz/</loc>"));
 
     // The register entry and the matrix as well.

@@ -59,6 +59,8 @@ struct Subject<'a> {
     /// Today's file; `None` when removed.
     today: Option<&'a Doc<GuidelineMeta>>,
     removed: Option<Removal>,
+    /// The first day it was no longer published: the removing commit's date (today if that is unknown).
+    removed_on: Option<chrono::NaiveDate>,
 }
 
 /// Every guideline with Stände, with its history: today's (in their order), then the removed ones.
@@ -77,6 +79,7 @@ fn subjects<'a>(
                 url_path: doc.url_path.clone(),
                 today: Some(doc),
                 removed: None,
+                removed_on: None,
             };
             (!history.stands.is_empty()).then_some((subject, history))
         })
@@ -87,12 +90,14 @@ fn subjects<'a>(
         .iter()
         .filter(|(id, history)| !history.stands.is_empty() && !today.contains(id.as_str()))
         .map(|(id, history)| {
+            let removing = versions.removals.guidelines.get(id);
             let subject = Subject {
                 id: id.as_str(),
                 title: history.stands[history.stands.len() - 1].title(),
                 url_path: base(id),
                 today: None,
-                removed: Some(Removal::new(shared, versions.removals.guidelines.get(id))),
+                removed: Some(Removal::new(shared, removing)),
+                removed_on: Some(removing.map_or(shared.today, |c| c.date())),
             };
             (subject, history)
         })
@@ -355,19 +360,23 @@ pub(crate) fn summary_for(
     })
 }
 
-/// One row of a Fassungen table: decision, validity and address; comparisons left empty.
+/// One row of a Fassungen table: decision, validity and address; comparisons left empty. A Fassung is
+/// valid until the next one begins, or until the day before the guideline was removed (`removed_on`).
 fn fassung_row(
     shared: &Shared,
     history: &DocHistory,
     fassung_paths: &BTreeMap<usize, String>,
     i: usize,
+    removed_on: Option<chrono::NaiveDate>,
 ) -> FassungContext {
     let stand = &history.stands[i];
     let beschluss = stand.beschluss().expect("a Fassung has a decision");
     let next_from = history
         .fassungen()
         .find(|(j, _)| *j > i)
-        .and_then(|(_, s)| s.in_force_from());
+        .and_then(|(_, s)| s.in_force_from())
+        .or(removed_on);
+    let removed = removed_on.is_some_and(|day| day <= shared.today);
     FassungContext {
         datum: shared.date(beschluss.datum),
         gremium: beschluss.gremium.clone(),
@@ -379,7 +388,7 @@ fn fassung_row(
         stand_key: stand.commit.short().to_string(),
         compare_previous_url: String::new(),
         compare_current_url: String::new(),
-        in_force: in_force_index(history, shared.today) == Some(i),
+        in_force: !removed && in_force_index(history, shared.today) == Some(i),
     }
 }
 
@@ -472,12 +481,15 @@ fn document_key(
     key.add(&subject.url_path);
     match (subject.today, &subject.removed) {
         (Some(doc), _) => key.add(&doc.source.path).add(&doc.source.text),
-        (None, removed) => key.add("entfernt").add(
-            removed
-                .as_ref()
-                .and_then(|r| r.stand.as_ref())
-                .map_or("", |s| s.key.as_str()),
-        ),
+        (None, removed) => key
+            .add("entfernt")
+            .add(
+                removed
+                    .as_ref()
+                    .and_then(|r| r.stand.as_ref())
+                    .map_or("", |s| s.key.as_str()),
+            )
+            .add(format!("{:?}", subject.removed_on)),
     };
     key.add(format!("{:?}", in_force_index(history, shared.today)));
     for stand in &history.stands {
@@ -586,7 +598,7 @@ fn document(
                 .map(|(_, p)| compare_url(p.commit.short(), stand.commit.short()))
                 .unwrap_or_default(),
             compare_current_url: compare_url(stand.commit.short(), CURRENT),
-            ..fassung_row(shared, history, &fassung_paths, i)
+            ..fassung_row(shared, history, &fassung_paths, i, subject.removed_on)
         }
     };
 
@@ -1094,13 +1106,22 @@ pub(crate) fn site_pages(
                 fassung_url: shared.url(&fassung_paths[&i]),
                 current_url: current_url.clone(),
             });
-            fassungen.push(fassung_row(shared, history, &fassung_paths, i));
+            fassungen.push(fassung_row(
+                shared,
+                history,
+                &fassung_paths,
+                i,
+                subject.removed_on,
+            ));
         }
-        point_in_time.push(PointInTimeDoc {
-            title: subject.title.clone(),
-            current_url: current_url.clone(),
-            fassungen,
-        });
+        // A removed guideline that never had a Fassung was never in force.
+        if subject.today.is_some() || !fassungen.is_empty() {
+            point_in_time.push(PointInTimeDoc {
+                title: subject.title.clone(),
+                current_url: current_url.clone(),
+                fassungen,
+            });
+        }
         for (i, stand) in history.stands.iter().enumerate() {
             recent.push((
                 stand.commit.time,
