@@ -1009,6 +1009,26 @@ fn removed_documents_keep_their_permalinks_and_say_since_when_they_are_gone() {
         let list = read(&public.join(list).join("index.html"));
         assert!(list.contains("Dieses Dokument wird nicht mehr veröffentlicht."));
     }
+    // The changes page and the feed say what was removed, when.
+    let changes = read(&public.join("aenderungen/index.html"));
+    for address in [
+        "/leitlinien/datenschutz/",
+        "/register/bescheidentwurf/",
+        "/verantwortung/einfuehrung/",
+    ] {
+        let item = changes
+            .split("<li class=\"changes__item\">")
+            .find(|item| item.contains(&format!("<a href=\"{address}\">")))
+            .unwrap_or_else(|| panic!("{address} is not on the changes page:\n{changes}"));
+        assert!(item.contains(">entfernt</span>"), "{item}");
+        assert!(item.contains("2026-10-25"), "{item}");
+    }
+    let feed = read(&public.join("aenderungen.atom"));
+    check_atom(&feed);
+    assert!(
+        feed.contains("Datenschutz beim Einsatz von KI: nicht mehr veröffentlicht"),
+        "{feed}"
+    );
     let changelog = read(&public.join("register/register-aenderungen.csv"));
     assert!(changelog.contains("bescheidentwurf"), "{changelog}");
 }

@@ -302,4 +302,28 @@ pub(crate) struct Change {
     pub current_path: String,
     /// The feed entry's title.
     pub feed_title: String,
+    /// The commit removed the document (`path` is then the page saying so).
+    pub removed: bool,
+}
+
+/// The removal of a document, for the changes page and the feed (none if the removing commit is unknown).
+pub(crate) fn removal_change(
+    shared: &Shared,
+    commit: Option<&Commit>,
+    base: &str,
+    title: String,
+    kind: String,
+) -> Option<Change> {
+    let commit = commit?;
+    Some(Change {
+        time: commit.time,
+        base: base.to_string(),
+        commit: commit.clone(),
+        feed_title: format!("{title}: {}", shared.text("feed_removed")),
+        title,
+        kind,
+        path: base.to_string(),
+        current_path: base.to_string(),
+        removed: true,
+    })
 }

@@ -444,6 +444,7 @@ pub fn render(
     jobs.extend(search::jobs(&shared));
     let mut other_changes = register::history::changes(&shared, content, versions);
     other_changes.extend(raci::history::changes(&shared, content, versions));
+    other_changes.extend(versions::removals(&shared, content, versions));
     // The site-wide history pages (changes, decisions, point in time) are keyed like any page; a
     // document's version pages are reused by their own keys, inside `versions::render`.
     jobs.extend(versions::site_pages(

@@ -106,6 +106,23 @@ fn subjects<'a>(
     out
 }
 
+/// The removals of guidelines, for the changes page and the feed.
+pub(crate) fn removals(shared: &Shared, content: &Content, versions: &Versions) -> Vec<Change> {
+    subjects(shared, content, versions)
+        .into_iter()
+        .filter(|(subject, _)| subject.removed.is_some())
+        .filter_map(|(subject, _)| {
+            history::removal_change(
+                shared,
+                versions.removals.guidelines.get(subject.id),
+                &subject.url_path,
+                subject.title,
+                shared.text("search_type_guideline"),
+            )
+        })
+        .collect()
+}
+
 /// One version of a document as comparisons see it: a Stand, or today's text.
 struct Version<'a> {
     key: String,
@@ -1043,6 +1060,8 @@ struct ChangeContext {
     fassung: bool,
     compare_url: String,
     current_url: String,
+    /// The change removed the document.
+    removed: bool,
 }
 
 #[derive(Serialize)]
@@ -1153,6 +1172,7 @@ pub(crate) fn site_pages(
                         })
                         .unwrap_or_default(),
                     current_url: shared.url(current_path),
+                    removed: false,
                 };
                 (time, id.to_string(), context)
             }
@@ -1166,6 +1186,7 @@ pub(crate) fn site_pages(
                     fassung: false,
                     compare_url: String::new(),
                     current_url: shared.url(&other.current_path),
+                    removed: other.removed,
                 };
                 (time, other.base.clone(), context)
             }

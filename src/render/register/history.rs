@@ -220,8 +220,24 @@ fn summary(shared: &Shared, stand: &RegisterStand, first: bool) -> String {
 /// Every Stand of the published entries, for the changes page and the feed.
 pub(crate) fn changes(shared: &Shared, content: &Content, versions: &Versions) -> Vec<Change> {
     let mut out = Vec::new();
-    for WithStands { id, stands, .. } in published(shared, content, versions) {
+    for WithStands {
+        id,
+        stands,
+        removed,
+        ..
+    } in published(shared, content, versions)
+    {
         let base = base(id);
+        if removed.is_some() {
+            let last = &stands[stands.len() - 1];
+            out.extend(history::removal_change(
+                shared,
+                versions.removals.register.get(id),
+                &base,
+                last.name(id),
+                shared.text("search_type_register"),
+            ));
+        }
         for stand in stands {
             let name = stand.name(id);
             out.push(Change {
@@ -233,6 +249,7 @@ pub(crate) fn changes(shared: &Shared, content: &Content, versions: &Versions) -
                 kind: shared.text("search_type_register"),
                 path: history::stand_path(&base, &stand.commit),
                 current_path: base.clone(),
+                removed: false,
             });
         }
     }
