@@ -14,7 +14,7 @@ pub mod fronts;
 pub mod raci;
 pub mod register;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -144,27 +144,39 @@ pub struct Removals {
 #[derive(Default)]
 struct Owners {
     /// Path → id of the document it holds.
-    by_path: std::collections::HashMap<String, String>,
+    by_path: HashMap<String, String>,
+    /// Id → how many files hold it.
+    files: HashMap<String, usize>,
     /// Ids whose file this commit deleted.
     deleted: Vec<String>,
 }
 
 impl Owners {
     fn holds(&mut self, path: &str, id: &str, removed: &mut BTreeMap<String, Commit>) {
-        self.by_path.insert(path.to_string(), id.to_string());
+        if let Some(before) = self.by_path.insert(path.to_string(), id.to_string()) {
+            self.release(&before);
+        }
+        *self.files.entry(id.to_string()).or_default() += 1;
         removed.remove(id);
     }
 
     fn delete(&mut self, path: &str) {
         if let Some(id) = self.by_path.remove(path) {
+            self.release(&id);
             self.deleted.push(id);
+        }
+    }
+
+    fn release(&mut self, id: &str) {
+        if let Some(count) = self.files.get_mut(id) {
+            *count = count.saturating_sub(1);
         }
     }
 
     /// After a commit: the documents it deleted and no other file holds now.
     fn commit(&mut self, commit: &Commit, removed: &mut BTreeMap<String, Commit>) {
         for id in std::mem::take(&mut self.deleted) {
-            if !self.by_path.values().any(|held| *held == id) {
+            if self.files.get(&id).is_none_or(|&count| count == 0) {
                 removed.insert(id, commit.clone());
             }
         }
