@@ -70,17 +70,23 @@ pub(crate) struct Banner {
 #[derive(Serialize, Clone)]
 pub(crate) struct Removal {
     /// The commit that deleted it (`None`: deleted but not committed, or its id changed).
-    pub stand: Option<StandLink>,
+    pub commit: Option<CommitRef>,
+}
+
+/// A commit as pages name it: its short id and date.
+#[derive(Serialize, Clone)]
+pub(crate) struct CommitRef {
+    pub key: String,
+    pub date: DateContext,
 }
 
 impl Removal {
     /// The removal of a document that is not published today, deleted by `commit` if known.
     pub fn new(shared: &Shared, commit: Option<&Commit>) -> Self {
         Removal {
-            stand: commit.map(|c| StandLink {
+            commit: commit.map(|c| CommitRef {
                 key: c.short().to_string(),
                 date: shared.date(c.date()),
-                url: String::new(),
             }),
         }
     }
@@ -96,15 +102,6 @@ pub(crate) struct RemovedPage {
     pub last_stand: StandLink,
     /// The list of Stände (guidelines: the Fassungen and Stände).
     pub history_url: String,
-}
-
-/// The job of the page at removed document's address `base`.
-pub(crate) fn removed_job(
-    shared: &Shared,
-    base: &str,
-    page: &RemovedPage,
-) -> crate::render::PageJob {
-    shared.job("removed.html", base, |c| c.insert("page", page))
 }
 
 /// The Stände of one document, oldest first, as links.
@@ -151,7 +148,7 @@ pub(crate) struct WithStands<'v, S> {
 
 /// The documents with Stände in `all`: those published today (`ids`, in their order), then the removed
 /// ones (by id), with the commits that deleted them from `removals`; `base` gives a document's base path.
-pub(crate) fn published<'v, 'i, S: HasCommit>(
+pub(crate) fn with_stands<'v, 'i, S: HasCommit>(
     shared: &Shared,
     all: &'v BTreeMap<String, Vec<S>>,
     ids: impl Iterator<Item = &'i str>,
@@ -160,7 +157,7 @@ pub(crate) fn published<'v, 'i, S: HasCommit>(
 ) -> Vec<WithStands<'v, S>> {
     let order: Vec<&str> = ids.collect();
     let today: std::collections::HashSet<&str> = order.iter().copied().collect();
-    let with_stands = |(id, stands): (&'v String, &'v Vec<S>), removed: Option<Removal>| {
+    let document = |(id, stands): (&'v String, &'v Vec<S>), removed: Option<Removal>| {
         let links = stand_links(shared, &base(id), stands.iter().map(HasCommit::commit));
         (!stands.is_empty()).then_some(WithStands {
             id: id.as_str(),
@@ -174,14 +171,14 @@ pub(crate) fn published<'v, 'i, S: HasCommit>(
         order
             .into_iter()
             .filter_map(|id| all.get_key_value(id))
-            .filter_map(|entry| with_stands(entry, None)),
+            .filter_map(|entry| document(entry, None)),
     );
     out.extend(
         all.iter()
             .filter(|(id, _)| !today.contains(id.as_str()))
             .filter_map(|entry| {
                 let removal = Removal::new(shared, removals.get(entry.0));
-                with_stands(entry, Some(removal))
+                document(entry, Some(removal))
             }),
     );
     out
@@ -205,7 +202,7 @@ pub(crate) fn removed_page(
         last_stand: links.last()?.clone(),
         history_url: shared.url(history_path),
     };
-    Some(removed_job(shared, base, &page))
+    Some(shared.job("removed.html", base, |c| c.insert("page", &page)))
 }
 
 /// The history link for today's page of document `id` with base path `base`, if it has Stände in `all`.

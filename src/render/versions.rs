@@ -503,7 +503,7 @@ fn document_key(
             .add(
                 removed
                     .as_ref()
-                    .and_then(|r| r.stand.as_ref())
+                    .and_then(|r| r.commit.as_ref())
                     .map_or("", |s| s.key.as_str()),
             )
             .add(format!("{:?}", subject.removed_on)),

@@ -101,13 +101,13 @@ fn matrix_at(id: &str, stand: &RaciStand) -> Option<Matrix> {
 }
 
 /// The matrices with Stände, published today or removed, with their links.
-fn published<'v>(
+fn with_stands<'v>(
     shared: &Shared,
     content: &Content,
     versions: &'v Versions,
 ) -> Vec<WithStands<'v, RaciStand>> {
     let ids = content.raci.iter().map(|m| m.id.as_str());
-    history::published(shared, &versions.raci, ids, &versions.removals.raci, base)
+    history::with_stands(shared, &versions.raci, ids, &versions.removals.raci, base)
 }
 
 /// The history link for today's matrix page.
@@ -162,7 +162,7 @@ pub(crate) fn jobs(shared: &Shared, content: &Content, versions: &Versions) -> V
         stands,
         links,
         removed,
-    } in published(shared, content, versions)
+    } in with_stands(shared, content, versions)
     {
         let base = base(id);
         let current = content.raci.iter().find(|m| m.id == id);
@@ -252,7 +252,7 @@ pub(crate) fn changes(shared: &Shared, content: &Content, versions: &Versions) -
         stands,
         removed,
         ..
-    } in published(shared, content, versions)
+    } in with_stands(shared, content, versions)
     {
         let base = base(id);
         if removed.is_some() {

@@ -86,13 +86,13 @@ fn entry_at(content: &Content, id: &str, stand: &RegisterStand) -> Option<Entry>
 }
 
 /// The entries with Stände, published today or removed, with their links.
-fn published<'v>(
+fn with_stands<'v>(
     shared: &Shared,
     content: &Content,
     versions: &'v Versions,
 ) -> Vec<WithStands<'v, RegisterStand>> {
     let ids = content.valid_register().map(|e| e.id.as_str());
-    history::published(
+    history::with_stands(
         shared,
         &versions.register,
         ids,
@@ -119,7 +119,7 @@ pub(crate) fn jobs(shared: &Shared, content: &Content, versions: &Versions) -> V
         stands,
         links,
         removed,
-    } in published(shared, content, versions)
+    } in with_stands(shared, content, versions)
     {
         let base = base(id);
         let current = content.valid_register().find(|e| e.id == id);
@@ -225,7 +225,7 @@ pub(crate) fn changes(shared: &Shared, content: &Content, versions: &Versions) -
         stands,
         removed,
         ..
-    } in published(shared, content, versions)
+    } in with_stands(shared, content, versions)
     {
         let base = base(id);
         if removed.is_some() {
@@ -263,7 +263,7 @@ pub(crate) fn changelog(
     versions: &Versions,
 ) -> Vec<[String; 6]> {
     let mut rows = Vec::new();
-    for WithStands { id, stands, .. } in published(shared, content, versions) {
+    for WithStands { id, stands, .. } in with_stands(shared, content, versions) {
         let base = base(id);
         for stand in stands {
             rows.push([
