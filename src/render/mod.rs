@@ -444,19 +444,17 @@ pub fn render(
     jobs.extend(search::jobs(&shared));
     let mut other_changes = register::history::changes(&shared, content, versions);
     other_changes.extend(raci::history::changes(&shared, content, versions));
-    other_changes.extend(versions::removals(&shared, content, versions));
+    // Every guideline with Stände, today's and removed ones, for the history pages and the feed.
+    let documents = versions::subjects(&shared, content, versions);
+    other_changes.extend(versions::removals(&shared, versions, &documents));
     // The site-wide history pages (changes, decisions, point in time) are keyed like any page; a
     // document's version pages are reused by their own keys, inside `versions::render`.
-    jobs.extend(versions::site_pages(
-        &shared,
-        content,
-        versions,
-        &other_changes,
-    ));
+    jobs.extend(versions::site_pages(&shared, &documents, &other_changes));
     let (version_jobs, version_files, version_pages) = versions::render(
         &shared,
         content,
         versions,
+        &documents,
         &settings,
         &other_changes,
         previous.as_ref(),

@@ -50,7 +50,7 @@ pub(crate) const GENERATED: &[&str] = &[
 ];
 
 /// The document a history belongs to: today's guideline, or one that is no longer published.
-struct Subject<'a> {
+pub(crate) struct Subject<'a> {
     id: &'a str,
     /// Today's title, or the last Stand's.
     title: String,
@@ -64,7 +64,7 @@ struct Subject<'a> {
 }
 
 /// Every guideline with Stände, with its history: today's (in their order), then the removed ones.
-fn subjects<'a>(
+pub(crate) fn subjects<'a>(
     shared: &Shared,
     content: &'a Content,
     versions: &'a Versions,
@@ -107,16 +107,20 @@ fn subjects<'a>(
 }
 
 /// The removals of guidelines, for the changes page and the feed.
-pub(crate) fn removals(shared: &Shared, content: &Content, versions: &Versions) -> Vec<Change> {
-    subjects(shared, content, versions)
-        .into_iter()
+pub(crate) fn removals(
+    shared: &Shared,
+    versions: &Versions,
+    subjects: &[(Subject, &DocHistory)],
+) -> Vec<Change> {
+    subjects
+        .iter()
         .filter(|(subject, _)| subject.removed.is_some())
         .filter_map(|(subject, _)| {
             history::removal_change(
                 shared,
                 versions.removals.guidelines.get(subject.id),
                 &subject.url_path,
-                subject.title,
+                subject.title.clone(),
                 shared.text("search_type_guideline"),
             )
         })
@@ -426,6 +430,7 @@ pub(crate) fn render(
     shared: &Shared,
     content: &Content,
     versions: &Versions,
+    subjects: &[(Subject, &DocHistory)],
     settings: &RenderSettings,
     others: &[Change],
     previous: Option<&Previous>,
@@ -438,40 +443,39 @@ pub(crate) fn render(
         }
         blake3::hash(key.finish().as_bytes())
     });
-    let per_doc: Vec<(Vec<PageJob>, Vec<OutputFile>, DocumentPages)> =
-        subjects(shared, content, versions)
-            .par_iter()
-            .map(|(subject, history)| {
-                let key = build
-                    .as_ref()
-                    .map(|build| document_key(build, shared, content, subject, history))
-                    .unwrap_or_default();
-                if let Some(files) = previous.and_then(|p| p.index.files(&key)) {
-                    let files = Arc::clone(files);
-                    return (Vec::new(), Vec::new(), DocumentPages::Reused { key, files });
-                }
-                let reuse = build
-                    .as_ref()
-                    .zip(previous)
-                    .map(|(build, previous)| PageReuse { build, previous });
-                let out = document(
-                    shared, content, &published, settings, subject, history, reuse,
-                );
-                let paths = out
-                    .jobs
-                    .iter()
-                    .map(PageJob::output_path)
-                    .chain(out.files.iter().map(|f| f.path.clone()))
-                    .collect();
-                let pages = DocumentPages::Rendered {
-                    key,
-                    paths,
-                    reused: out.reused,
-                    page_keys: out.page_keys,
-                };
-                (out.jobs, out.files, pages)
-            })
-            .collect();
+    let per_doc: Vec<(Vec<PageJob>, Vec<OutputFile>, DocumentPages)> = subjects
+        .par_iter()
+        .map(|(subject, history)| {
+            let key = build
+                .as_ref()
+                .map(|build| document_key(build, shared, content, subject, history))
+                .unwrap_or_default();
+            if let Some(files) = previous.and_then(|p| p.index.files(&key)) {
+                let files = Arc::clone(files);
+                return (Vec::new(), Vec::new(), DocumentPages::Reused { key, files });
+            }
+            let reuse = build
+                .as_ref()
+                .zip(previous)
+                .map(|(build, previous)| PageReuse { build, previous });
+            let out = document(
+                shared, content, &published, settings, subject, history, reuse,
+            );
+            let paths = out
+                .jobs
+                .iter()
+                .map(PageJob::output_path)
+                .chain(out.files.iter().map(|f| f.path.clone()))
+                .collect();
+            let pages = DocumentPages::Rendered {
+                key,
+                paths,
+                reused: out.reused,
+                page_keys: out.page_keys,
+            };
+            (out.jobs, out.files, pages)
+        })
+        .collect();
     let mut jobs = Vec::new();
     let mut files = Vec::new();
     let mut pages = VersionPages::default();
@@ -480,7 +484,7 @@ pub(crate) fn render(
         files.extend(f);
         pages.documents.push(p);
     }
-    files.push(feed(shared, content, versions, others));
+    files.push(feed(shared, subjects, others));
     (jobs, files, pages)
 }
 
@@ -1074,8 +1078,7 @@ struct PointInTimeDoc {
 /// The site-wide pages: decisions, point in time, recent changes.
 pub(crate) fn site_pages(
     shared: &Shared,
-    content: &Content,
-    versions: &Versions,
+    subjects: &[(Subject, &DocHistory)],
     others: &[Change],
 ) -> Vec<PageJob> {
     let mut decisions: BTreeMap<(chrono::NaiveDate, String, String), DecisionContext> =
@@ -1083,8 +1086,7 @@ pub(crate) fn site_pages(
     let mut recent: Vec<(i64, Recent)> = Vec::new();
     let mut point_in_time: Vec<PointInTimeDoc> = Vec::new();
     let mut removed_pages: Vec<PageJob> = Vec::new();
-    let subjects = subjects(shared, content, versions);
-    for (subject, history) in &subjects {
+    for (subject, history) in subjects {
         let id = subject.id;
         let fassung_paths = fassung_paths(id, history);
         let current_url = shared.url(&subject.url_path);
@@ -1237,11 +1239,10 @@ fn newest(mut items: Vec<(i64, Recent)>, n: usize) -> Vec<(i64, Recent)> {
 }
 
 /// The Atom feed of the most recent Stände (valid Atom 1.0; times from the commits, never from the build).
-fn feed(shared: &Shared, content: &Content, versions: &Versions, others: &[Change]) -> OutputFile {
+fn feed(shared: &Shared, subjects: &[(Subject, &DocHistory)], others: &[Change]) -> OutputFile {
     use crate::theme::escape_html_minimal as esc;
     let mut recent: Vec<(i64, Recent)> = Vec::new();
-    let subjects = subjects(shared, content, versions);
-    for (subject, history) in &subjects {
+    for (subject, history) in subjects {
         let id = subject.id;
         recent.extend((0..history.stands.len()).map(|i| {
             (
