@@ -205,6 +205,53 @@ pub(crate) fn removed_page(
     Some(shared.job("removed.html", base, |c| c.insert("page", &page)))
 }
 
+/// The list of a document's Stände at `base` + `staende/`, newest first, each with `summary` of what it
+/// changed (given the Stand and whether it is the first); for a removed document also the page at `base`.
+pub(crate) fn list_jobs<S: HasCommit>(
+    shared: &Shared,
+    content: &Content,
+    base: &str,
+    title: String,
+    section: Crumb,
+    document: WithStands<'_, S>,
+    summary: impl Fn(&S, bool) -> String,
+) -> Vec<crate::render::PageJob> {
+    let mut jobs = Vec::new();
+    if let Some(removal) = &document.removed {
+        jobs.extend(removed_page(
+            shared,
+            base,
+            &list_path(base),
+            title.clone(),
+            section.clone(),
+            &document.links,
+            removal,
+        ));
+    }
+    let page = ListPage {
+        title,
+        current_url: shared.url(base),
+        section,
+        stands: document
+            .stands
+            .iter()
+            .zip(&document.links)
+            .enumerate()
+            .rev()
+            .map(|(i, (stand, link))| ListRow {
+                link: link.clone(),
+                summary: summary(stand, i == 0),
+                changed_by: changed_by(shared, content, stand.commit()),
+            })
+            .collect(),
+        removed: document.removed,
+    };
+    jobs.push(shared.job("staende.html", &list_path(base), |c| {
+        c.insert("page", &page)
+    }));
+    jobs
+}
+
 /// The history link for today's page of document `id` with base path `base`, if it has Stände in `all`.
 pub(crate) fn link<S: HasCommit>(
     shared: &Shared,
@@ -242,7 +289,7 @@ pub(crate) fn banner(
 
 /// One row of the list of Stände.
 #[derive(Serialize)]
-pub(crate) struct ListRow {
+struct ListRow {
     #[serde(flatten)]
     pub link: StandLink,
     /// What changed, in a few words.
@@ -252,7 +299,7 @@ pub(crate) struct ListRow {
 
 /// The list page of a document's Stände.
 #[derive(Serialize)]
-pub(crate) struct ListPage {
+struct ListPage {
     pub title: String,
     pub current_url: String,
     pub section: Crumb,

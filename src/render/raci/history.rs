@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::content::Content;
 use crate::content::raci::{self as matrices, Matrix};
-use crate::render::history::{self, Banner, Change, Crumb, ListPage, ListRow, WithStands};
+use crate::render::history::{self, Banner, Change, Crumb, WithStands};
 use crate::render::raci::{MatrixContext, matrix_context, role_link};
 use crate::render::{PageJob, Shared};
 use crate::versions::Versions;
@@ -157,13 +157,14 @@ fn summary(shared: &Shared, stand: &RaciStand, first: bool) -> String {
 /// The Stand pages and the list of Stände of every matrix.
 pub(crate) fn jobs(shared: &Shared, content: &Content, versions: &Versions) -> Vec<PageJob> {
     let mut jobs = Vec::new();
-    for WithStands {
-        id,
-        stands,
-        links,
-        removed,
-    } in with_stands(shared, content, versions)
-    {
+    for document in with_stands(shared, content, versions) {
+        let WithStands {
+            id,
+            stands,
+            links,
+            removed,
+        } = &document;
+        let (id, stands) = (*id, *stands);
         let base = base(id);
         let current = content.raci.iter().find(|m| m.id == id);
         let last = stands.len() - 1;
@@ -176,7 +177,7 @@ pub(crate) fn jobs(shared: &Shared, content: &Content, versions: &Versions) -> V
                 banner: history::banner(
                     shared,
                     &base,
-                    &links,
+                    links,
                     i,
                     is_latest,
                     history::changed_by(shared, content, &stand.commit),
@@ -209,37 +210,15 @@ pub(crate) fn jobs(shared: &Shared, content: &Content, versions: &Versions) -> V
             title: shared.text("nav_verantwortung"),
             url: shared.url("verantwortung/"),
         };
-        if let Some(removal) = &removed {
-            jobs.extend(history::removed_page(
-                shared,
-                &base,
-                &history::list_path(&base),
-                title.clone(),
-                section.clone(),
-                &links,
-                removal,
-            ));
-        }
-        let page = ListPage {
+        jobs.extend(history::list_jobs(
+            shared,
+            content,
+            &base,
             title,
-            current_url: shared.url(&base),
             section,
-            stands: stands
-                .iter()
-                .zip(&links)
-                .enumerate()
-                .rev()
-                .map(|(i, (stand, link))| ListRow {
-                    link: link.clone(),
-                    summary: summary(shared, stand, i == 0),
-                    changed_by: history::changed_by(shared, content, &stand.commit),
-                })
-                .collect(),
-            removed,
-        };
-        jobs.push(shared.job("staende.html", &history::list_path(&base), |c| {
-            c.insert("page", &page)
-        }));
+            document,
+            |stand, first| summary(shared, stand, first),
+        ));
     }
     jobs
 }

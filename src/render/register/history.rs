@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::content::Content;
 use crate::content::register::{self, Entry, schema};
 use crate::diagnostics::Diagnostic;
-use crate::render::history::{self, Banner, Change, Crumb, ListPage, ListRow, WithStands};
+use crate::render::history::{self, Banner, Change, Crumb, WithStands};
 use crate::render::register::{EntryContext, Labels};
 use crate::render::{PageJob, Shared};
 use crate::versions::Versions;
@@ -114,13 +114,14 @@ pub(crate) fn link(
 pub(crate) fn jobs(shared: &Shared, content: &Content, versions: &Versions) -> Vec<PageJob> {
     let labels = Labels { shared, content };
     let mut jobs = Vec::new();
-    for WithStands {
-        id,
-        stands,
-        links,
-        removed,
-    } in with_stands(shared, content, versions)
-    {
+    for document in with_stands(shared, content, versions) {
+        let WithStands {
+            id,
+            stands,
+            links,
+            removed,
+        } = &document;
+        let (id, stands) = (*id, *stands);
         let base = base(id);
         let current = content.valid_register().find(|e| e.id == id);
         let last = stands.len() - 1;
@@ -132,7 +133,7 @@ pub(crate) fn jobs(shared: &Shared, content: &Content, versions: &Versions) -> V
                 banner: history::banner(
                     shared,
                     &base,
-                    &links,
+                    links,
                     i,
                     i == last && current.is_some_and(|c| c.source.text == stand.source.text),
                     history::changed_by(shared, content, &stand.commit),
@@ -166,37 +167,15 @@ pub(crate) fn jobs(shared: &Shared, content: &Content, versions: &Versions) -> V
             title: shared.text("nav_register"),
             url: shared.url("register/"),
         };
-        if let Some(removal) = &removed {
-            jobs.extend(history::removed_page(
-                shared,
-                &base,
-                &history::list_path(&base),
-                title.clone(),
-                section.clone(),
-                &links,
-                removal,
-            ));
-        }
-        let page = ListPage {
+        jobs.extend(history::list_jobs(
+            shared,
+            content,
+            &base,
             title,
-            current_url: shared.url(&base),
             section,
-            stands: stands
-                .iter()
-                .zip(&links)
-                .enumerate()
-                .rev()
-                .map(|(i, (stand, link))| ListRow {
-                    link: link.clone(),
-                    summary: summary(shared, stand, i == 0),
-                    changed_by: history::changed_by(shared, content, &stand.commit),
-                })
-                .collect(),
-            removed,
-        };
-        jobs.push(shared.job("staende.html", &history::list_path(&base), |c| {
-            c.insert("page", &page)
-        }));
+            document,
+            |stand, first| summary(shared, stand, first),
+        ));
     }
     jobs
 }
