@@ -305,18 +305,20 @@ fn add_register_stand(
     path: &str,
     text: &str,
 ) -> String {
-    let id = register::identity(path, text);
+    let (id, name) = register::identity_and_name(path, text);
     let stands = register.entry(id.clone()).or_default();
     let previous = stands.last().map(|s| s.source.text.as_str());
     if previous == Some(text) {
         return id;
     }
     let changes = register::field_changes(previous, text);
-    stands.push(RegisterStand {
-        commit: commit.clone(),
-        source: SourceText::new(path, text),
+    stands.push(RegisterStand::new(
+        commit.clone(),
+        path,
+        text,
+        name,
         changes,
-    });
+    ));
     id
 }
 

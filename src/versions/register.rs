@@ -21,14 +21,31 @@ pub struct RegisterStand {
     /// Top-level fields against the previous Stand (for the first Stand: every field, all new); `None` when
     /// this or the previous version is not valid TOML.
     pub changes: Option<Vec<FieldChange>>,
+    /// The `name` field, read once: pages, the changes page and the change log all show it.
+    name: Option<String>,
 }
 
 impl RegisterStand {
+    /// The Stand of the entry file `path` with `text` at `commit`: its `name` (see [`identity_and_name`])
+    /// and its `changes` against the previous one.
+    pub fn new(
+        commit: Commit,
+        path: &str,
+        text: &str,
+        name: Option<String>,
+        changes: Option<Vec<FieldChange>>,
+    ) -> Self {
+        RegisterStand {
+            commit,
+            source: SourceText::new(path, text),
+            changes,
+            name,
+        }
+    }
+
     /// The entry's name at that time (its id if the file has none).
     pub fn name(&self, id: &str) -> String {
-        parse(&self.source.text)
-            .and_then(|t| t.get("name").and_then(|v| v.as_str().map(str::to_string)))
-            .unwrap_or_else(|| id.to_string())
+        self.name.clone().unwrap_or_else(|| id.to_string())
     }
 }
 
@@ -49,14 +66,26 @@ pub fn is_entry_path(path: &str) -> bool {
         .is_some_and(|rest| !rest.contains('/') && rest.ends_with(".toml"))
 }
 
+/// The entry's identity (see [`identity`]) and its `name` field, from one parse of `text`.
+pub fn identity_and_name(path: &str, text: &str) -> (String, Option<String>) {
+    let table = parse(text);
+    let field = |key: &str| {
+        table
+            .as_ref()
+            .and_then(|t| t.get(key).and_then(|v| v.as_str().map(str::to_string)))
+    };
+    let name = field("name");
+    (field("id").unwrap_or_else(|| file_stem(path)), name)
+}
+
+fn file_stem(path: &str) -> String {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.strip_suffix(".toml").unwrap_or(name).to_string()
+}
+
 /// The entry's identity: its `id` field, or the file name when the file has none or does not parse.
 pub fn identity(path: &str, text: &str) -> String {
-    parse(text)
-        .and_then(|t| t.get("id").and_then(|v| v.as_str().map(str::to_string)))
-        .unwrap_or_else(|| {
-            let name = path.rsplit('/').next().unwrap_or(path);
-            name.strip_suffix(".toml").unwrap_or(name).to_string()
-        })
+    identity_and_name(path, text).0
 }
 
 fn parse(text: &str) -> Option<toml::Table> {
