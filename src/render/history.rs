@@ -207,15 +207,20 @@ pub(crate) fn removed_page(
 
 /// The list of a document's Stände at `base` + `staende/`, newest first, each with `summary` of what it
 /// changed (given the Stand and whether it is the first); for a removed document also the page at `base`.
+/// The breadcrumb leads to the section at `section_path`, named by the translation `section_key`.
 pub(crate) fn list_jobs<S: HasCommit>(
     shared: &Shared,
     content: &Content,
     base: &str,
     title: String,
-    section: Crumb,
+    (section_key, section_path): (&str, &str),
     document: WithStands<'_, S>,
     summary: impl Fn(&S, bool) -> String,
 ) -> Vec<crate::render::PageJob> {
+    let section = Crumb {
+        title: shared.text(section_key),
+        url: shared.url(section_path),
+    };
     let mut jobs = Vec::new();
     if let Some(removal) = &document.removed {
         jobs.extend(removed_page(

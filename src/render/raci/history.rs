@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::content::Content;
 use crate::content::raci::{self as matrices, Matrix};
-use crate::render::history::{self, Banner, Change, Crumb, WithStands};
+use crate::render::history::{self, Banner, Change, WithStands};
 use crate::render::raci::{MatrixContext, matrix_context, role_link};
 use crate::render::{PageJob, Shared};
 use crate::versions::Versions;
@@ -206,16 +206,12 @@ pub(crate) fn jobs(shared: &Shared, content: &Content, versions: &Versions) -> V
             ));
         }
         let title = current.map_or_else(|| stands[last].title(id), |m| m.title.clone());
-        let section = Crumb {
-            title: shared.text("nav_verantwortung"),
-            url: shared.url("verantwortung/"),
-        };
         jobs.extend(history::list_jobs(
             shared,
             content,
             &base,
             title,
-            section,
+            ("nav_verantwortung", "verantwortung/"),
             document,
             |stand, first| summary(shared, stand, first),
         ));

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::content::Content;
 use crate::content::register::{self, Entry, schema};
 use crate::diagnostics::Diagnostic;
-use crate::render::history::{self, Banner, Change, Crumb, WithStands};
+use crate::render::history::{self, Banner, Change, WithStands};
 use crate::render::register::{EntryContext, Labels};
 use crate::render::{PageJob, Shared};
 use crate::versions::Versions;
@@ -163,16 +163,12 @@ pub(crate) fn jobs(shared: &Shared, content: &Content, versions: &Versions) -> V
             Some(entry) => entry.record.text("name").unwrap_or(id).to_string(),
             None => stands[last].name(id),
         };
-        let section = Crumb {
-            title: shared.text("nav_register"),
-            url: shared.url("register/"),
-        };
         jobs.extend(history::list_jobs(
             shared,
             content,
             &base,
             title,
-            section,
+            ("nav_register", "register/"),
             document,
             |stand, first| summary(shared, stand, first),
         ));
