@@ -95,6 +95,31 @@ pub struct Checked {
     pub glossary: search::german::Glossary,
 }
 
+impl Checked {
+    /// The page of the document at `rel` (a source path) as it is on disk now, rendered as a whole build
+    /// would render it, when the change since this check touched nothing but that page (see
+    /// [`Content::reread`](content::Content::reread)): what `serve` shows while the rebuild runs. `None` when only a whole build
+    /// can tell what the change does.
+    pub fn edited_page(&self, root: &Path, rel: &str, today: NaiveDate) -> Option<OutputFile> {
+        let labels = self.theme.markdown_labels();
+        let settings = RenderSettings {
+            allow_html: self.config.markdown.allow_html,
+            labels: &labels,
+            base_path: &self.config.base_path,
+        };
+        let edited = self.content.reread(root, rel, &settings)?;
+        render::edited_page(
+            &self.config,
+            &self.content,
+            &self.theme,
+            &self.versions,
+            today,
+            &edited,
+        )?
+        .ok()
+    }
+}
+
 /// A successful build.
 #[derive(Debug)]
 pub struct Built {
@@ -115,16 +140,26 @@ pub struct Built {
 }
 
 /// What an earlier build hands to the next one in the same process (`serve`), through [`render_with`]: the
-/// loaded theme, so that a rebuild after a content change does not read and parse the templates again,
-/// and the rendered Markdown bodies ([`content::Bodies`]), so that only changed files are rendered again.
-/// The caller drops it when a file under `themes/` or `regelwerk.toml` changes; the theme is also ignored
-/// when the configured theme or language differs, a body when its text or the site's links changed.
+/// checked site it rendered. Its theme spares a rebuild after a content change reading and parsing the
+/// templates again, its rendered Markdown bodies ([`content::Bodies`]) rendering unchanged files again, and
+/// the whole of it lets `serve` show an edited page before the rebuild ([`Checked::edited_page`]). The caller drops it
+/// when a file under `themes/` or `regelwerk.toml` changes; the theme is also ignored when the configured
+/// theme or language differs, a body when its text or the site's links changed.
 #[derive(Clone)]
 pub struct Warm {
-    name: String,
-    language: String,
-    theme: Arc<Theme>,
-    bodies: content::Bodies,
+    checked: Arc<Checked>,
+}
+
+impl Warm {
+    /// The checked site the build rendered.
+    pub fn checked(&self) -> &Checked {
+        &self.checked
+    }
+
+    /// The rendered Markdown bodies, for the next build or the content cache.
+    pub fn bodies(&self) -> &content::Bodies {
+        &self.checked.content.bodies
+    }
 }
 
 /// A site checked and rendered in memory, not yet written: what [`build`] writes and what
@@ -242,9 +277,11 @@ fn check_timed(
     }
     lap("config", timings);
 
-    let reusable = reuse.filter(|t| t.name == config.theme && t.language == config.language);
-    let theme = if let Some(loaded) = reusable {
-        Arc::clone(&loaded.theme)
+    let reusable = reuse.map(Warm::checked).filter(|earlier| {
+        earlier.config.theme == config.theme && earlier.config.language == config.language
+    });
+    let theme = if let Some(earlier) = reusable {
+        Arc::clone(&earlier.theme)
     } else {
         let (theme, theme_diagnostics) = theme::load(root, &config);
         diagnostics.extend(theme_diagnostics);
@@ -269,7 +306,7 @@ fn check_timed(
     let earlier = earlier
         .and_then(|loading| loading.join().ok())
         .unwrap_or_default();
-    let bodies = reuse.map_or(&earlier, |warm| &warm.bodies);
+    let bodies = reuse.map_or(&earlier, Warm::bodies);
     let (content, content_diagnostics) = content::load(root, &settings, Some(bodies));
     diagnostics.extend(content_diagnostics);
     let (glossary, glossary_diagnostics) = search::load_glossary(root);
@@ -412,12 +449,8 @@ pub fn render_with(options: &BuildOptions, warm: Option<&Warm>) -> Result<Render
         })
         .collect();
     let warm = Warm {
-        name: checked.config.theme.clone(),
-        language: checked.config.language.clone(),
-        theme: Arc::clone(&checked.theme),
-        bodies: checked.content.bodies.clone(),
+        checked: Arc::new(checked),
     };
-    drop_later(checked);
     Ok(Rendered {
         files,
         links,
@@ -435,7 +468,7 @@ pub fn render_with(options: &BuildOptions, warm: Option<&Warm>) -> Result<Render
 
 /// Drops `value` on another thread: freeing a whole site's documents, versions or pages takes
 /// milliseconds the build need not wait for. (If the thread cannot be started, it is dropped here.)
-fn drop_later<T: Send + 'static>(value: T) {
+pub(crate) fn drop_later<T: Send + 'static>(value: T) {
     let _ = std::thread::Builder::new()
         .name("freigeben".into())
         .spawn(move || drop(value));
@@ -473,7 +506,10 @@ fn index_search(
 
 /// Checks, renders and writes the site; the output is replaced only if everything succeeded.
 pub fn build(options: &BuildOptions) -> Result<Built, BuildError> {
-    build_with(options, None).map(|(built, _)| built)
+    build_with(options, None).map(|(built, warm)| {
+        drop_later(warm);
+        built
+    })
 }
 
 /// [`build`], reusing what an earlier run in this process left where it still applies (see [`Warm`]);
@@ -522,7 +558,7 @@ pub fn build_with(
         &options.output,
     );
     if warm.is_none() {
-        let _ = next.bodies.save(&options.cache, &earlier_bodies);
+        let _ = next.bodies().save(&options.cache, &earlier_bodies);
     }
     let built_files = files.len() + links.len();
     let (version_counts, page_counts) = (versions.counts(), current.counts());

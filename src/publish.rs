@@ -311,7 +311,8 @@ pub fn publish(options: &PublishOptions) -> Result<Published, PublishError> {
         &files,
         &releases.join(&release.id),
     );
-    let _ = warm.bodies.save(&build.cache, &earlier_bodies);
+    let _ = warm.bodies().save(&build.cache, &earlier_bodies);
+    crate::drop_later(warm);
     timings.push(("release", clock.elapsed()));
 
     let clock = Instant::now();

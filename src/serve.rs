@@ -19,10 +19,11 @@
 //!   column, rule and message (status 500) instead of the stale site; the next good build replaces it and
 //!   reloads the browser. The server keeps running through any input.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -38,6 +39,7 @@ use tokio::sync::watch;
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::diagnostics::Severity;
+use crate::render::OutputFile;
 use crate::theme::escape_html_minimal as escape;
 use crate::{BuildError, BuildOptions, Warm};
 
@@ -82,36 +84,69 @@ pub fn local_url(port: u16) -> String {
     format!("http://127.0.0.1:{port}/")
 }
 
-/// The state of the preview the browser sees: which build, and the error page if that build failed.
-#[derive(Debug, Clone)]
+/// The state of the preview the browser sees: which build, the error page if that build failed, and the
+/// pages shown ahead of the running build.
+#[derive(Debug, Clone, Default)]
 struct Status {
     generation: u64,
     failure: Option<Arc<str>>,
+    /// Pages of documents saved since the last build began, rendered on their own (see
+    /// [`Preview::show_ahead`]), by output path; served instead of the written files until a build that
+    /// read the save has finished.
+    ahead: Arc<BTreeMap<String, Ahead>>,
 }
 
-/// Builds the preview in-process, keeping the theme (while it does not change) and the rendered Markdown
-/// bodies (of files whose text does not change) across builds.
-struct Previewer {
+/// A page shown ahead of the build.
+#[derive(Debug, Clone)]
+struct Ahead {
+    /// The batch of changes it shows: builds that began after it replace it.
+    batch: u64,
+    html: Arc<str>,
+}
+
+/// A rebuild the watcher asks for.
+#[derive(Debug, Clone, Copy)]
+struct Rebuild {
+    /// The last batch of changes it must include.
+    batch: u64,
+    /// Whether `regelwerk.toml` or the theme changed: nothing of the last build is reused.
+    theme: bool,
+}
+
+/// The preview, shared by the watcher (which shows edited pages ahead of the build) and the builder
+/// (which builds in-process, keeping the theme while it does not change and the rendered Markdown bodies
+/// of files whose text does not change).
+struct Preview {
     options: BuildOptions,
-    warm: Option<Warm>,
-    generation: u64,
+    /// The last good build: what the next build reuses, and the site pages are shown ahead from.
+    /// `None` while the theme or configuration changed since.
+    site: Mutex<Option<Warm>>,
+    /// What the browser sees.
+    status: watch::Sender<Status>,
 }
 
-impl Previewer {
-    /// Builds; prints what happened on stderr; returns the status the browser should see.
-    fn build(&mut self, theme_changed: bool) -> Status {
-        if theme_changed {
-            self.warm = None;
-        }
-        let reused = self.warm.is_some();
+impl Preview {
+    fn site(&self) -> std::sync::MutexGuard<'_, Option<Warm>> {
+        self.site.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Builds everything up to `rebuild.batch`; prints what happened on stderr and tells the browser.
+    fn build(&self, rebuild: Rebuild) {
+        let warm = if rebuild.theme {
+            None
+        } else {
+            self.site().clone()
+        };
+        let reused = warm.is_some();
         let clock = Instant::now();
-        let result = crate::build_with(&self.options, self.warm.as_ref());
+        let result = crate::build_with(&self.options, warm.as_ref());
+        drop(warm);
         let took = clock.elapsed();
-        self.generation += 1;
         let root = &self.options.root;
         let failure = match result {
             Ok((built, warm)) => {
-                self.warm = Some(warm);
+                let earlier = self.site().replace(warm);
+                crate::drop_later(earlier);
                 if !built.diagnostics.is_empty() {
                     eprint!("{}", built.diagnostics.to_human(root, false));
                 }
@@ -148,10 +183,61 @@ impl Previewer {
                 Some(Arc::from(page))
             }
         };
-        Status {
-            generation: self.generation,
-            failure,
+        self.status.send_modify(|status| {
+            status.generation += 1;
+            status.failure = failure;
+            if status
+                .ahead
+                .values()
+                .any(|page| page.batch <= rebuild.batch)
+            {
+                Arc::make_mut(&mut status.ahead).retain(|_, page| page.batch > rebuild.batch);
+            }
+        });
+    }
+
+    /// Shows the pages of the Markdown files `changed` (source paths) before the rebuild, when the change
+    /// touched nothing but those pages ([`crate::Checked::edited_page`]): on a large site the whole build
+    /// takes seconds, one page a few milliseconds. Returns whether it did; never while the last build
+    /// failed (its errors stay in view) or the theme changed.
+    fn show_ahead(&self, changed: &BTreeSet<String>, batch: u64) -> bool {
+        if changed.is_empty() || self.status.borrow().failure.is_some() {
+            return false;
         }
+        let Some(site) = self.site().clone() else {
+            return false;
+        };
+        let clock = Instant::now();
+        let checked = site.checked();
+        let pages: Option<Vec<OutputFile>> = changed
+            .iter()
+            .map(|rel| checked.edited_page(&self.options.root, rel, self.options.today))
+            .collect();
+        let Some(pages) = pages else {
+            return false;
+        };
+        let paths: Vec<&str> = pages.iter().map(|page| page.path.as_str()).collect();
+        // Told before the browser is: whoever sees the page can read how it came.
+        eprintln!(
+            "Vorab gezeigt in {:.0} ms: {} (die übrigen Seiten und die Suche folgen mit dem Build).",
+            clock.elapsed().as_secs_f64() * 1000.0,
+            paths.join(", ")
+        );
+        self.status.send_modify(|status| {
+            status.generation += 1;
+            let ahead = Arc::make_mut(&mut status.ahead);
+            for page in pages {
+                let html = String::from_utf8_lossy(&page.bytes);
+                ahead.insert(
+                    page.path,
+                    Ahead {
+                        batch,
+                        html: Arc::from(html.as_ref()),
+                    },
+                );
+            }
+        });
+        true
     }
 }
 
@@ -168,12 +254,16 @@ pub fn serve(options: &ServeOptions) -> std::io::Result<()> {
     build_options.base_url = Some(url.clone());
     build_options.cache = preview_cache(&root);
     let dir = build_options.output.clone();
-    let mut previewer = Previewer {
+    let (status_tx, status_rx) = watch::channel(Status::default());
+    let preview = Arc::new(Preview {
         options: build_options,
-        warm: None,
-        generation: 0,
-    };
-    let (status_tx, status_rx) = watch::channel(previewer.build(false));
+        site: Mutex::new(None),
+        status: status_tx,
+    });
+    preview.build(Rebuild {
+        batch: 0,
+        theme: true,
+    });
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -184,11 +274,16 @@ pub fn serve(options: &ServeOptions) -> std::io::Result<()> {
         options.port,
     ))))?;
 
+    let (rebuild_tx, rebuild_rx) = mpsc::channel();
+    let builder = Arc::clone(&preview);
+    std::thread::Builder::new()
+        .name("regelwerk-build".into())
+        .spawn(move || build_on_request(&builder, &rebuild_rx))?;
     let poll = options.poll;
     let watch_root = root.clone();
-    let _watcher = std::thread::Builder::new()
+    std::thread::Builder::new()
         .name("regelwerk-watch".into())
-        .spawn(move || watch_and_rebuild(&watch_root, poll, previewer, status_tx))?;
+        .spawn(move || watch_and_rebuild(&watch_root, poll, &preview, &rebuild_tx))?;
 
     println!("Vorschau: {url}  (Strg+C beendet; Änderungen werden sofort neu gebaut)");
     runtime.block_on(async {
@@ -265,7 +360,18 @@ async fn preview_layer(
     let Status {
         generation,
         failure,
+        ahead,
     } = status.borrow().clone();
+    if is_get
+        && failure.is_none()
+        && let Some(page) = ahead_page(&ahead, request.uri().path())
+    {
+        let headers = [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ];
+        return (headers, with_livereload(&page.html, generation)).into_response();
+    }
     let response = next.run(request).await;
     if internal {
         return response;
@@ -296,6 +402,19 @@ async fn preview_layer(
     parts.headers.remove(header::ETAG);
     parts.headers.remove(header::LAST_MODIFIED);
     Response::from_parts(parts, Body::from(with_livereload(&html, generation)))
+}
+
+/// The page shown ahead of the build at the request path `path`, if any.
+fn ahead_page<'a>(ahead: &'a BTreeMap<String, Ahead>, path: &str) -> Option<&'a Ahead> {
+    if ahead.is_empty() {
+        return None;
+    }
+    let path = path.strip_prefix('/')?;
+    if path.is_empty() || path.ends_with('/') {
+        ahead.get(&format!("{path}index.html"))
+    } else {
+        ahead.get(path)
+    }
 }
 
 /// The page with the live reload script tag before its last `</body>` (at the end if it has none).
@@ -368,6 +487,8 @@ struct Changes {
     theme: bool,
     /// `content/` or `themes/` itself appeared or moved: watch it (again).
     rewatch: bool,
+    /// The paths under `content/` that changed (with `/`, relative to the root).
+    content: BTreeSet<String>,
 }
 
 /// Names of files that editors write and remove around a save, beyond [`crate::theme::is_editor_temp`].
@@ -402,6 +523,9 @@ impl Changes {
             "content" => {
                 self.relevant = true;
                 self.rewatch |= top_level;
+                if let Some(rel) = crate::content::relative(root, path) {
+                    self.content.insert(rel);
+                }
             }
             "themes" => {
                 self.relevant = true;
@@ -449,13 +573,9 @@ fn make_watcher(poll: bool, tx: mpsc::Sender<PathBuf>) -> notify::Result<Box<dyn
     })
 }
 
-/// The watcher thread: waits for changes to settle, rebuilds, and tells the server.
-fn watch_and_rebuild(
-    root: &Path,
-    poll: bool,
-    mut previewer: Previewer,
-    status: watch::Sender<Status>,
-) {
+/// The watcher thread: waits for changes to settle, shows edited pages ahead where it can, and asks the
+/// builder for a rebuild.
+fn watch_and_rebuild(root: &Path, poll: bool, preview: &Preview, rebuild: &mpsc::Sender<Rebuild>) {
     let (tx, rx) = mpsc::channel();
     let mut watcher = match make_watcher(poll, tx) {
         Ok(watcher) => watcher,
@@ -471,6 +591,7 @@ fn watch_and_rebuild(
             "Hinweis: Änderungen werden nicht vollständig erkannt ({err}); versuchen Sie serve --poll."
         );
     }
+    let mut batch = 0;
     while let Ok(first) = rx.recv() {
         let mut changes = Changes::default();
         changes.add(root, &first);
@@ -493,9 +614,35 @@ fn watch_and_rebuild(
         if changes.rewatch {
             let _ = watch_site(watcher.as_mut(), root);
         }
-        let next = previewer.build(changes.theme);
-        if status.send(next).is_err() {
+        batch += 1;
+        if changes.theme {
+            // Nothing of the last build may be shown ahead or reused.
+            crate::drop_later(preview.site().take());
+        } else {
+            preview.show_ahead(&changes.content, batch);
+        }
+        let asked = rebuild.send(Rebuild {
+            batch,
+            theme: changes.theme,
+        });
+        if asked.is_err() || preview.status.is_closed() {
             // The server has stopped.
+            return;
+        }
+    }
+}
+
+/// The builder thread: builds whenever the watcher asks, once for all that were asked meanwhile.
+fn build_on_request(preview: &Preview, requests: &mpsc::Receiver<Rebuild>) {
+    while let Ok(mut rebuild) = requests.recv() {
+        while let Ok(more) = requests.try_recv() {
+            rebuild = Rebuild {
+                batch: more.batch,
+                theme: rebuild.theme || more.theme,
+            };
+        }
+        preview.build(rebuild);
+        if preview.status.is_closed() {
             return;
         }
     }

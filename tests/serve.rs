@@ -226,4 +226,151 @@ fn an_edit_reloads_a_broken_edit_shows_the_errors_and_the_next_good_edit_recover
         "{}",
         server.log()
     );
+
+    // An edit of the text alone: its page is shown ahead of the build, then the build follows.
+    assert!(!server.log().contains("Vorab gezeigt"), "{}", server.log());
+    edit(
+        &guideline,
+        "Vor dem Einsatz prüft",
+        "Ein Satz, ohne Umweg gezeigt. Vor dem Einsatz prüft",
+    );
+    let fifth = reload.next_build(fourth, &server);
+    let (status, page) = server.get("/leitlinien/datenschutz/");
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Ein Satz, ohne Umweg gezeigt."), "{page}");
+    let log = server.log();
+    assert!(
+        log.contains("Vorab gezeigt in ") && log.contains("leitlinien/datenschutz/index.html"),
+        "{log}"
+    );
+    let sixth = reload.next_build(fifth, &server);
+    let (status, page) = server.get("/leitlinien/datenschutz/");
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Ein Satz, ohne Umweg gezeigt."), "{page}");
+    assert!(page.contains(&format!("livereload.js?build={sixth}")));
+}
+
+/// Reads `path` and returns it with `from` replaced by `to` (which must be there).
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{from} in {}", path.display());
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+#[test]
+fn a_page_shown_ahead_of_the_build_is_the_page_the_build_makes() {
+    let site = valid_site();
+    let root = site.path();
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+    let url = "http://127.0.0.1:9/";
+    let (checked, diagnostics) = regelwerk::check(root, Some(url), today);
+    let checked = checked.unwrap_or_else(|| panic!("{diagnostics:?}"));
+
+    // Edits of the body alone: a new paragraph (today's text now differs from the committed Stand, which
+    // the guideline's page says), a new heading, the home page's and a generic page's text.
+    let guideline = root.join("content/leitlinien/datenschutz.md");
+    edit(
+        &guideline,
+        "Vor dem Einsatz prüft",
+        "Ein neuer Absatz, *betont*.\n\n## Neu eingefügt\n\nVor dem Einsatz prüft",
+    );
+    edit(
+        &root.join("content/_index.md"),
+        "\n+++\n",
+        "\n+++\n\nEin neuer erster Satz.\n",
+    );
+    edit(
+        &root.join("content/seiten/impressum.md"),
+        "Testkreis, Musterstraße 1",
+        "Testkreis (neu), Musterstraße 1",
+    );
+    let ahead: Vec<(String, Vec<u8>)> = [
+        "content/leitlinien/datenschutz.md",
+        "content/_index.md",
+        "content/seiten/impressum.md",
+    ]
+    .into_iter()
+    .map(|rel| {
+        let page = checked
+            .edited_page(root, rel, today)
+            .unwrap_or_else(|| panic!("{rel} is shown ahead"));
+        (page.path, page.bytes)
+    })
+    .collect();
+    assert_eq!(
+        ahead
+            .iter()
+            .map(|(path, _)| path.as_str())
+            .collect::<Vec<_>>(),
+        [
+            "leitlinien/datenschutz/index.html",
+            "index.html",
+            "seiten/impressum/index.html"
+        ]
+    );
+
+    let mut options = regelwerk::BuildOptions::new(root);
+    options.base_url = Some(url.into());
+    options.today = today;
+    options.search = false;
+    let output = tempfile::tempdir().unwrap();
+    options.output = output.path().join("website");
+    regelwerk::build(&options).unwrap_or_else(|e| panic!("{e:?}"));
+    for (path, bytes) in &ahead {
+        let built = std::fs::read(options.output.join(path)).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(bytes),
+            String::from_utf8_lossy(&built),
+            "{path}"
+        );
+    }
+    let page = String::from_utf8_lossy(&ahead[0].1);
+    assert!(
+        page.contains("Ein neuer Absatz, <em>betont</em>."),
+        "{page}"
+    );
+    assert!(
+        page.contains("href=\"#neu-eingefuegt\""),
+        "the table of contents: {page}"
+    );
+
+    // What may change other pages, or break them, waits for the whole build.
+    let declined = |rel: &str, from: &str, to: &str| {
+        let path = root.join(rel);
+        let before = std::fs::read_to_string(&path).unwrap();
+        edit(&path, from, to);
+        let page = checked.edited_page(root, rel, today);
+        std::fs::write(&path, before).unwrap();
+        assert!(page.is_none(), "{rel}: {from} → {to}");
+    };
+    let rel = "content/leitlinien/datenschutz.md";
+    // The title is on the index, the home page and in the navigation of its versions.
+    declined(
+        rel,
+        "title = \"Datenschutz beim",
+        "title = \"Datenschutz bei",
+    );
+    // Another page may link to an anchor that is gone.
+    declined(
+        "content/leitlinien/grundsaetze.md",
+        "## Grundsätze der Nutzung",
+        "## Grundsätze des Einsatzes",
+    );
+    // The motion's page lists what implements its points.
+    declined(rel, "umsetzt=M6}", "umsetzt=M7}");
+    // A new link to another page is checked against the whole site.
+    declined(
+        rel,
+        "Vor dem Einsatz",
+        "[Impressum](/seiten/impressum/) Vor dem Einsatz",
+    );
+    // A broken body is reported by the build.
+    declined(rel, "Vor dem Einsatz", "[kaputt](fehlt.md) Vor dem Einsatz");
+    // Not a document's text.
+    declined("content/rollen.toml", "", "");
+    assert!(
+        checked
+            .edited_page(root, "content/leitlinien/gibt-es-nicht.md", today)
+            .is_none()
+    );
 }

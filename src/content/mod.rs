@@ -261,6 +261,90 @@ impl Content {
     }
 }
 
+/// A Markdown document read again after a save that changed only its body: what `serve` shows before
+/// the rebuild (see [`Content::reread`]).
+#[derive(Debug, Clone)]
+pub enum Edited {
+    Home(Doc<PageMeta>),
+    Guideline(Doc<GuidelineMeta>),
+    Page(Doc<PageMeta>),
+}
+
+impl Edited {
+    /// Where the document is published (site-relative URL path).
+    pub fn url_path(&self) -> &str {
+        match self {
+            Edited::Home(doc) | Edited::Page(doc) => &doc.url_path,
+            Edited::Guideline(doc) => &doc.url_path,
+        }
+    }
+}
+
+impl Content {
+    /// The published document at `rel` (a source path) read again, when the save changed nothing but
+    /// what its own page shows: the same front matter, byte for byte; a body that renders without a
+    /// problem, keeps every anchor other pages may link to, links only where it linked before (or out
+    /// of the site) and implements the same motion points. Then no other page changes, except those
+    /// that show today's text beside its history and the search index.
+    ///
+    /// `None` when the file cannot be read or anything else may have changed: only a whole build can
+    /// tell what.
+    pub fn reread(&self, root: &Path, rel: &str, settings: &RenderSettings) -> Option<Edited> {
+        let text = std::fs::read_to_string(root.join(rel)).ok()?;
+        let source = SourceText::new(rel, text);
+        let published = &self.published;
+        if let Some(home) = self.home.as_ref().filter(|d| d.source.path == rel) {
+            return edited(home, source, published, settings).map(Edited::Home);
+        }
+        if let Some(doc) = self.guidelines.iter().find(|d| d.source.path == rel) {
+            return edited(doc, source, published, settings).map(Edited::Guideline);
+        }
+        let doc = self.pages.iter().find(|d| d.source.path == rel)?;
+        edited(doc, source, published, settings).map(Edited::Page)
+    }
+}
+
+/// `doc` with `source` as its text, if that changed only its body, and harmlessly (see
+/// [`Content::reread`]).
+fn edited<M: Clone>(
+    doc: &Doc<M>,
+    source: SourceText,
+    published: &BTreeMap<String, String>,
+    settings: &RenderSettings,
+) -> Option<Doc<M>> {
+    doc.meta.as_ref()?;
+    let front = frontmatter::head(source.text.as_bytes())?;
+    if Some(front) != frontmatter::head(doc.source.text.as_bytes()) {
+        return None;
+    }
+    let start = frontmatter::locate(&source.text)?.body_start;
+    let body = render_body(&source, start, &doc.url_path, published, settings);
+    let linked: std::collections::HashSet<&str> =
+        doc.body.links.iter().map(|l| l.dest.as_str()).collect();
+    let harmless = body.diagnostics.is_empty()
+        && doc.body.anchors.is_subset(&body.anchors)
+        && body
+            .links
+            .iter()
+            .all(|l| l.target == LinkTarget::External || linked.contains(l.dest.as_str()))
+        && body
+            .implements
+            .iter()
+            .map(|i| (&i.heading_id, &i.heading_title, &i.points))
+            .eq(doc
+                .body
+                .implements
+                .iter()
+                .map(|i| (&i.heading_id, &i.heading_title, &i.points)));
+    harmless.then(|| Doc {
+        source,
+        id: doc.id.clone(),
+        url_path: doc.url_path.clone(),
+        meta: doc.meta.clone(),
+        body: Arc::new(body),
+    })
+}
+
 /// What the Markdown renderer needs from config and theme.
 pub struct RenderSettings<'a> {
     pub allow_html: bool,

@@ -3,7 +3,7 @@
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::content::{Content, Doc, GuidelineMeta, Status};
+use crate::content::{Content, Doc, Edited, GuidelineMeta, PageMeta, Status};
 use crate::render::versions::{VersionsSummary, summary_for};
 use crate::render::{DateContext, PageJob, Shared, TocContext, toc};
 use crate::versions::Versions;
@@ -96,25 +96,7 @@ pub(crate) fn jobs(shared: &Shared, content: &Content, versions: &Versions) -> V
         .valid_guidelines()
         .map(|(d, m)| summary(shared, d, m))
         .collect();
-    let mut jobs = Vec::new();
-
-    jobs.push(shared.job("home.html", "", |c| {
-        let (intro_title, intro_html) = content
-            .home
-            .as_ref()
-            .map(|home| {
-                let title = home
-                    .meta
-                    .as_ref()
-                    .map(|m| m.title.clone())
-                    .unwrap_or_default();
-                (title, home.body.html.clone())
-            })
-            .unwrap_or_default();
-        c.insert("intro_title", &intro_title);
-        c.insert("intro_html", &intro_html);
-        c.insert("guidelines", &summaries);
-    }));
+    let mut jobs = vec![home_job(shared, content.home.as_ref(), &summaries)];
 
     jobs.push(shared.job("guideline_index.html", "leitlinien/", |c| {
         let groups: Vec<GroupContext> = Status::ALL
@@ -137,51 +119,115 @@ pub(crate) fn jobs(shared: &Shared, content: &Content, versions: &Versions) -> V
 
     let guidelines: Vec<(&Doc<GuidelineMeta>, &GuidelineMeta)> =
         content.valid_guidelines().collect();
-    jobs.par_extend(guidelines.par_iter().map(|&(doc, meta)| {
-        shared.job_with_body("guideline.html", &doc.url_path, &doc.body, |c| {
-            let owner = OwnerContext {
-                id: meta.owner.value.clone(),
-                title: content
-                    .roles
-                    .get(&meta.owner.value)
-                    .map_or_else(|| meta.owner.value.clone(), |r| r.title.clone()),
-                url: shared.url(&format!("rollen/{}/", meta.owner.value)),
-            };
-            let page = GuidelineContext {
-                summary: summary(shared, doc, meta),
-                owner,
-                beschluss: meta.beschluss.as_ref().map(|b| BeschlussContext {
-                    gremium: b.gremium.clone(),
-                    datum: shared.date(b.datum),
-                    vorlage: b.vorlage.clone(),
-                    url: b.url.clone().unwrap_or_default(),
-                }),
-                review: meta.review.as_ref().map(|r| ReviewContext {
-                    last: shared.date(r.value.last),
-                    interval_months: r.value.interval_months,
-                    next: shared.date(r.value.next()),
-                    overdue: r.value.next() < shared.today,
-                }),
-                toc: toc(&doc.body.toc),
-                source_path: doc.source.path.clone(),
-                versions: summary_for(shared, versions, doc),
-            };
-            c.insert("page", &page);
-        })
-    }));
-
-    for (doc, meta) in content.valid_pages() {
-        jobs.push(
-            shared.job_with_body("page.html", &doc.url_path, &doc.body, |c| {
-                let page = PageContext {
-                    title: meta.title.clone(),
-                    description: meta.description.clone(),
-                    toc: toc(&doc.body.toc),
-                    url: shared.url(&doc.url_path),
-                };
-                c.insert("page", &page);
-            }),
-        );
-    }
+    jobs.par_extend(
+        guidelines
+            .par_iter()
+            .map(|&(doc, meta)| guideline_job(shared, content, versions, doc, meta)),
+    );
+    jobs.extend(
+        content
+            .valid_pages()
+            .map(|(doc, meta)| page_job(shared, doc, meta)),
+    );
     jobs
+}
+
+/// The page of a document read again after a save ([`Content::reread`]): the job the whole build makes for
+/// it, with the rest of the site as `content` has it.
+pub(crate) fn edited_job(
+    shared: &Shared,
+    content: &Content,
+    versions: &Versions,
+    edited: &Edited,
+) -> Option<PageJob> {
+    match edited {
+        Edited::Home(doc) => {
+            let summaries: Vec<GuidelineSummary> = content
+                .valid_guidelines()
+                .map(|(d, m)| summary(shared, d, m))
+                .collect();
+            Some(home_job(shared, Some(doc), &summaries))
+        }
+        Edited::Guideline(doc) => {
+            let meta = doc.meta.as_ref()?;
+            Some(guideline_job(shared, content, versions, doc, meta))
+        }
+        Edited::Page(doc) => Some(page_job(shared, doc, doc.meta.as_ref()?)),
+    }
+}
+
+/// The home page: its own text (`home`) and every guideline.
+fn home_job(
+    shared: &Shared,
+    home: Option<&Doc<PageMeta>>,
+    summaries: &[GuidelineSummary],
+) -> PageJob {
+    shared.job("home.html", "", |c| {
+        let (intro_title, intro_html) = home
+            .map(|home| {
+                let title = home
+                    .meta
+                    .as_ref()
+                    .map(|m| m.title.clone())
+                    .unwrap_or_default();
+                (title, home.body.html.clone())
+            })
+            .unwrap_or_default();
+        c.insert("intro_title", &intro_title);
+        c.insert("intro_html", &intro_html);
+        c.insert("guidelines", summaries);
+    })
+}
+
+/// The page of one guideline.
+fn guideline_job(
+    shared: &Shared,
+    content: &Content,
+    versions: &Versions,
+    doc: &Doc<GuidelineMeta>,
+    meta: &GuidelineMeta,
+) -> PageJob {
+    shared.job_with_body("guideline.html", &doc.url_path, &doc.body, |c| {
+        let owner = OwnerContext {
+            id: meta.owner.value.clone(),
+            title: content
+                .roles
+                .get(&meta.owner.value)
+                .map_or_else(|| meta.owner.value.clone(), |r| r.title.clone()),
+            url: shared.url(&format!("rollen/{}/", meta.owner.value)),
+        };
+        let page = GuidelineContext {
+            summary: summary(shared, doc, meta),
+            owner,
+            beschluss: meta.beschluss.as_ref().map(|b| BeschlussContext {
+                gremium: b.gremium.clone(),
+                datum: shared.date(b.datum),
+                vorlage: b.vorlage.clone(),
+                url: b.url.clone().unwrap_or_default(),
+            }),
+            review: meta.review.as_ref().map(|r| ReviewContext {
+                last: shared.date(r.value.last),
+                interval_months: r.value.interval_months,
+                next: shared.date(r.value.next()),
+                overdue: r.value.next() < shared.today,
+            }),
+            toc: toc(&doc.body.toc),
+            source_path: doc.source.path.clone(),
+            versions: summary_for(shared, versions, doc),
+        };
+        c.insert("page", &page);
+    })
+}
+
+/// The page of one generic page (imprint, privacy, …).
+fn page_job(shared: &Shared, doc: &Doc<PageMeta>, meta: &PageMeta) -> PageJob {
+    shared.job_with_body("page.html", &doc.url_path, &doc.body, |c| {
+        let page = PageContext {
+            title: meta.title.clone(),
+            description: meta.description.clone(),
+            toc: toc(&doc.body.toc),
+            url: shared.url(&doc.url_path),
+        };
+        c.insert("page", &page);
+    })
 }

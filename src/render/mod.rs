@@ -22,7 +22,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::content::{Content, RenderSettings};
+use crate::content::{Content, Edited, RenderSettings};
 use crate::diagnostics::{Diagnostic, Rule};
 use crate::markdown::{Rendered, TocEntry};
 use crate::reuse::{CurrentPages, DocumentKey, Index, Store, StoredFile, VersionPages};
@@ -553,6 +553,22 @@ pub fn render(
         versions: version_pages,
         current: current_pages,
     })
+}
+
+/// The page of a document read again after a save ([`Content::reread`]), rendered as the whole build
+/// would render it with the rest of the site as `content` has it: what `serve` shows before the rebuild.
+/// `None` for a document that is not published.
+pub fn edited_page(
+    config: &Config,
+    content: &Content,
+    theme: &Theme,
+    versions: &Versions,
+    today: NaiveDate,
+    edited: &Edited,
+) -> Option<Result<OutputFile, Diagnostic>> {
+    let shared = shared(config, content, theme, today);
+    let job = guidelines::edited_job(&shared, content, versions, edited)?;
+    Some(shared.render(&mut shared.base.clone(), job))
 }
 
 fn shared<'a>(
