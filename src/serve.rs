@@ -5,16 +5,22 @@
 //!
 //! Live preview:
 //!
-//! - A watcher (native file system events, or polling with `--poll` for network drives and WSL) looks at
-//!   `regelwerk.toml`, `content/` and `themes/`, ignores editors' temporary files and waits until changes
-//!   have settled ([`QUIET`]) before it rebuilds, in-process. When only content changed, the theme of the
-//!   previous build is reused (templates are not read and parsed again), and so are the rendered Markdown
-//!   bodies of files whose text did not change; everything else is rebuilt, which for a site of this kind
-//!   takes a few dozen milliseconds.
+//! - A watcher thread (native file system events, or polling with `--poll` for network drives and WSL) looks
+//!   at `regelwerk.toml`, `content/` and `themes/`, ignores editors' temporary files and waits until changes
+//!   have settled ([`QUIET`]); then it asks a builder thread to rebuild, in-process. When only content
+//!   changed, the theme of the previous build is reused (templates are not read and parsed again), and so are
+//!   the rendered Markdown bodies of files whose text did not change. Requests that arrive during a build
+//!   are served by one build after it.
+//! - Before it asks, the watcher shows the pages of saved documents whose change touches nothing but their
+//!   own page ([`crate::Checked::edited_page`]): rendered from the last good build in milliseconds, served
+//!   from memory until a build that read the save has written them. On a large site the rebuild takes
+//!   seconds; the editor sees the page at once.
 //! - Every HTML response gets `<script src="/__regelwerk/livereload.js?build=N" defer></script>` before
-//!   `</body>`: an external script (the pages' `script-src 'self'` policy holds) that listens on the websocket
-//!   `/__regelwerk/livereload`, which sends `build N` on connect and after every build. The page reloads
-//!   when N is not the build it was served from. Published sites never contain the script.
+//!   `</body>`: an external script (the pages' `script-src 'self'` policy holds) that opens the websocket
+//!   `/__regelwerk/livereload?seite=<path>`, which sends `build N` on connect and whenever N changes, N being
+//!   the generation the page's content is from ([`Status::version`]). The page reloads when N is not the
+//!   one it was served with: once for a page shown ahead, not again when the build writes it unchanged.
+//!   Published sites never contain the script.
 //! - When a build fails, every HTML request gets an error page that lists each problem with file, line,
 //!   column, rule and message (status 500) instead of the stale site; the next good build replaces it and
 //!   reloads the browser. The server keeps running through any input.
@@ -29,7 +35,7 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Request, State};
+use axum::extract::{Query, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -84,16 +90,48 @@ pub fn local_url(port: u16) -> String {
     format!("http://127.0.0.1:{port}/")
 }
 
-/// The state of the preview the browser sees: which build, the error page if that build failed, and the
-/// pages shown ahead of the running build.
+/// The state of the preview the browser sees: which build, the error page if that build failed, the
+/// pages shown ahead of the running build, and which content each page shows (so that a browser reloads
+/// only when its page changed).
 #[derive(Debug, Clone, Default)]
 struct Status {
+    /// Raised by every build and every page shown ahead.
     generation: u64,
+    /// The generation of the last build: the content of every page not in `pages`.
+    built: u64,
     failure: Option<Arc<str>>,
     /// Pages of documents saved since the last build began, rendered on their own (see
     /// [`Preview::show_ahead`]), by output path; served instead of the written files until a build that
     /// read the save has finished.
     ahead: Arc<BTreeMap<String, Ahead>>,
+    /// Pages whose content dates from another generation than `built`, by output path: pages shown ahead,
+    /// and pages the last build wrote as they had been shown ahead.
+    pages: Arc<BTreeMap<String, u64>>,
+}
+
+impl Status {
+    /// The generation whose content the page at the request path `path` shows (`None`: unknown, the
+    /// latest). A browser reloads its page when this changes; while the build fails, every page shows
+    /// the error page of the latest generation.
+    fn version(&self, path: Option<&str>) -> u64 {
+        if self.failure.is_some() {
+            return self.generation;
+        }
+        match path.and_then(output_of) {
+            Some(page) => self.pages.get(&page).copied().unwrap_or(self.built),
+            None => self.generation,
+        }
+    }
+}
+
+/// The output file a request path is served from (`/a/` → `a/index.html`), if it is one of a page.
+fn output_of(path: &str) -> Option<String> {
+    let path = path.strip_prefix('/')?;
+    Some(if path.is_empty() || path.ends_with('/') {
+        format!("{path}index.html")
+    } else {
+        path.to_string()
+    })
 }
 
 /// A page shown ahead of the build.
@@ -183,9 +221,24 @@ impl Preview {
                 Some(Arc::from(page))
             }
         };
+        let output = &self.options.output;
         self.status.send_modify(|status| {
             status.generation += 1;
+            status.built = status.generation;
             status.failure = failure;
+            // Pages shown ahead keep their generation while they are shown, and after it when the build
+            // wrote them as they were shown: the browser showing one does not reload for nothing.
+            let pages = status
+                .ahead
+                .iter()
+                .filter(|(path, page)| {
+                    page.batch > rebuild.batch
+                        || std::fs::read(output.join(path))
+                            .is_ok_and(|built| built == page.html.as_bytes())
+                })
+                .filter_map(|(path, _)| Some((path.clone(), *status.pages.get(path)?)))
+                .collect();
+            status.pages = Arc::new(pages);
             if status
                 .ahead
                 .values()
@@ -225,8 +278,11 @@ impl Preview {
         );
         self.status.send_modify(|status| {
             status.generation += 1;
+            let generation = status.generation;
             let ahead = Arc::make_mut(&mut status.ahead);
+            let shown = Arc::make_mut(&mut status.pages);
             for page in pages {
+                shown.insert(page.path.clone(), generation);
                 let html = String::from_utf8_lossy(&page.bytes);
                 ahead.insert(
                     page.path,
@@ -318,23 +374,39 @@ async fn livereload_js() -> impl IntoResponse {
     )
 }
 
-async fn livereload_socket(
-    State(status): State<watch::Receiver<Status>>,
-    upgrade: WebSocketUpgrade,
-) -> Response {
-    upgrade.on_upgrade(move |socket| notify_builds(socket, status))
+/// The page a live reload socket is opened from (`?seite=/leitlinien/x/`).
+#[derive(serde::Deserialize)]
+struct Shown {
+    seite: Option<String>,
 }
 
-/// Sends `build N` now and after every build, until the browser goes away.
-async fn notify_builds(mut socket: WebSocket, mut status: watch::Receiver<Status>) {
+async fn livereload_socket(
+    State(status): State<watch::Receiver<Status>>,
+    Query(shown): Query<Shown>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    upgrade.on_upgrade(move |socket| notify_builds(socket, status, shown.seite))
+}
+
+/// Sends `build N` now and whenever N changes, until the browser goes away: N is the generation the
+/// content of the page at `path` is from ([`Status::version`]).
+async fn notify_builds(
+    mut socket: WebSocket,
+    mut status: watch::Receiver<Status>,
+    path: Option<String>,
+) {
+    let mut sent = None;
     loop {
-        let generation = status.borrow_and_update().generation;
-        if socket
-            .send(Message::Text(format!("build {generation}").into()))
-            .await
-            .is_err()
-        {
-            return;
+        let version = status.borrow_and_update().version(path.as_deref());
+        if sent != Some(version) {
+            sent = Some(version);
+            if socket
+                .send(Message::Text(format!("build {version}").into()))
+                .await
+                .is_err()
+            {
+                return;
+            }
         }
         tokio::select! {
             changed = status.changed() => if changed.is_err() { return },
@@ -357,20 +429,18 @@ async fn preview_layer(
     let internal = request.uri().path().starts_with("/__regelwerk/");
     let is_get = request.method() == Method::GET;
     // Read before serving: a build finishing meanwhile makes the page reload once more, never miss one.
-    let Status {
-        generation,
-        failure,
-        ahead,
-    } = status.borrow().clone();
+    let shown = status.borrow().clone();
+    let version = shown.version(Some(request.uri().path()));
+    let Status { failure, ahead, .. } = shown;
     if is_get
         && failure.is_none()
-        && let Some(page) = ahead_page(&ahead, request.uri().path())
+        && let Some(page) = output_of(request.uri().path()).and_then(|path| ahead.get(&path))
     {
         let headers = [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
             (header::CACHE_CONTROL, "no-store"),
         ];
-        return (headers, with_livereload(&page.html, generation)).into_response();
+        return (headers, with_livereload(&page.html, version)).into_response();
     }
     let response = next.run(request).await;
     if internal {
@@ -401,20 +471,7 @@ async fn preview_layer(
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.headers.remove(header::ETAG);
     parts.headers.remove(header::LAST_MODIFIED);
-    Response::from_parts(parts, Body::from(with_livereload(&html, generation)))
-}
-
-/// The page shown ahead of the build at the request path `path`, if any.
-fn ahead_page<'a>(ahead: &'a BTreeMap<String, Ahead>, path: &str) -> Option<&'a Ahead> {
-    if ahead.is_empty() {
-        return None;
-    }
-    let path = path.strip_prefix('/')?;
-    if path.is_empty() || path.ends_with('/') {
-        ahead.get(&format!("{path}index.html"))
-    } else {
-        ahead.get(path)
-    }
+    Response::from_parts(parts, Body::from(with_livereload(&html, version)))
 }
 
 /// The page with the live reload script tag before its last `</body>` (at the end if it has none).

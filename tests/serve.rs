@@ -90,15 +90,45 @@ impl Server {
 struct Reload(tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<TcpStream>>);
 
 impl Reload {
-    fn connect(port: u16) -> Reload {
-        let (socket, _) =
-            tungstenite::connect(format!("ws://127.0.0.1:{port}/__regelwerk/livereload")).unwrap();
+    /// A socket as a page opens it, or (`page` empty) one that hears of every build.
+    fn connect_from(port: u16, page: &str) -> Reload {
+        let query = if page.is_empty() {
+            String::new()
+        } else {
+            format!("?seite={page}")
+        };
+        let (socket, _) = tungstenite::connect(format!(
+            "ws://127.0.0.1:{port}/__regelwerk/livereload{query}"
+        ))
+        .unwrap();
         if let tungstenite::stream::MaybeTlsStream::Plain(stream) = socket.get_ref() {
             stream
                 .set_read_timeout(Some(Duration::from_millis(200)))
                 .unwrap();
         }
         Reload(socket)
+    }
+
+    fn connect(port: u16) -> Reload {
+        Reload::connect_from(port, "")
+    }
+
+    /// The next message within `wait`, if any.
+    fn message_within(&mut self, wait: Duration) -> Option<String> {
+        let start = Instant::now();
+        while start.elapsed() < wait {
+            match self.0.read() {
+                Ok(tungstenite::Message::Text(text)) => return Some(text.to_string()),
+                Ok(_) => {}
+                Err(tungstenite::Error::Io(e))
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) => {}
+                Err(e) => panic!("live reload socket: {e}"),
+            }
+        }
+        None
     }
 
     /// Waits for the next `build N` message with N greater than `after`; returns N.
@@ -227,27 +257,52 @@ fn an_edit_reloads_a_broken_edit_shows_the_errors_and_the_next_good_edit_recover
         server.log()
     );
 
-    // An edit of the text alone: its page is shown ahead of the build, then the build follows.
+    // An edit of the text alone: its page is shown ahead of the build, then the build follows. The
+    // browser showing that page reloads once, other pages after the build.
     assert!(!server.log().contains("Vorab gezeigt"), "{}", server.log());
+    let mut on_page = Reload::connect_from(server.port, "/leitlinien/datenschutz/");
+    let mut on_home = Reload::connect_from(server.port, "/");
+    assert_eq!(on_page.next_build(0, &server), fourth);
+    assert_eq!(on_home.next_build(0, &server), fourth);
     edit(
         &guideline,
         "Vor dem Einsatz prüft",
         "Ein Satz, ohne Umweg gezeigt. Vor dem Einsatz prüft",
     );
-    let fifth = reload.next_build(fourth, &server);
+    let fifth = on_page.next_build(fourth, &server);
     let (status, page) = server.get("/leitlinien/datenschutz/");
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("Ein Satz, ohne Umweg gezeigt."), "{page}");
+    assert!(page.contains(&format!("livereload.js?build={fifth}")));
     let log = server.log();
     assert!(
         log.contains("Vorab gezeigt in ") && log.contains("leitlinien/datenschutz/index.html"),
         "{log}"
     );
     let sixth = reload.next_build(fifth, &server);
+    assert_eq!(
+        on_home.next_build(fourth, &server),
+        sixth,
+        "the home page waits for the build"
+    );
     let (status, page) = server.get("/leitlinien/datenschutz/");
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("Ein Satz, ohne Umweg gezeigt."), "{page}");
-    assert!(page.contains(&format!("livereload.js?build={sixth}")));
+    assert!(
+        page.contains(&format!("livereload.js?build={fifth}")),
+        "the build wrote the page as it was shown: {page}"
+    );
+    assert_eq!(
+        on_page.message_within(Duration::from_millis(500)),
+        None,
+        "no second reload of the page shown ahead"
+    );
+    assert!(
+        server
+            .get("/")
+            .1
+            .contains(&format!("livereload.js?build={sixth}"))
+    );
 }
 
 /// Reads `path` and returns it with `from` replaced by `to` (which must be there).
