@@ -43,7 +43,7 @@ pub struct Stand {
     pub blob: String,
     blobs: Arc<Blobs>,
     pub body_start: usize,
-    /// BLAKE3 of the text (see [`Stand::has_text`]).
+    /// BLAKE3 of the text (see [`Stand::has_text_hash`]).
     text_hash: [u8; 32],
     /// The front matter, if it is valid under today's rules.
     pub meta: Option<Arc<GuidelineMeta>>,
@@ -70,9 +70,10 @@ impl Stand {
         self.blobs.get(&self.blob).unwrap_or_default()
     }
 
-    /// Whether the file's text is `text`, without reading the version's text (a comparison of hashes).
-    pub fn has_text(&self, text: &str) -> bool {
-        self.text_hash == *blake3::hash(text.as_bytes()).as_bytes()
+    /// Whether the file's text is the one whose BLAKE3 is `hash` (such as [`crate::content::Doc::text_hash`]),
+    /// without reading the version's text.
+    pub fn has_text_hash(&self, hash: &[u8; 32]) -> bool {
+        self.text_hash == *hash
     }
 
     /// The file's text with its path, for rendering.

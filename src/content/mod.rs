@@ -51,6 +51,8 @@ pub struct Doc<M> {
     pub meta: Option<M>,
     /// Shared with the next build of the same process when the text does not change (see [`Bodies`]).
     pub body: Arc<Rendered>,
+    /// BLAKE3 of `source.text`, hashed once when the file is read.
+    pub text_hash: [u8; 32],
 }
 
 /// Everything the content stage read, ready for validation.
@@ -337,6 +339,7 @@ fn edited<M: Clone>(
                 .iter()
                 .map(|i| (&i.heading_id, &i.heading_title, &i.points)));
     harmless.then(|| Doc {
+        text_hash: *blake3::hash(source.text.as_bytes()).as_bytes(),
         source,
         id: doc.id.clone(),
         url_path: doc.url_path.clone(),
@@ -465,6 +468,7 @@ pub fn load(
             kind,
             source,
             front,
+            text: text_hash,
             ..
         } = p;
         let body = Arc::clone(&entry.body);
@@ -478,6 +482,7 @@ pub fn load(
                 url_path,
                 meta: front.guideline,
                 body,
+                text_hash,
             }),
             Kind::Page => content.pages.push(Doc {
                 source,
@@ -485,6 +490,7 @@ pub fn load(
                 url_path,
                 meta: front.page,
                 body,
+                text_hash,
             }),
             Kind::Home => {
                 content.home = Some(Doc {
@@ -493,6 +499,7 @@ pub fn load(
                     url_path,
                     meta: front.page,
                     body,
+                    text_hash,
                 })
             }
         }
@@ -602,7 +609,7 @@ fn prepare(root: &Path, kind: Kind, rel: &str, previous: Option<&Bodies>) -> Pre
     let mut prepared = Prepared {
         kind,
         source: SourceText::new(rel, String::new()),
-        text: [0; 32],
+        text: *blake3::hash(b"").as_bytes(),
         front: Front::default(),
         earlier: None,
     };

@@ -356,7 +356,7 @@ pub(crate) fn summary_for(
     let last = history.stands.last()?;
     let fassung_paths = fassung_paths(id, history);
     let in_force = in_force_index(history, shared.today);
-    let current_differs = !last.has_text(&doc.source.text);
+    let current_differs = !last.has_text_hash(&doc.text_hash);
     let current_is_in_force =
         in_force.is_some_and(|i| i + 1 == history.stands.len() && !current_differs);
     Some(VersionsSummary {
@@ -501,7 +501,7 @@ fn document_key(
     let mut key = DocumentKey::new(build);
     key.add(&subject.url_path);
     match (subject.today, &subject.removed) {
-        (Some(doc), _) => key.add(&doc.source.path).add(&doc.source.text),
+        (Some(doc), _) => key.add(&doc.source.path).add(doc.text_hash),
         (None, removed) => key
             .add("entfernt")
             .add(
@@ -569,7 +569,7 @@ fn document(
     let last = history.stands.len() - 1;
     let current_differs = subject
         .today
-        .is_some_and(|doc| !history.stands[last].has_text(&doc.source.text));
+        .is_some_and(|doc| !history.stands[last].has_text_hash(&doc.text_hash));
 
     let stand_label = shared.text("versions_stand_of");
     let mut versions: Vec<Version> = history
