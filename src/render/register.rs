@@ -8,6 +8,7 @@
 pub(crate) mod data;
 pub(crate) mod history;
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::content::Content;
@@ -580,12 +581,12 @@ pub(crate) fn jobs(shared: &Shared, content: &Content, versions: &Versions) -> V
             }));
         }
     }
-    for entry in &entries {
-        jobs.push(shared.job("register_entry.html", &entry.url_path, |c| {
+    jobs.par_extend(entries.par_iter().map(|entry| {
+        shared.job("register_entry.html", &entry.url_path, |c| {
             c.insert("page", &labels.entry(entry));
             c.insert("history", &history::link(shared, versions, entry));
-        }));
-    }
+        })
+    }));
     jobs.extend(history::jobs(shared, content, versions));
     jobs
 }

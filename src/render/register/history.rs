@@ -3,6 +3,7 @@
 //! Stände per entry (`register/<id>/staende/`); the entries' Stände for the changes page and the feed.
 //! A Stand that no longer reads under today's rules is shown as its escaped source with a note.
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::content::Content;
@@ -110,69 +111,83 @@ pub(crate) fn link(
     history::link(shared, &versions.register, &entry.id, &base(&entry.id))
 }
 
-/// The Stand pages and the list of Stände of every published entry.
+/// The Stand pages and the list of Stände of every published entry (entries side by side: each Stand is
+/// read again under today's rules).
 pub(crate) fn jobs(shared: &Shared, content: &Content, versions: &Versions) -> Vec<PageJob> {
     let labels = Labels { shared, content };
+    let documents = with_stands(shared, content, versions);
+    let per_entry: Vec<Vec<PageJob>> = documents
+        .into_par_iter()
+        .map(|document| entry_jobs(shared, content, &labels, document))
+        .collect();
+    per_entry.into_iter().flatten().collect()
+}
+
+/// The Stand pages and the list of Stände of one entry.
+fn entry_jobs(
+    shared: &Shared,
+    content: &Content,
+    labels: &Labels,
+    document: WithStands<RegisterStand>,
+) -> Vec<PageJob> {
     let mut jobs = Vec::new();
-    for document in with_stands(shared, content, versions) {
-        let WithStands {
-            id,
-            stands,
-            links,
-            removed,
-        } = &document;
-        let (id, stands) = (*id, *stands);
-        let base = base(id);
-        let current = content.valid_register().find(|e| e.id == id);
-        let last = stands.len() - 1;
-        for (i, stand) in stands.iter().enumerate() {
-            let entry = entry_at(content, id, stand);
-            let page = StandPage {
-                id: id.to_string(),
-                name: stand.name(id),
-                banner: history::banner(
-                    shared,
-                    &base,
-                    links,
-                    i,
-                    i == last && current.is_some_and(|c| c.source.text == stand.source.text),
-                    history::changed_by(shared, content, &stand.commit),
-                    removed.clone(),
-                ),
-                first: i == 0,
-                comparable: stand.changes.is_some(),
-                changes: stand
-                    .changes
-                    .as_deref()
-                    .map(|c| rows(shared, c))
-                    .unwrap_or_default(),
-                entry: entry.as_ref().map(|e| labels.entry(e)),
-                raw: if entry.is_some() {
-                    String::new()
-                } else {
-                    stand.source.text.clone()
-                },
-            };
-            jobs.push(shared.job(
-                "register_stand.html",
-                &history::stand_path(&base, &stand.commit),
-                |c| c.insert("page", &page),
-            ));
-        }
-        let title = match current {
-            Some(entry) => entry.record.text("name").unwrap_or(id).to_string(),
-            None => stands[last].name(id),
+    let WithStands {
+        id,
+        stands,
+        links,
+        removed,
+    } = &document;
+    let (id, stands) = (*id, *stands);
+    let base = base(id);
+    let current = content.valid_register().find(|e| e.id == id);
+    let last = stands.len() - 1;
+    for (i, stand) in stands.iter().enumerate() {
+        let entry = entry_at(content, id, stand);
+        let page = StandPage {
+            id: id.to_string(),
+            name: stand.name(id),
+            banner: history::banner(
+                shared,
+                &base,
+                links,
+                i,
+                i == last && current.is_some_and(|c| c.source.text == stand.source.text),
+                history::changed_by(shared, content, &stand.commit),
+                removed.clone(),
+            ),
+            first: i == 0,
+            comparable: stand.changes.is_some(),
+            changes: stand
+                .changes
+                .as_deref()
+                .map(|c| rows(shared, c))
+                .unwrap_or_default(),
+            entry: entry.as_ref().map(|e| labels.entry(e)),
+            raw: if entry.is_some() {
+                String::new()
+            } else {
+                stand.source.text.clone()
+            },
         };
-        jobs.extend(history::list_jobs(
-            shared,
-            content,
-            &base,
-            title,
-            ("nav_register", "register/"),
-            document,
-            |stand, first| summary(shared, stand, first),
+        jobs.push(shared.job(
+            "register_stand.html",
+            &history::stand_path(&base, &stand.commit),
+            |c| c.insert("page", &page),
         ));
     }
+    let title = match current {
+        Some(entry) => entry.record.text("name").unwrap_or(id).to_string(),
+        None => stands[last].name(id),
+    };
+    jobs.extend(history::list_jobs(
+        shared,
+        content,
+        &base,
+        title,
+        ("nav_register", "register/"),
+        document,
+        |stand, first| summary(shared, stand, first),
+    ));
     jobs
 }
 
