@@ -280,12 +280,13 @@ fn check_timed(
     let reusable = reuse.map(Warm::checked).filter(|earlier| {
         earlier.config.theme == config.theme && earlier.config.language == config.language
     });
+    // The theme of an earlier run, or one being loaded: its templates are parsed while the content loads.
     let theme = if let Some(earlier) = reusable {
-        Arc::clone(&earlier.theme)
+        ThemeSource::Earlier(Arc::clone(&earlier.theme))
     } else {
-        let (theme, theme_diagnostics) = theme::load(root, &config);
+        let (loading, theme_diagnostics) = theme::start(root, &config);
         diagnostics.extend(theme_diagnostics);
-        let Some(theme) = theme else {
+        let Some(loading) = loading else {
             let _ = history.join();
             return (
                 None,
@@ -293,11 +294,14 @@ fn check_timed(
                 content::Bodies::default(),
             );
         };
-        Arc::new(theme)
+        ThemeSource::Loading(loading)
     };
     lap("theme", timings);
 
-    let labels = theme.markdown_labels();
+    let labels = match &theme {
+        ThemeSource::Earlier(theme) => theme.markdown_labels(),
+        ThemeSource::Loading(loading) => loading.markdown_labels(),
+    };
     let settings = RenderSettings {
         allow_html: config.markdown.allow_html,
         labels: &labels,
@@ -312,6 +316,20 @@ fn check_timed(
     let (glossary, glossary_diagnostics) = search::load_glossary(root);
     diagnostics.extend(glossary_diagnostics);
     lap("content", timings);
+
+    let theme = match theme {
+        ThemeSource::Earlier(theme) => Some(theme),
+        ThemeSource::Loading(loading) => loading
+            .finish()
+            .map_err(|diagnostic| diagnostics.push(diagnostic))
+            .ok()
+            .map(Arc::new),
+    };
+    lap("templates", timings);
+    let Some(theme) = theme else {
+        let _ = history.join();
+        return (None, Diagnostics::new(diagnostics), earlier);
+    };
 
     let generated = render::generated_paths(&theme, &content);
     diagnostics.extend(validate::validate(
@@ -345,6 +363,13 @@ fn check_timed(
         diagnostics,
         earlier,
     )
+}
+
+/// Where a check takes its theme from: the last run of the process, or files whose templates are being
+/// parsed.
+enum ThemeSource {
+    Earlier(Arc<Theme>),
+    Loading(theme::Loading),
 }
 
 /// Renders a checked site into files, without writing them, reusing unchanged version pages from

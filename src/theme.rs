@@ -83,18 +83,74 @@ impl Theme {
 
     /// The words rendered Markdown needs.
     pub fn markdown_labels(&self) -> crate::markdown::Labels {
-        crate::markdown::Labels {
-            todo: self.text("todo_label"),
-            task_done: self.text("task_done"),
-            task_open: self.text("task_open"),
-            implements: self.text("implements_label"),
-            table_region: self.text("table_region"),
-        }
+        labels(&self.translations)
+    }
+}
+
+/// The words rendered Markdown needs, from the translations (a missing key shows as the key itself).
+fn labels(translations: &BTreeMap<String, String>) -> crate::markdown::Labels {
+    let text = |key: &str| {
+        translations
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| key.to_string())
+    };
+    crate::markdown::Labels {
+        todo: text("todo_label"),
+        task_done: text("task_done"),
+        task_open: text("task_open"),
+        implements: text("implements_label"),
+        table_region: text("table_region"),
+    }
+}
+
+/// A theme whose templates are being parsed on another thread; everything else of it is ready. Parsing
+/// the templates is the slow part of loading a theme (tens of milliseconds), and only rendering needs
+/// them: the content is read meanwhile ([`start`], [`Loading::finish`]).
+pub struct Loading {
+    translations: BTreeMap<String, String>,
+    static_files: BTreeMap<String, Vec<u8>>,
+    fingerprint: blake3::Hash,
+    parsing: std::thread::JoinHandle<Result<Tera, Diagnostic>>,
+}
+
+impl Loading {
+    /// The words rendered Markdown needs.
+    pub fn markdown_labels(&self) -> crate::markdown::Labels {
+        labels(&self.translations)
+    }
+
+    /// Waits for the templates: the theme, or the problem of the template that does not parse.
+    pub fn finish(self) -> Result<Theme, Diagnostic> {
+        let templates = self
+            .parsing
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        Ok(Theme {
+            templates,
+            translations: self.translations,
+            static_files: self.static_files,
+            fingerprint: self.fingerprint,
+        })
     }
 }
 
 /// Loads the theme the config names, with the site's overrides.
 pub fn load(root: &Path, config: &Config) -> (Option<Theme>, Vec<Diagnostic>) {
+    let (loading, mut diagnostics) = start(root, config);
+    let theme = loading.and_then(|loading| {
+        loading
+            .finish()
+            .map_err(|diagnostic| diagnostics.push(diagnostic))
+            .ok()
+    });
+    (theme, diagnostics)
+}
+
+/// Starts loading the theme the config names, with the site's overrides: reads its files and translations
+/// and starts parsing its templates (see [`Loading`]). `None` when a file or translation is missing or
+/// broken.
+pub fn start(root: &Path, config: &Config) -> (Option<Loading>, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
     let site_dir_rel = format!("themes/{}", config.theme);
     let site_dir = root.join(&site_dir_rel);
@@ -136,24 +192,24 @@ pub fn load(root: &Path, config: &Config) -> (Option<Theme>, Vec<Diagnostic>) {
             )),
         }
     }
-    let mut tera = Tera::default();
-    tera.autoescape_on(vec![".html", ".xml"]);
-    tera.set_escape_fn(escape_html_minimal);
-    let mut template_ok = true;
-    let sources: Vec<(&str, &str)> = templates
-        .iter()
-        .map(|(name, (_, text))| (name.as_str(), text.as_str()))
-        .collect();
-    if let Err(err) = tera.add_raw_templates(sources) {
-        template_ok = false;
-        let message = error_chain(&err);
-        // Tera names the failing template in its message: point at that file.
-        let path = templates
-            .iter()
-            .find(|(name, _)| message.contains(&format!("'{name}'")))
-            .map_or_else(|| site_dir_rel.clone(), |(_, (rel, _))| rel.clone());
-        diagnostics.push(template_error(&path, &message));
-    }
+    let fingerprint_templates = templates_digest(&templates);
+    let parsing = {
+        let site_dir_rel = site_dir_rel.clone();
+        std::thread::Builder::new()
+            .name("vorlagen".into())
+            .spawn(move || parse(&templates, &site_dir_rel))
+    };
+    let parsing = match parsing {
+        Ok(handle) => handle,
+        Err(err) => {
+            diagnostics.push(Diagnostic::file(
+                site_dir_rel,
+                Rule::T1,
+                format!("Die Vorlagen können nicht gelesen werden: {err}."),
+            ));
+            return (None, diagnostics);
+        }
+    };
 
     // Translations: built-in language file, overlaid by the site's.
     let lang_file = format!("i18n/{}.toml", config.language);
@@ -211,35 +267,73 @@ pub fn load(root: &Path, config: &Config) -> (Option<Theme>, Vec<Diagnostic>) {
         static_files.insert(name, bytes);
     }
 
-    if !template_ok || diagnostics.iter().any(Diagnostic::is_error) {
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        // Every problem of the theme at once: the templates' too.
+        if let Ok(Err(diagnostic)) = parsing.join() {
+            diagnostics.push(diagnostic);
+        }
         return (None, diagnostics);
     }
     (
-        Some(Theme {
-            fingerprint: fingerprint(&templates, &translations, &static_files),
-            templates: tera,
+        Some(Loading {
+            fingerprint: fingerprint(&fingerprint_templates, &translations, &static_files),
             translations,
             static_files,
+            parsing,
         }),
         diagnostics,
     )
 }
 
-/// The hash of a theme's state: names and contents of templates, translations and static files.
-fn fingerprint(
+/// Parses the templates (name → (path for messages, text)); a template that does not parse is a T1 problem
+/// at its file.
+fn parse(
     templates: &BTreeMap<String, (String, String)>,
+    site_dir_rel: &str,
+) -> Result<Tera, Diagnostic> {
+    let mut tera = Tera::default();
+    tera.autoescape_on(vec![".html", ".xml"]);
+    tera.set_escape_fn(escape_html_minimal);
+    let sources: Vec<(&str, &str)> = templates
+        .iter()
+        .map(|(name, (_, text))| (name.as_str(), text.as_str()))
+        .collect();
+    tera.add_raw_templates(sources).map_err(|err| {
+        let message = error_chain(&err);
+        // Tera names the failing template in its message: point at that file.
+        let path = templates
+            .iter()
+            .find(|(name, _)| message.contains(&format!("'{name}'")))
+            .map_or_else(|| site_dir_rel.to_string(), |(_, (rel, _))| rel.clone());
+        template_error(&path, &message)
+    })?;
+    Ok(tera)
+}
+
+/// The hash of the templates' names and texts.
+fn templates_digest(templates: &BTreeMap<String, (String, String)>) -> blake3::Hash {
+    let mut hasher = blake3::Hasher::new();
+    for (name, (_, text)) in templates {
+        for bytes in [name.as_bytes(), text.as_bytes()] {
+            hasher.update(&(bytes.len() as u64).to_le_bytes());
+            hasher.update(bytes);
+        }
+    }
+    hasher.finalize()
+}
+
+/// The hash of a theme's state: its templates (see [`templates_digest`]), translations and static files.
+fn fingerprint(
+    templates: &blake3::Hash,
     translations: &BTreeMap<String, String>,
     static_files: &BTreeMap<String, Vec<u8>>,
 ) -> blake3::Hash {
     let mut hasher = blake3::Hasher::new();
+    hasher.update(templates.as_bytes());
     let mut field = |bytes: &[u8]| {
         hasher.update(&(bytes.len() as u64).to_le_bytes());
         hasher.update(bytes);
     };
-    for (name, (_, text)) in templates {
-        field(name.as_bytes());
-        field(text.as_bytes());
-    }
     for (key, text) in translations {
         field(key.as_bytes());
         field(text.as_bytes());
