@@ -137,6 +137,9 @@ pub struct Built {
     /// program that ends after the build should [`output::Removal::wait`] for it, or the deletion stops
     /// half-way and the next build starts it again.
     pub cleanup: output::Removal,
+    /// Every file of the written site with its hash: what changed since an earlier build
+    /// ([`output::changed_paths`]).
+    pub manifest: output::Manifest,
 }
 
 /// What an earlier build hands to the next one in the same process (`serve`), through [`render_with`]: the
@@ -557,7 +560,7 @@ pub fn build_with(
         }
         written => written,
     };
-    let cleanup = written.map_err(|error| BuildError::Output {
+    let output::Written { cleanup, manifest } = written.map_err(|error| BuildError::Output {
         path: options.output.clone(),
         error,
     })?;
@@ -598,6 +601,7 @@ pub fn build_with(
             versions: version_counts,
             pages: page_counts,
             cleanup,
+            manifest,
         },
         next,
     ))

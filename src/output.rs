@@ -27,12 +27,13 @@ pub type Manifest = BTreeMap<String, [u8; 32]>;
 /// `RENAME_EXCHANGE`); elsewhere, or on file systems without it, the old output is renamed away and the new
 /// one renamed in, a window of microseconds in which the output does not exist.
 ///
-/// Returns the background removal of untrusted leftovers; dropping it lets the removal go on unattended.
+/// Returns the background removal of untrusted leftovers (dropping it lets the removal go on unattended)
+/// and the manifest of the site written.
 pub fn write_atomically(
     output: &Path,
     files: &[OutputFile],
     links: &[Link],
-) -> io::Result<Removal> {
+) -> io::Result<Written> {
     let parent = output
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -84,6 +85,10 @@ pub fn write_atomically(
                 }
             }
             write_manifest(&places.manifest, &after)?;
+            Ok(Written {
+                cleanup: Removal::start(leftovers),
+                manifest: after,
+            })
         }
         Err(err) => {
             // The staging folder holds a site that is neither the old nor the new one.
@@ -94,10 +99,32 @@ pub fn write_atomically(
                 }
             }
             let _ = std::fs::remove_file(&places.manifest);
-            return Err(err);
+            Err(err)
         }
     }
-    Ok(Removal::start(leftovers))
+}
+
+/// A site written by [`write_atomically`].
+#[derive(Debug)]
+pub struct Written {
+    /// Leftovers of interrupted earlier builds, being deleted in the background.
+    pub cleanup: Removal,
+    /// Every file of the site with its hash.
+    pub manifest: Manifest,
+}
+
+/// The files that differ between two sites: added, changed or gone, sorted.
+pub fn changed_paths(before: &Manifest, after: &Manifest) -> Vec<String> {
+    let same = unchanged(before, after);
+    let mut changed: Vec<String> = after
+        .keys()
+        .chain(before.keys().filter(|path| !after.contains_key(*path)))
+        .filter(|path| !same.contains(path.as_str()))
+        .cloned()
+        .collect();
+    changed.sort_unstable();
+    changed.dedup();
+    changed
 }
 
 /// Where the output's companions live, beside it.
@@ -428,6 +455,8 @@ mod tests {
         assert!(unchanged(&before, &Manifest::new()).is_empty());
         assert!(unchanged(&Manifest::new(), &after).is_empty());
         assert_eq!(unchanged(&after, &after).len(), after.len());
+        assert_eq!(changed_paths(&before, &after), ["b/x", "c", "d", "f", "g"]);
+        assert!(changed_paths(&after, &after).is_empty());
     }
 
     #[test]
@@ -440,9 +469,11 @@ mod tests {
             &[],
         )
         .unwrap()
+        .cleanup
         .wait();
         write_atomically(&out, &[file("index.html", "zwei")], &[])
             .unwrap()
+            .cleanup
             .wait();
         assert_eq!(
             std::fs::read_to_string(out.join("index.html")).unwrap(),
@@ -475,7 +506,7 @@ mod tests {
     }
 
     fn build(out: &Path, files: &[OutputFile]) {
-        write_atomically(out, files, &[]).unwrap().wait();
+        write_atomically(out, files, &[]).unwrap().cleanup.wait();
     }
 
     #[test]
@@ -538,8 +569,9 @@ mod tests {
         };
         write_atomically(&out, &[], std::slice::from_ref(&link))
             .unwrap()
+            .cleanup
             .wait();
-        write_atomically(&out, &[], &[link]).unwrap().wait();
+        write_atomically(&out, &[], &[link]).unwrap().cleanup.wait();
         // The spare now holds the link; the third build writes the page instead.
         build(&out, &[file("s.html", "neu")]);
         assert_eq!(std::fs::read_to_string(out.join("s.html")).unwrap(), "neu");
@@ -559,6 +591,7 @@ mod tests {
         };
         write_atomically(&out, &[file("index.html", "neu")], &[link])
             .unwrap()
+            .cleanup
             .wait();
         assert_eq!(
             std::fs::read_to_string(out.join("x/stand/1/index.html")).unwrap(),

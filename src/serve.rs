@@ -19,8 +19,10 @@
 //!   `</body>`: an external script (the pages' `script-src 'self'` policy holds) that opens the websocket
 //!   `/__regelwerk/livereload?seite=<path>`, which sends `build N` on connect and whenever N changes, N being
 //!   the generation the page's content is from ([`Status::version`]). The page reloads when N is not the
-//!   one it was served with: once for a page shown ahead, not again when the build writes it unchanged.
-//!   Published sites never contain the script.
+//!   one it was served with: when a build changed its file (the manifests of the two builds tell), once
+//!   for a page shown ahead and not again when the build writes it as shown, the search page when the
+//!   index changed, and every page after a change of the theme or the configuration. Published sites
+//!   never contain the script.
 //! - When a build fails, every HTML request gets an error page that lists each problem with file, line,
 //!   column, rule and message (status 500) instead of the stale site; the next good build replaces it and
 //!   reloads the browser. The server keeps running through any input.
@@ -45,6 +47,7 @@ use tokio::sync::watch;
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::diagnostics::Severity;
+use crate::output::Manifest;
 use crate::render::OutputFile;
 use crate::theme::escape_html_minimal as escape;
 use crate::{BuildError, BuildOptions, Warm};
@@ -97,15 +100,17 @@ pub fn local_url(port: u16) -> String {
 struct Status {
     /// Raised by every build and every page shown ahead.
     generation: u64,
-    /// The generation of the last build: the content of every page not in `pages`.
+    /// The generation of the last build after which every page counts as changed (the first build, and
+    /// every build after a change of the theme or the configuration): the content of every page not in
+    /// `pages`.
     built: u64,
     failure: Option<Arc<str>>,
     /// Pages of documents saved since the last build began, rendered on their own (see
     /// [`Preview::show_ahead`]), by output path; served instead of the written files until a build that
     /// read the save has finished.
     ahead: Arc<BTreeMap<String, Ahead>>,
-    /// Pages whose content dates from another generation than `built`, by output path: pages shown ahead,
-    /// and pages the last build wrote as they had been shown ahead.
+    /// Pages whose content dates from a later generation than `built`, by output path: pages whose file a
+    /// build changed, pages shown ahead, and pages a build wrote as they had been shown ahead.
     pages: Arc<BTreeMap<String, u64>>,
 }
 
@@ -123,6 +128,22 @@ impl Status {
         }
     }
 }
+
+/// The output files of pages a browser shows that differ between two builds: pages whose file changed,
+/// and the search page when the search index changed (its page stays the same, its results do not).
+fn changed_pages(before: &Manifest, after: &Manifest) -> Vec<String> {
+    let mut changed = crate::output::changed_paths(before, after);
+    if changed
+        .iter()
+        .any(|path| path.starts_with(crate::search::OUTPUT_DIR))
+    {
+        changed.push(output_of(SEARCH_PAGE).unwrap_or_default());
+    }
+    changed
+}
+
+/// The search page's request path.
+const SEARCH_PAGE: &str = "/suche/";
 
 /// The output file a request path is served from (`/a/` → `a/index.html`), if it is one of a page.
 fn output_of(path: &str) -> Option<String> {
@@ -169,7 +190,7 @@ impl Preview {
     }
 
     /// Builds everything up to `rebuild.batch`; prints what happened on stderr and tells the browser.
-    fn build(&self, rebuild: Rebuild) {
+    fn build(&self, rebuild: Rebuild, written: &mut Option<Manifest>) {
         let warm = if rebuild.theme {
             None
         } else {
@@ -181,10 +202,17 @@ impl Preview {
         drop(warm);
         let took = clock.elapsed();
         let root = &self.options.root;
+        // The pages whose files changed; `None`: every page (the theme changed, or the first build).
+        let mut changed: Option<Vec<String>> = None;
         let failure = match result {
             Ok((built, warm)) => {
                 let earlier = self.site().replace(warm);
                 crate::drop_later(earlier);
+                if !rebuild.theme
+                    && let Some(before) = written.as_ref()
+                {
+                    changed = Some(changed_pages(before, &built.manifest));
+                }
                 if !built.diagnostics.is_empty() {
                     eprint!("{}", built.diagnostics.to_human(root, false));
                 }
@@ -204,6 +232,8 @@ impl Preview {
                     },
                     stages.join(", ")
                 );
+                let earlier = written.replace(built.manifest);
+                crate::drop_later(earlier);
                 None
             }
             Err(err) => {
@@ -224,20 +254,33 @@ impl Preview {
         let output = &self.options.output;
         self.status.send_modify(|status| {
             status.generation += 1;
-            status.built = status.generation;
+            let generation = status.generation;
+            let failed = failure.is_some();
             status.failure = failure;
+            let mut pages = (*status.pages).clone();
+            if !failed {
+                match &changed {
+                    None => {
+                        status.built = generation;
+                        pages.clear();
+                    }
+                    Some(changed) => {
+                        for path in changed {
+                            pages.insert(path.clone(), generation);
+                        }
+                    }
+                }
+            }
             // Pages shown ahead keep their generation while they are shown, and after it when the build
             // wrote them as they were shown: the browser showing one does not reload for nothing.
-            let pages = status
-                .ahead
-                .iter()
-                .filter(|(path, page)| {
-                    page.batch > rebuild.batch
-                        || std::fs::read(output.join(path))
-                            .is_ok_and(|built| built == page.html.as_bytes())
-                })
-                .filter_map(|(path, _)| Some((path.clone(), *status.pages.get(path)?)))
-                .collect();
+            for (path, page) in status.ahead.iter() {
+                let kept = page.batch > rebuild.batch
+                    || std::fs::read(output.join(path))
+                        .is_ok_and(|built| built == page.html.as_bytes());
+                if kept && let Some(shown) = status.pages.get(path) {
+                    pages.insert(path.clone(), *shown);
+                }
+            }
             status.pages = Arc::new(pages);
             if status
                 .ahead
@@ -316,10 +359,14 @@ pub fn serve(options: &ServeOptions) -> std::io::Result<()> {
         site: Mutex::new(None),
         status: status_tx,
     });
-    preview.build(Rebuild {
-        batch: 0,
-        theme: true,
-    });
+    let mut written = None;
+    preview.build(
+        Rebuild {
+            batch: 0,
+            theme: true,
+        },
+        &mut written,
+    );
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -334,7 +381,7 @@ pub fn serve(options: &ServeOptions) -> std::io::Result<()> {
     let builder = Arc::clone(&preview);
     std::thread::Builder::new()
         .name("regelwerk-build".into())
-        .spawn(move || build_on_request(&builder, &rebuild_rx))?;
+        .spawn(move || build_on_request(&builder, &rebuild_rx, written))?;
     let poll = options.poll;
     let watch_root = root.clone();
     std::thread::Builder::new()
@@ -690,7 +737,11 @@ fn watch_and_rebuild(root: &Path, poll: bool, preview: &Preview, rebuild: &mpsc:
 }
 
 /// The builder thread: builds whenever the watcher asks, once for all that were asked meanwhile.
-fn build_on_request(preview: &Preview, requests: &mpsc::Receiver<Rebuild>) {
+fn build_on_request(
+    preview: &Preview,
+    requests: &mpsc::Receiver<Rebuild>,
+    mut written: Option<Manifest>,
+) {
     while let Ok(mut rebuild) = requests.recv() {
         while let Ok(more) = requests.try_recv() {
             rebuild = Rebuild {
@@ -698,7 +749,7 @@ fn build_on_request(preview: &Preview, requests: &mpsc::Receiver<Rebuild>) {
                 theme: rebuild.theme || more.theme,
             };
         }
-        preview.build(rebuild);
+        preview.build(rebuild, &mut written);
         if preview.status.is_closed() {
             return;
         }
@@ -743,6 +794,50 @@ mod tests {
             "/elsewhere/content/a.md",
         ]);
         assert_eq!(ignored, Changes::default());
+    }
+
+    #[test]
+    fn the_search_page_changes_with_its_index() {
+        let manifest = |entries: &[(&str, u8)]| -> Manifest {
+            entries
+                .iter()
+                .map(|(path, byte)| (path.to_string(), [*byte; 32]))
+                .collect()
+        };
+        let before = manifest(&[
+            ("index.html", 1),
+            ("pagefind/a.pf_meta", 2),
+            ("suche/index.html", 3),
+        ]);
+        let text = manifest(&[
+            ("index.html", 9),
+            ("pagefind/a.pf_meta", 2),
+            ("suche/index.html", 3),
+        ]);
+        assert_eq!(changed_pages(&before, &text), ["index.html"]);
+        let index = manifest(&[
+            ("index.html", 1),
+            ("pagefind/a.pf_meta", 8),
+            ("suche/index.html", 3),
+        ]);
+        assert_eq!(
+            changed_pages(&before, &index),
+            ["pagefind/a.pf_meta", "suche/index.html"]
+        );
+        let status = Status {
+            generation: 7,
+            built: 2,
+            pages: Arc::new(BTreeMap::from([("leitlinien/a/index.html".to_string(), 5)])),
+            ..Status::default()
+        };
+        assert_eq!(status.version(Some("/leitlinien/a/")), 5);
+        assert_eq!(status.version(Some("/leitlinien/b/")), 2);
+        assert_eq!(status.version(None), 7);
+        let failed = Status {
+            failure: Some(Arc::from("Fehler")),
+            ..status
+        };
+        assert_eq!(failed.version(Some("/leitlinien/a/")), 7);
     }
 
     #[test]

@@ -258,7 +258,7 @@ fn an_edit_reloads_a_broken_edit_shows_the_errors_and_the_next_good_edit_recover
     );
 
     // An edit of the text alone: its page is shown ahead of the build, then the build follows. The
-    // browser showing that page reloads once, other pages after the build.
+    // browser showing that page reloads once; a page the build does not change does not reload.
     assert!(!server.log().contains("Vorab gezeigt"), "{}", server.log());
     let mut on_page = Reload::connect_from(server.port, "/leitlinien/datenschutz/");
     let mut on_home = Reload::connect_from(server.port, "/");
@@ -280,11 +280,6 @@ fn an_edit_reloads_a_broken_edit_shows_the_errors_and_the_next_good_edit_recover
         "{log}"
     );
     let sixth = reload.next_build(fifth, &server);
-    assert_eq!(
-        on_home.next_build(fourth, &server),
-        sixth,
-        "the home page waits for the build"
-    );
     let (status, page) = server.get("/leitlinien/datenschutz/");
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("Ein Satz, ohne Umweg gezeigt."), "{page}");
@@ -297,11 +292,32 @@ fn an_edit_reloads_a_broken_edit_shows_the_errors_and_the_next_good_edit_recover
         None,
         "no second reload of the page shown ahead"
     );
+    assert_eq!(
+        on_home.message_within(Duration::from_millis(100)),
+        None,
+        "the home page did not change"
+    );
     assert!(
         server
             .get("/")
             .1
-            .contains(&format!("livereload.js?build={sixth}"))
+            .contains(&format!("livereload.js?build={fourth}"))
+    );
+
+    // A new title: nothing is shown ahead; the build changes the page and the home page, which list it.
+    edit(
+        &guideline,
+        "title = \"Datenschutz beim Einsatz von KI\"",
+        "title = \"Datenschutz beim Einsatz künstlicher Intelligenz\"",
+    );
+    let seventh = on_home.next_build(fourth, &server);
+    assert!(seventh > sixth, "{seventh} after {sixth}");
+    assert_eq!(on_page.next_build(fifth, &server), seventh);
+    assert!(
+        server
+            .get("/")
+            .1
+            .contains("Datenschutz beim Einsatz künstlicher Intelligenz")
     );
 }
 
