@@ -475,11 +475,13 @@ async fn preview_layer(
 ) -> Response {
     let internal = request.uri().path().starts_with("/__regelwerk/");
     let is_get = request.method() == Method::GET;
+    let reads = is_get || request.method() == Method::HEAD;
     // Read before serving: a build finishing meanwhile makes the page reload once more, never miss one.
     let shown = status.borrow().clone();
     let version = shown.version(Some(request.uri().path()));
     let Status { failure, ahead, .. } = shown;
-    if is_get
+    // (A HEAD request gets the headers of the same response: the server leaves out the body.)
+    if reads
         && failure.is_none()
         && let Some(page) = output_of(request.uri().path()).and_then(|path| ahead.get(&path))
     {

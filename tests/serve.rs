@@ -80,6 +80,29 @@ impl Server {
         Some((status, body))
     }
 
+    /// Status and headers of a HEAD request.
+    fn head(&self, path: &str) -> (u16, String) {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        write!(
+            stream,
+            "HEAD {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
+            self.port
+        )
+        .unwrap();
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).unwrap();
+        let text = String::from_utf8_lossy(&response).into_owned();
+        let status = text
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        (status, text.to_ascii_lowercase())
+    }
+
     fn get(&self, path: &str) -> (u16, String) {
         self.try_get(path)
             .unwrap_or_else(|| panic!("GET {path} failed: {}", self.log()))
@@ -274,6 +297,9 @@ fn an_edit_reloads_a_broken_edit_shows_the_errors_and_the_next_good_edit_recover
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("Ein Satz, ohne Umweg gezeigt."), "{page}");
     assert!(page.contains(&format!("livereload.js?build={fifth}")));
+    let (status, headers) = server.head("/leitlinien/datenschutz/");
+    assert_eq!(status, 200, "{headers}");
+    assert!(headers.contains("content-type: text/html"), "{headers}");
     let log = server.log();
     assert!(
         log.contains("Vorab gezeigt in ") && log.contains("leitlinien/datenschutz/index.html"),
