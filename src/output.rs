@@ -428,6 +428,15 @@ fn exchange(_: &Path, _: &Path) -> io::Result<()> {
     ))
 }
 
+/// A manifest of `(path, byte)`: the byte stands for the file's hash (for tests).
+#[cfg(test)]
+pub(crate) fn manifest_of(entries: &[(&str, u8)]) -> Manifest {
+    entries
+        .iter()
+        .map(|(path, byte)| (path.to_string(), [*byte; 32]))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -441,14 +450,8 @@ mod tests {
 
     #[test]
     fn unchanged_paths_are_those_with_the_same_hash_in_both_manifests() {
-        let manifest = |entries: &[(&str, u8)]| -> Manifest {
-            entries
-                .iter()
-                .map(|(path, byte)| (path.to_string(), [*byte; 32]))
-                .collect()
-        };
-        let before = manifest(&[("a", 1), ("b/x", 2), ("c", 3), ("e", 5), ("f", 6)]);
-        let after = manifest(&[("a", 1), ("b/x", 9), ("d", 4), ("e", 5), ("g", 6)]);
+        let before = manifest_of(&[("a", 1), ("b/x", 2), ("c", 3), ("e", 5), ("f", 6)]);
+        let after = manifest_of(&[("a", 1), ("b/x", 9), ("d", 4), ("e", 5), ("g", 6)]);
         let mut same: Vec<&str> = unchanged(&before, &after).into_iter().collect();
         same.sort_unstable();
         assert_eq!(same, ["a", "e"]);

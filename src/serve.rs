@@ -800,12 +800,7 @@ mod tests {
 
     #[test]
     fn the_search_page_changes_with_its_index() {
-        let manifest = |entries: &[(&str, u8)]| -> Manifest {
-            entries
-                .iter()
-                .map(|(path, byte)| (path.to_string(), [*byte; 32]))
-                .collect()
-        };
+        use crate::output::manifest_of as manifest;
         let before = manifest(&[
             ("index.html", 1),
             ("pagefind/a.pf_meta", 2),

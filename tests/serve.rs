@@ -157,31 +157,19 @@ impl Reload {
     /// Waits for the next `build N` message with N greater than `after`; returns N.
     fn next_build(&mut self, after: u64, server: &Server) -> u64 {
         let start = Instant::now();
-        loop {
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "no reload message after build {after}: {}",
-                server.log()
-            );
-            match self.0.read() {
-                Ok(tungstenite::Message::Text(text)) => {
-                    let n: u64 = text
-                        .strip_prefix("build ")
-                        .and_then(|n| n.parse().ok())
-                        .unwrap_or_else(|| panic!("unexpected message {text}"));
-                    if n > after {
-                        return n;
-                    }
-                }
-                Ok(_) => {}
-                Err(tungstenite::Error::Io(e))
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                    ) => {}
-                Err(e) => panic!("live reload socket: {e}"),
+        while start.elapsed() < Duration::from_secs(60) {
+            let Some(text) = self.message_within(Duration::from_millis(200)) else {
+                continue;
+            };
+            let n: u64 = text
+                .strip_prefix("build ")
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("unexpected message {text}"));
+            if n > after {
+                return n;
             }
         }
+        panic!("no reload message after build {after}: {}", server.log())
     }
 }
 
