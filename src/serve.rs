@@ -137,22 +137,14 @@ fn changed_pages(before: &Manifest, after: &Manifest) -> Vec<String> {
         .iter()
         .any(|path| path.starts_with(crate::search::OUTPUT_DIR))
     {
-        changed.push(output_of(SEARCH_PAGE).unwrap_or_default());
+        changed.push(crate::render::output_path(crate::render::SEARCH_PAGE));
     }
     changed
 }
 
-/// The search page's request path.
-const SEARCH_PAGE: &str = "/suche/";
-
-/// The output file a request path is served from (`/a/` → `a/index.html`), if it is one of a page.
+/// The output file a request path is served from (`/a/` → `a/index.html`); the preview's base path is `/`.
 fn output_of(path: &str) -> Option<String> {
-    let path = path.strip_prefix('/')?;
-    Some(if path.is_empty() || path.ends_with('/') {
-        format!("{path}index.html")
-    } else {
-        path.to_string()
-    })
+    path.strip_prefix('/').map(crate::render::output_path)
 }
 
 /// A page shown ahead of the build.

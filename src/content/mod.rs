@@ -272,16 +272,6 @@ pub enum Edited {
     Page(Doc<PageMeta>),
 }
 
-impl Edited {
-    /// Where the document is published (site-relative URL path).
-    pub fn url_path(&self) -> &str {
-        match self {
-            Edited::Home(doc) | Edited::Page(doc) => &doc.url_path,
-            Edited::Guideline(doc) => &doc.url_path,
-        }
-    }
-}
-
 impl Content {
     /// The published document at `rel` (a source path) read again, when the save changed nothing but
     /// what its own page shows: the same front matter, byte for byte; a body that renders without a

@@ -55,8 +55,10 @@ impl PageJob {
     }
 }
 
+pub(crate) use search::PAGE as SEARCH_PAGE;
+
 /// The file a page at a site path is written to (`a/b/` → `a/b/index.html`).
-fn output_path(url_path: &str) -> String {
+pub(crate) fn output_path(url_path: &str) -> String {
     if url_path.is_empty() || url_path.ends_with('/') {
         format!("{url_path}index.html")
     } else {

@@ -3,9 +3,12 @@
 
 use crate::render::{PageJob, Shared};
 
+/// The search page's site path.
+pub(crate) const PAGE: &str = "suche/";
+
 /// Site paths this module generates.
-pub(crate) const GENERATED: &[&str] = &["suche/"];
+pub(crate) const GENERATED: &[&str] = &[PAGE];
 
 pub(crate) fn jobs(shared: &Shared) -> Vec<PageJob> {
-    vec![shared.job("search.html", "suche/", |_| {})]
+    vec![shared.job("search.html", PAGE, |_| {})]
 }
