@@ -297,7 +297,7 @@ fn check_timed(
                 content::Bodies::default(),
             );
         };
-        ThemeSource::Loading(loading)
+        ThemeSource::Loading(Box::new(loading))
     };
     lap("theme", timings);
 
@@ -372,7 +372,7 @@ fn check_timed(
 /// parsed.
 enum ThemeSource {
     Earlier(Arc<Theme>),
-    Loading(theme::Loading),
+    Loading(Box<theme::Loading>),
 }
 
 /// Renders a checked site into files, without writing them, reusing unchanged version pages from

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use include_dir::{Dir, include_dir};
 use tera::Tera;
@@ -111,7 +112,24 @@ pub struct Loading {
     translations: BTreeMap<String, String>,
     static_files: BTreeMap<String, Vec<u8>>,
     fingerprint: blake3::Hash,
-    parsing: std::thread::JoinHandle<Result<Tera, Diagnostic>>,
+    parsing: Parsing,
+}
+
+/// The templates being parsed, or parsed already (when no thread could be started).
+enum Parsing {
+    Thread(std::thread::JoinHandle<Result<Tera, Diagnostic>>),
+    Done(Box<Result<Tera, Diagnostic>>),
+}
+
+impl Parsing {
+    fn wait(self) -> Result<Tera, Diagnostic> {
+        match self {
+            Parsing::Thread(handle) => handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            Parsing::Done(parsed) => *parsed,
+        }
+    }
 }
 
 impl Loading {
@@ -122,10 +140,7 @@ impl Loading {
 
     /// Waits for the templates: the theme, or the problem of the template that does not parse.
     pub fn finish(self) -> Result<Theme, Diagnostic> {
-        let templates = self
-            .parsing
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        let templates = self.parsing.wait()?;
         Ok(Theme {
             templates,
             translations: self.translations,
@@ -194,20 +209,14 @@ pub fn start(root: &Path, config: &Config) -> (Option<Loading>, Vec<Diagnostic>)
     }
     let fingerprint_templates = templates_digest(&templates);
     let parsing = {
-        let site_dir_rel = site_dir_rel.clone();
-        std::thread::Builder::new()
-            .name("vorlagen".into())
-            .spawn(move || parse(&templates, &site_dir_rel))
-    };
-    let parsing = match parsing {
-        Ok(handle) => handle,
-        Err(err) => {
-            diagnostics.push(Diagnostic::file(
-                site_dir_rel,
-                Rule::T1,
-                format!("Die Vorlagen können nicht gelesen werden: {err}."),
-            ));
-            return (None, diagnostics);
+        let templates = Arc::new(templates);
+        let spawned = std::thread::Builder::new().name("vorlagen".into()).spawn({
+            let (templates, site_dir_rel) = (Arc::clone(&templates), site_dir_rel.clone());
+            move || parse(&templates, &site_dir_rel)
+        });
+        match spawned {
+            Ok(handle) => Parsing::Thread(handle),
+            Err(_) => Parsing::Done(Box::new(parse(&templates, &site_dir_rel))),
         }
     };
 
@@ -269,7 +278,7 @@ pub fn start(root: &Path, config: &Config) -> (Option<Loading>, Vec<Diagnostic>)
 
     if diagnostics.iter().any(Diagnostic::is_error) {
         // Every problem of the theme at once: the templates' too.
-        if let Ok(Err(diagnostic)) = parsing.join() {
+        if let Err(diagnostic) = parsing.wait() {
             diagnostics.push(diagnostic);
         }
         return (None, diagnostics);
