@@ -355,6 +355,53 @@ pub(crate) struct Change {
     pub removed: bool,
 }
 
+/// Every Stand of `documents` as a change for the changes page and the feed, and the removal of each
+/// removed one (its commit from `removals`): `title` names a document at a Stand, `base` gives its base
+/// path, `kind` and `feed` are the translation keys of its type and of what a Stand is in the feed.
+pub(crate) fn changes<S: HasCommit>(
+    shared: &Shared,
+    documents: Vec<WithStands<S>>,
+    removals: &BTreeMap<String, Commit>,
+    base: impl Fn(&str) -> String,
+    title: impl Fn(&S, &str) -> String,
+    (kind, feed): (&str, &str),
+) -> Vec<Change> {
+    let mut out = Vec::new();
+    for WithStands {
+        id,
+        stands,
+        removed,
+        ..
+    } in documents
+    {
+        let base = base(id);
+        if removed.is_some() {
+            out.extend(removal_change(
+                shared,
+                removals.get(id),
+                &base,
+                title(&stands[stands.len() - 1], id),
+                shared.text(kind),
+            ));
+        }
+        for stand in stands {
+            let title = title(stand, id);
+            out.push(Change {
+                time: stand.commit().time,
+                base: base.clone(),
+                commit: stand.commit().clone(),
+                feed_title: format!("{title}: {}", shared.text(feed)),
+                title,
+                kind: shared.text(kind),
+                path: stand_path(&base, stand.commit()),
+                current_path: base.clone(),
+                removed: false,
+            });
+        }
+    }
+    out
+}
+
 /// The removal of a document, for the changes page and the feed (none if the removing commit is unknown).
 pub(crate) fn removal_change(
     shared: &Shared,

@@ -221,39 +221,12 @@ pub(crate) fn jobs(shared: &Shared, content: &Content, versions: &Versions) -> V
 
 /// Every Stand of the matrices, for the changes page and the feed.
 pub(crate) fn changes(shared: &Shared, content: &Content, versions: &Versions) -> Vec<Change> {
-    let mut out = Vec::new();
-    for WithStands {
-        id,
-        stands,
-        removed,
-        ..
-    } in with_stands(shared, content, versions)
-    {
-        let base = base(id);
-        if removed.is_some() {
-            let last = &stands[stands.len() - 1];
-            out.extend(history::removal_change(
-                shared,
-                versions.removals.raci.get(id),
-                &base,
-                last.title(id),
-                shared.text("search_type_responsibility"),
-            ));
-        }
-        for stand in stands {
-            let title = stand.title(id);
-            out.push(Change {
-                time: stand.commit.time,
-                base: base.clone(),
-                commit: stand.commit.clone(),
-                feed_title: format!("{title}: {}", shared.text("feed_raci")),
-                title,
-                kind: shared.text("search_type_responsibility"),
-                path: history::stand_path(&base, &stand.commit),
-                current_path: base.clone(),
-                removed: false,
-            });
-        }
-    }
-    out
+    history::changes(
+        shared,
+        with_stands(shared, content, versions),
+        &versions.removals.raci,
+        base,
+        |stand, id| stand.title(id),
+        ("search_type_responsibility", "feed_raci"),
+    )
 }

@@ -209,41 +209,14 @@ fn summary(shared: &Shared, stand: &RegisterStand, first: bool) -> String {
 
 /// Every Stand of the published entries, for the changes page and the feed.
 pub(crate) fn changes(shared: &Shared, content: &Content, versions: &Versions) -> Vec<Change> {
-    let mut out = Vec::new();
-    for WithStands {
-        id,
-        stands,
-        removed,
-        ..
-    } in with_stands(shared, content, versions)
-    {
-        let base = base(id);
-        if removed.is_some() {
-            let last = &stands[stands.len() - 1];
-            out.extend(history::removal_change(
-                shared,
-                versions.removals.register.get(id),
-                &base,
-                last.name(id),
-                shared.text("search_type_register"),
-            ));
-        }
-        for stand in stands {
-            let name = stand.name(id);
-            out.push(Change {
-                time: stand.commit.time,
-                base: base.clone(),
-                commit: stand.commit.clone(),
-                feed_title: format!("{name}: {}", shared.text("feed_register")),
-                title: name,
-                kind: shared.text("search_type_register"),
-                path: history::stand_path(&base, &stand.commit),
-                current_path: base.clone(),
-                removed: false,
-            });
-        }
-    }
-    out
+    history::changes(
+        shared,
+        with_stands(shared, content, versions),
+        &versions.removals.register,
+        base,
+        |stand, id| stand.name(id),
+        ("search_type_register", "feed_register"),
+    )
 }
 
 /// The rows of the register's change log: entry id, name, Stand, date, permalink, changed field keys.
