@@ -27,7 +27,7 @@
 //!   column, rule and message (status 500) instead of the stale site; the next good build replaces it and
 //!   reloads the browser. The server keeps running through any input.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -243,14 +243,35 @@ impl Preview {
                 Some(Arc::from(page))
             }
         };
-        let output = &self.options.output;
+        // Pages shown ahead keep their generation while they are shown, and after it when the build wrote
+        // them as they were shown: the browser showing one does not reload for nothing. The written files
+        // are read here, not while the browser's state is locked.
+        let written_as_shown: HashSet<(String, u64)> = self
+            .status
+            .borrow()
+            .ahead
+            .iter()
+            .filter(|(path, page)| {
+                page.batch <= rebuild.batch
+                    && std::fs::read(self.options.output.join(path))
+                        .is_ok_and(|built| built == page.html.as_bytes())
+            })
+            .map(|(path, page)| (path.clone(), page.batch))
+            .collect();
         self.status.send_modify(|status| {
             status.generation += 1;
             let generation = status.generation;
-            let failed = failure.is_some();
-            status.failure = failure;
-            let mut pages = (*status.pages).clone();
-            if !failed {
+            let kept: Vec<(String, u64)> = status
+                .ahead
+                .iter()
+                .filter(|(path, page)| {
+                    page.batch > rebuild.batch
+                        || written_as_shown.contains(&((*path).clone(), page.batch))
+                })
+                .filter_map(|(path, _)| Some((path.clone(), *status.pages.get(path)?)))
+                .collect();
+            let pages = Arc::make_mut(&mut status.pages);
+            if failure.is_none() {
                 match &changed {
                     None => {
                         status.built = generation;
@@ -263,17 +284,8 @@ impl Preview {
                     }
                 }
             }
-            // Pages shown ahead keep their generation while they are shown, and after it when the build
-            // wrote them as they were shown: the browser showing one does not reload for nothing.
-            for (path, page) in status.ahead.iter() {
-                let kept = page.batch > rebuild.batch
-                    || std::fs::read(output.join(path))
-                        .is_ok_and(|built| built == page.html.as_bytes());
-                if kept && let Some(shown) = status.pages.get(path) {
-                    pages.insert(path.clone(), *shown);
-                }
-            }
-            status.pages = Arc::new(pages);
+            pages.extend(kept);
+            status.failure = failure;
             if status
                 .ahead
                 .values()
