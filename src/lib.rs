@@ -445,7 +445,7 @@ pub fn render_with(options: &BuildOptions, warm: Option<&Warm>) -> Result<Render
             .filter_map(|f| {
                 Some(search::StoredPage {
                     path: &f.path,
-                    hash: blake3::Hash::from_hex(&f.hash).ok()?.into(),
+                    hash: f.hash,
                     searchable: f.search?,
                     source: store.file(&f.hash),
                 })
@@ -465,15 +465,15 @@ pub fn render_with(options: &BuildOptions, warm: Option<&Warm>) -> Result<Render
     } else {
         search::Report::default()
     };
+    let stored_files: Arc<Path> = Arc::from(store.files_dir());
     let links = site
         .versions
         .reused()
         .chain(&site.current.reused)
         .map(|f| output::Link {
             path: f.path.clone(),
-            source: store.file(&f.hash),
-            // A damaged hash only makes the output link the file again.
-            hash: blake3::Hash::from_hex(&f.hash).map_or([0; 32], Into::into),
+            hash: f.hash,
+            dir: Arc::clone(&stored_files),
         })
         .collect();
     let warm = Warm {

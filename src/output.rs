@@ -12,6 +12,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -159,12 +160,19 @@ impl Places {
 
 /// The manifest of a site made of `files` and `links`.
 pub fn manifest(files: &[OutputFile], links: &[Link]) -> Manifest {
-    let mut manifest: Manifest = files
+    let mut entries: Vec<(String, [u8; 32])> = files
         .par_iter()
         .map(|f| (f.path.clone(), *blake3::hash(&f.bytes).as_bytes()))
         .collect();
-    manifest.extend(links.iter().map(|l| (l.path.clone(), l.hash)));
-    manifest
+    entries.extend(links.iter().map(|l| (l.path.clone(), l.hash)));
+    sorted_manifest(entries)
+}
+
+/// A manifest of `entries`, sorted first: a map built from sorted entries is built in one pass, while
+/// inserting thousands of long paths with long common beginnings one by one compares them again and again.
+fn sorted_manifest(mut entries: Vec<(String, [u8; 32])>) -> Manifest {
+    entries.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    entries.into_iter().collect()
 }
 
 /// Raised when the manifest's layout changes; a manifest of another format is not trusted.
@@ -172,7 +180,10 @@ const MANIFEST_FORMAT: u32 = 2;
 
 /// A manifest written by [`write_manifest`]; `None` if it is missing, damaged or of another format.
 pub fn read_manifest(path: &Path) -> Option<Manifest> {
-    crate::cache::read(path, &crate::cache::format_stamp(MANIFEST_FORMAT))
+    // A map is written as its length and its pairs, which is how a list of pairs is read.
+    let entries: Vec<(String, [u8; 32])> =
+        crate::cache::read(path, &crate::cache::format_stamp(MANIFEST_FORMAT))?;
+    Some(sorted_manifest(entries))
 }
 
 /// Writes a manifest (a [`crate::cache`] file: under a temporary name, then renamed into place).
@@ -273,15 +284,29 @@ fn remove_empty_dirs<'a>(dir: &Path, removed: impl Iterator<Item = &'a str>) {
 pub struct Link {
     /// Path inside the output directory, with `/`.
     pub path: String,
-    /// The existing file.
-    pub source: PathBuf,
-    /// BLAKE3 of its bytes, as the manifest records it.
+    /// BLAKE3 of its bytes, as the manifest records it, and the name of the existing file.
     pub hash: [u8; 32],
+    /// The folder of the existing file ([`stored_file`]); shared by all links into it.
+    pub dir: Arc<Path>,
+}
+
+impl Link {
+    /// The existing file. Its path is made only for links that are placed: most of a rebuild's links
+    /// are already in the output.
+    pub fn source(&self) -> PathBuf {
+        stored_file(&self.dir, &self.hash)
+    }
+}
+
+/// Where a folder of files named by their hash keeps the file of `hash`: `<dir>/<2 hex digits>/<hex>`.
+pub fn stored_file(dir: &Path, hash: &[u8; 32]) -> PathBuf {
+    let hex = blake3::Hash::from_bytes(*hash).to_hex();
+    dir.join(&hex[..2]).join(hex.as_str())
 }
 
 /// Whether the source of any of `links` has gone missing (a store cleared by hand): writing them fails.
 pub fn sources_missing(links: &[Link]) -> bool {
-    links.par_iter().any(|link| !link.source.exists())
+    links.par_iter().any(|link| !link.source().exists())
 }
 
 /// Writes all files under `dir` (directories first, then files in parallel).
@@ -300,8 +325,8 @@ pub fn link_tree(dir: &Path, links: &[Link]) -> io::Result<()> {
 
 fn place_link(dir: &Path, link: &Link) -> io::Result<()> {
     let target = dir.join(&link.path);
-    std::fs::hard_link(&link.source, &target)
-        .or_else(|_| std::fs::copy(&link.source, &target).map(|_| ()))
+    let source = link.source();
+    std::fs::hard_link(&source, &target).or_else(|_| std::fs::copy(&source, &target).map(|_| ()))
 }
 
 fn create_dirs<'a>(dir: &Path, paths: impl Iterator<Item = &'a str>) -> io::Result<()> {
@@ -441,6 +466,19 @@ pub(crate) fn manifest_of(entries: &[(&str, u8)]) -> Manifest {
 mod tests {
     use super::*;
 
+    /// A link to `text`, stored under `dir` as a store keeps it, and the stored file.
+    fn stored(dir: &Path, path: &str, text: &str) -> (Link, PathBuf) {
+        let link = Link {
+            path: path.into(),
+            hash: *blake3::hash(text.as_bytes()).as_bytes(),
+            dir: Arc::from(dir.join("gespeichert")),
+        };
+        let source = link.source();
+        std::fs::create_dir_all(source.parent().unwrap()).unwrap();
+        std::fs::write(&source, text).unwrap();
+        (link, source)
+    }
+
     fn file(path: &str, text: &str) -> OutputFile {
         OutputFile {
             path: path.into(),
@@ -562,14 +600,8 @@ mod tests {
     #[test]
     fn changing_a_linked_file_does_not_touch_its_source() {
         let tmp = tempfile::tempdir().unwrap();
-        let source = tmp.path().join("gespeichert");
-        std::fs::write(&source, "alt").unwrap();
+        let (link, source) = stored(tmp.path(), "s.html", "alt");
         let out = tmp.path().join("public");
-        let link = Link {
-            path: "s.html".into(),
-            source: source.clone(),
-            hash: *blake3::hash(b"alt").as_bytes(),
-        };
         write_atomically(&out, &[], std::slice::from_ref(&link))
             .unwrap()
             .cleanup
@@ -584,14 +616,8 @@ mod tests {
     #[test]
     fn links_bring_existing_files_into_the_output() {
         let tmp = tempfile::tempdir().unwrap();
-        let source = tmp.path().join("gespeichert");
-        std::fs::write(&source, "alt").unwrap();
+        let (link, _) = stored(tmp.path(), "x/stand/1/index.html", "alt");
         let out = tmp.path().join("public");
-        let link = Link {
-            path: "x/stand/1/index.html".into(),
-            source,
-            hash: *blake3::hash(b"alt").as_bytes(),
-        };
         write_atomically(&out, &[file("index.html", "neu")], &[link])
             .unwrap()
             .cleanup

@@ -50,17 +50,21 @@ pub const PENDING_FILE: &str = "pending.bin";
 const OLD_INDEX_FILE: &str = "index.json";
 const FILES_DIR: &str = "files";
 /// Raised when the index layout changes; an index of another format is ignored.
-const FORMAT: u32 = 4;
+const FORMAT: u32 = 5;
+
+/// A BLAKE3 hash: of a file's bytes (its name in the store), or of everything a page or a document's
+/// version pages are made from (its key). Kept as bytes, not hex: the index lists every file of the site.
+pub type Hash = [u8; 32];
 
 /// One file of a document's version pages, in the store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredFile {
     /// Path inside the output directory.
     pub path: String,
-    /// BLAKE3 of the bytes (hex): the file's name in the store.
-    pub hash: String,
-    /// The page key of the file, if it has one (see [`Index::page`]); empty if not.
-    pub key: String,
+    /// BLAKE3 of the bytes: the file's name in the store.
+    pub hash: Hash,
+    /// The page key of the file, if it has one (see [`Index::page`]).
+    pub key: Option<Hash>,
     /// How a current page takes part in the search (`None` for version pages and other files).
     pub search: Option<Searchable>,
 }
@@ -71,24 +75,21 @@ pub struct StoredFile {
 pub struct CurrentPages {
     pub reused: Vec<StoredFile>,
     /// Output path and page key of each rendered page (its bytes are among the build's files).
-    pub rendered: Vec<(String, String)>,
+    pub rendered: Vec<(String, Hash)>,
 }
 
 /// The version pages of one document, as one build produced them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DocumentPages {
     /// Taken unchanged from the store.
-    Reused {
-        key: String,
-        files: Arc<[StoredFile]>,
-    },
+    Reused { key: Hash, files: Arc<[StoredFile]> },
     /// Rendered in this build: the output paths of its files (bytes are among the build's files), the
     /// single pages taken from the store instead, and the key of every page (output path, page key).
     Rendered {
-        key: String,
+        key: Hash,
         paths: Vec<String>,
         reused: Vec<StoredFile>,
-        page_keys: Vec<(String, String)>,
+        page_keys: Vec<(String, Hash)>,
     },
 }
 
@@ -160,9 +161,9 @@ impl DocumentKey {
         self
     }
 
-    /// The key (hex).
-    pub fn finish(&self) -> String {
-        self.0.finalize().to_hex().to_string()
+    /// The key.
+    pub fn finish(&self) -> Hash {
+        *self.0.finalize().as_bytes()
     }
 }
 
@@ -188,44 +189,44 @@ pub struct PageCounts {
 /// The documents' keys and files of the last successful build.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Index {
-    documents: HashMap<String, Arc<[StoredFile]>>,
+    documents: HashMap<Hash, Arc<[StoredFile]>>,
     /// The current pages of the last build.
     current: Vec<StoredFile>,
     /// Page key → hash of the page's file, from `documents`.
     #[serde(skip)]
-    pages: HashMap<String, String>,
+    pages: HashMap<Hash, Hash>,
     /// Page key → position in `current`.
     #[serde(skip)]
-    current_keys: HashMap<String, usize>,
+    current_keys: HashMap<Hash, usize>,
     /// Hashes an interrupted save may have put into the store without recording them.
     #[serde(skip)]
-    pending: Vec<String>,
+    pending: Vec<Hash>,
 }
 
 impl Index {
     /// The stored files of a document key.
-    pub fn files(&self, key: &str) -> Option<&Arc<[StoredFile]>> {
+    pub fn files(&self, key: &Hash) -> Option<&Arc<[StoredFile]>> {
         self.documents.get(key)
     }
 
     /// The hash of the stored page of a page key.
-    pub fn page(&self, key: &str) -> Option<&str> {
-        self.pages.get(key).map(String::as_str)
+    pub fn page(&self, key: &Hash) -> Option<&Hash> {
+        self.pages.get(key)
     }
 
     /// The stored current page of a page key.
-    pub fn current_page(&self, key: &str) -> Option<&StoredFile> {
+    pub fn current_page(&self, key: &Hash) -> Option<&StoredFile> {
         self.current_keys.get(key).map(|&i| &self.current[i])
     }
 
     /// The hashes of the files the store may hold: those of the index and those of an interrupted save.
-    fn hashes(&self) -> impl Iterator<Item = &str> {
+    fn hashes(&self) -> impl Iterator<Item = &Hash> {
         self.documents
             .values()
             .flat_map(|files| files.iter())
             .chain(&self.current)
-            .map(|f| f.hash.as_str())
-            .chain(self.pending.iter().map(String::as_str))
+            .map(|f| &f.hash)
+            .chain(&self.pending)
     }
 }
 
@@ -252,17 +253,16 @@ impl Store {
             .documents
             .values()
             .flat_map(|files| files.iter())
-            .filter(|f| !f.key.is_empty())
-            .map(|f| (f.key.clone(), f.hash.clone()))
+            .filter_map(|f| Some((f.key?, f.hash)))
             .collect();
         index.current_keys = index
             .current
             .iter()
             .enumerate()
-            .map(|(i, f)| (f.key.clone(), i))
+            .filter_map(|(i, f)| Some((f.key?, i)))
             .collect();
         index.pending =
-            cache::read::<Vec<String>>(&self.dir.join(PENDING_FILE), &stamp).unwrap_or_default();
+            cache::read::<Vec<Hash>>(&self.dir.join(PENDING_FILE), &stamp).unwrap_or_default();
         index
     }
 
@@ -276,9 +276,13 @@ impl Store {
     }
 
     /// Where the file with this hash is kept.
-    pub fn file(&self, hash: &str) -> PathBuf {
-        let prefix = hash.get(..2).unwrap_or("00");
-        self.dir.join(FILES_DIR).join(prefix).join(hash)
+    pub fn file(&self, hash: &Hash) -> PathBuf {
+        crate::output::stored_file(&self.files_dir(), hash)
+    }
+
+    /// The folder of the stored files ([`crate::output::stored_file`] names them).
+    pub fn files_dir(&self) -> PathBuf {
+        self.dir.join(FILES_DIR)
     }
 
     /// The hash of the inputs every page depends on: the program itself (a new binary may render
@@ -310,7 +314,7 @@ impl Store {
         for document in &pages.documents {
             match document {
                 DocumentPages::Reused { key, files } => {
-                    documents.insert(key.clone(), Arc::clone(files));
+                    documents.insert(*key, Arc::clone(files));
                 }
                 DocumentPages::Rendered {
                     key,
@@ -318,9 +322,9 @@ impl Store {
                     reused,
                     page_keys,
                 } => {
-                    let page_keys: HashMap<&str, &str> = page_keys
+                    let page_keys: HashMap<&str, &Hash> = page_keys
                         .iter()
-                        .map(|(path, key)| (path.as_str(), key.as_str()))
+                        .map(|(path, key)| (path.as_str(), key))
                         .collect();
                     let mut stored = reused.clone();
                     for path in paths {
@@ -329,15 +333,15 @@ impl Store {
                         };
                         let entry = StoredFile {
                             path: path.clone(),
-                            hash: blake3::hash(&file.bytes).to_hex().to_string(),
-                            key: page_keys.get(path.as_str()).unwrap_or(&"").to_string(),
+                            hash: *blake3::hash(&file.bytes).as_bytes(),
+                            key: page_keys.get(path.as_str()).map(|&&key| key),
                             search: None,
                         };
                         stored.push(entry.clone());
                         new_files.push((entry, file));
                     }
                     stored.sort_by(|a, b| a.path.cmp(&b.path));
-                    documents.insert(key.clone(), stored.into());
+                    documents.insert(*key, stored.into());
                 }
             }
         }
@@ -350,8 +354,8 @@ impl Store {
                 let html = std::str::from_utf8(&file.bytes).unwrap_or_default();
                 let entry = StoredFile {
                     path: path.clone(),
-                    hash: blake3::hash(&file.bytes).to_hex().to_string(),
-                    key: key.clone(),
+                    hash: *blake3::hash(&file.bytes).as_bytes(),
+                    key: Some(*key),
                     search: Some(searchable(html)),
                 };
                 Some((entry, *file))
@@ -365,8 +369,8 @@ impl Store {
         std::fs::create_dir_all(&self.dir)?;
         if !new_files.is_empty() {
             // Journal first: if the save stops before the index is written, the next one collects these.
-            let mut pending: Vec<String> = before.map(|b| b.pending.clone()).unwrap_or_default();
-            pending.extend(new_files.iter().map(|(entry, _)| entry.hash.clone()));
+            let mut pending: Vec<Hash> = before.map(|b| b.pending.clone()).unwrap_or_default();
+            pending.extend(new_files.iter().map(|(entry, _)| entry.hash));
             cache::write(&self.dir.join(PENDING_FILE), &stamp, &pending)?;
         }
         new_files.par_iter().try_for_each(|(entry, file)| {
@@ -395,25 +399,26 @@ impl Store {
     /// Removes store files no entry of `index` refers to: of the files `before` knew (files added since
     /// are this build's), or of all files in the store when there was no index before.
     fn collect_garbage(&self, index: &Index, before: Option<&Index>) {
-        let used: HashSet<&str> = index.hashes().collect();
-        let candidates: Vec<(String, PathBuf)> = match before {
+        let used: HashSet<&Hash> = index.hashes().collect();
+        let candidates: Vec<(Hash, PathBuf)> = match before {
             Some(before) if !before.documents.is_empty() => before
                 .hashes()
                 .filter(|hash| !used.contains(hash))
-                .map(|hash| (hash.to_string(), self.file(hash)))
+                .map(|hash| (*hash, self.file(hash)))
                 .collect(),
             _ => self.listing(),
         };
         for (hash, path) in candidates {
-            if !used.contains(hash.as_str()) {
+            if !used.contains(&hash) {
                 let _ = std::fs::remove_file(path);
             }
         }
     }
 
-    /// The files in the store: hash (file name) and path.
-    fn listing(&self) -> Vec<(String, PathBuf)> {
-        let Ok(prefixes) = std::fs::read_dir(self.dir.join(FILES_DIR)) else {
+    /// The files in the store: hash and path. A file whose name is not a hash (a temporary copy left by an
+    /// interrupted save) is listed with a hash no index holds, so it is removed too.
+    fn listing(&self) -> Vec<(Hash, PathBuf)> {
+        let Ok(prefixes) = std::fs::read_dir(self.files_dir()) else {
             return Vec::new();
         };
         prefixes
@@ -421,10 +426,10 @@ impl Store {
             .filter_map(|prefix| std::fs::read_dir(prefix.path()).ok())
             .flat_map(|entries| entries.flatten())
             .map(|entry| {
-                (
-                    entry.file_name().to_string_lossy().into_owned(),
-                    entry.path(),
-                )
+                let name = entry.file_name();
+                let hash = blake3::Hash::from_hex(name.as_encoded_bytes())
+                    .map_or([0; 32], |hash| *hash.as_bytes());
+                (hash, entry.path())
             })
             .collect()
     }
@@ -448,6 +453,11 @@ fn put(written: &Path, bytes: &[u8], target: &Path) -> io::Result<()> {
 mod tests {
     use super::*;
 
+    /// A key named for a test.
+    fn k(name: &str) -> Hash {
+        *blake3::hash(name.as_bytes()).as_bytes()
+    }
+
     fn file(path: &str, text: &str) -> OutputFile {
         OutputFile {
             path: path.into(),
@@ -468,13 +478,13 @@ mod tests {
         let pages = VersionPages {
             documents: vec![
                 DocumentPages::Rendered {
-                    key: "ka".into(),
+                    key: k("ka"),
                     paths: vec!["a/stand/1/index.html".into()],
                     reused: Vec::new(),
-                    page_keys: vec![("a/stand/1/index.html".into(), "pa".into())],
+                    page_keys: vec![("a/stand/1/index.html".into(), k("pa"))],
                 },
                 DocumentPages::Rendered {
-                    key: "kb".into(),
+                    key: k("kb"),
                     paths: vec!["b/x.json".into()],
                     reused: Vec::new(),
                     page_keys: Vec::new(),
@@ -486,18 +496,18 @@ mod tests {
             .unwrap();
 
         let index = store.index();
-        let stored = index.files("ka").expect("document a is stored");
+        let stored = index.files(&k("ka")).expect("document a is stored");
         assert_eq!(stored[0].path, "a/stand/1/index.html");
         assert_eq!(std::fs::read(store.file(&stored[0].hash)).unwrap(), b"eins");
-        assert!(index.files("unbekannt").is_none());
-        assert_eq!(index.page("pa"), Some(stored[0].hash.as_str()));
-        assert_eq!(index.page("pb"), None);
+        assert!(index.files(&k("unbekannt")).is_none());
+        assert_eq!(index.page(&k("pa")), Some(&stored[0].hash));
+        assert_eq!(index.page(&k("pb")), None);
 
         // The next build uses only document a: b's file leaves the store.
-        let b_hash = index.files("kb").unwrap()[0].hash.clone();
+        let b_hash = index.files(&k("kb")).unwrap()[0].hash;
         let next = VersionPages {
             documents: vec![DocumentPages::Reused {
-                key: "ka".into(),
+                key: k("ka"),
                 files: Arc::clone(stored),
             }],
         };
@@ -506,10 +516,10 @@ mod tests {
             .save(Some(&index), &next, &CurrentPages::default(), &[], &out)
             .unwrap();
         assert!(!store.file(&b_hash).exists());
-        assert!(store.index().files("ka").is_some());
+        assert!(store.index().files(&k("ka")).is_some());
         // The page keys of a document reused whole are kept for the build that changes it.
-        assert!(store.index().page("pa").is_some());
-        assert!(store.index().files("kb").is_none());
+        assert!(store.index().page(&k("pa")).is_some());
+        assert!(store.index().files(&k("kb")).is_none());
     }
 
     #[test]
@@ -519,9 +529,9 @@ mod tests {
         let out = tmp.path().join("public");
         let files = vec![file("a/stand/1/index.html", "eins")];
         crate::output::write_tree(&out, &files).unwrap();
-        let rendered = |key: &str| VersionPages {
+        let rendered = |key: Hash| VersionPages {
             documents: vec![DocumentPages::Rendered {
-                key: key.into(),
+                key,
                 paths: vec!["a/stand/1/index.html".into()],
                 reused: Vec::new(),
                 page_keys: Vec::new(),
@@ -530,25 +540,25 @@ mod tests {
         store
             .save(
                 None,
-                &rendered("ka"),
+                &rendered(k("ka")),
                 &CurrentPages::default(),
                 &files,
                 &out,
             )
             .unwrap();
         // A save that put a file and stopped before its index: only its journal knows the file.
-        let orphan = blake3::hash(b"verwaist").to_hex().to_string();
+        let orphan = k("verwaist");
         std::fs::create_dir_all(store.file(&orphan).parent().unwrap()).unwrap();
         std::fs::write(store.file(&orphan), "verwaist").unwrap();
         let stamp = cache::format_stamp(FORMAT);
-        cache::write(&store.dir.join(PENDING_FILE), &stamp, &vec![orphan.clone()]).unwrap();
+        cache::write(&store.dir.join(PENDING_FILE), &stamp, &vec![orphan]).unwrap();
 
         let index = store.index();
-        assert!(index.files("ka").is_some());
+        assert!(index.files(&k("ka")).is_some());
         store
             .save(
                 Some(&index),
-                &rendered("ka"),
+                &rendered(k("ka")),
                 &CurrentPages::default(),
                 &files,
                 &out,
@@ -559,7 +569,7 @@ mod tests {
             "the journal's file is collected"
         );
         assert!(!store.dir.join(PENDING_FILE).exists());
-        let hash = store.index().files("ka").unwrap()[0].hash.clone();
+        let hash = store.index().files(&k("ka")).unwrap()[0].hash;
         assert!(store.file(&hash).exists());
     }
 
@@ -572,7 +582,7 @@ mod tests {
         crate::output::write_tree(&out, &files).unwrap();
         let pages = VersionPages {
             documents: vec![DocumentPages::Rendered {
-                key: "ka".into(),
+                key: k("ka"),
                 paths: vec!["a/x.json".into()],
                 reused: Vec::new(),
                 page_keys: Vec::new(),
@@ -581,10 +591,10 @@ mod tests {
         store
             .save(None, &pages, &CurrentPages::default(), &files, &out)
             .unwrap();
-        let hash = store.index().files("ka").unwrap()[0].hash.clone();
+        let hash = store.index().files(&k("ka")).unwrap()[0].hash;
         store.forget().unwrap();
         let index = store.index();
-        assert!(index.files("ka").is_none());
+        assert!(index.files(&k("ka")).is_none());
         store
             .save(
                 Some(&index),
@@ -610,29 +620,29 @@ mod tests {
         let current = CurrentPages {
             reused: Vec::new(),
             rendered: vec![
-                ("a/index.html".into(), "ka".into()),
-                ("b/index.html".into(), "kb".into()),
+                ("a/index.html".into(), k("ka")),
+                ("b/index.html".into(), k("kb")),
             ],
         };
         store
             .save(None, &VersionPages::default(), &current, &files, &out)
             .unwrap();
         let index = store.index();
-        let a = index.current_page("ka").expect("a is stored").clone();
+        let a = index.current_page(&k("ka")).expect("a is stored").clone();
         assert_eq!(a.path, "a/index.html");
         assert_eq!(a.search, Some(Searchable::Yes));
         assert_eq!(
-            index.current_page("kb").unwrap().search,
+            index.current_page(&k("kb")).unwrap().search,
             Some(Searchable::No)
         );
-        assert!(index.current_page("kc").is_none());
+        assert!(index.current_page(&k("kc")).is_none());
         assert_eq!(
             std::fs::read(store.file(&a.hash)).unwrap(),
             b"<main data-pagefind-body>A</main>"
         );
 
         // The next build reuses a and drops b: b's file leaves the store, a's stays.
-        let b_hash = index.current_page("kb").unwrap().hash.clone();
+        let b_hash = index.current_page(&k("kb")).unwrap().hash;
         let next = CurrentPages {
             reused: vec![a.clone()],
             rendered: Vec::new(),
@@ -642,7 +652,7 @@ mod tests {
             .unwrap();
         assert!(store.file(&a.hash).exists());
         assert!(!store.file(&b_hash).exists());
-        assert!(store.index().current_page("ka").is_some());
+        assert!(store.index().current_page(&k("ka")).is_some());
     }
 
     #[test]

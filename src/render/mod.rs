@@ -25,7 +25,7 @@ use crate::config::Config;
 use crate::content::{Content, Edited, RenderSettings};
 use crate::diagnostics::{Diagnostic, Rule};
 use crate::markdown::{Rendered, TocEntry};
-use crate::reuse::{CurrentPages, DocumentKey, Index, Store, StoredFile, VersionPages};
+use crate::reuse::{CurrentPages, DocumentKey, Hash, Index, Store, StoredFile, VersionPages};
 use crate::theme::{Theme, error_chain};
 use crate::versions::Versions;
 
@@ -321,7 +321,7 @@ fn page_key(
     path: &str,
     values: &tera::Map<String, tera::Value>,
     body: Option<&str>,
-) -> String {
+) -> Hash {
     let mut key = DocumentKey::new(fingerprint);
     key.add(template).add(path);
     let mut hasher = blake3::Hasher::new();
@@ -381,7 +381,7 @@ fn hash_str(hasher: &mut blake3::Hasher, s: &str) {
 
 /// A current page: rendered, with its key, or taken from the store.
 enum CurrentPage {
-    Rendered(OutputFile, String),
+    Rendered(OutputFile, Hash),
     Reused(StoredFile),
 }
 
@@ -429,7 +429,7 @@ pub fn render(
     let fingerprint = {
         let mut key = DocumentKey::new(&Store::build_fingerprint(&theme.fingerprint, config));
         key.add(shared.base.clone().into_json().to_string());
-        blake3::hash(key.finish().as_bytes())
+        blake3::Hash::from_bytes(key.finish())
     };
     let previous = previous.map(|p| Previous { fingerprint, ..p });
     let labels = theme.markdown_labels();

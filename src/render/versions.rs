@@ -29,7 +29,7 @@ use crate::render::history::{self, Change, Crumb, Removal, StandLink, changed_by
 use crate::render::{
     DateContext, OutputFile, PageJob, Previous, Shared, TocContext, output_path, toc,
 };
-use crate::reuse::{DocumentKey, DocumentPages, StoredFile, VersionPages};
+use crate::reuse::{DocumentKey, DocumentPages, Hash, StoredFile, VersionPages};
 use crate::versions::{DocHistory, Stand, Versions};
 
 /// Up to this many Fassungen, every pair of them is compared.
@@ -441,7 +441,7 @@ pub(crate) fn render(
         for (from, to) in &published {
             key.add(from).add(to);
         }
-        blake3::hash(key.finish().as_bytes())
+        blake3::Hash::from_bytes(key.finish())
     });
     let per_doc: Vec<(Vec<PageJob>, Vec<OutputFile>, DocumentPages)> = subjects
         .par_iter()
@@ -497,7 +497,7 @@ fn document_key(
     content: &Content,
     subject: &Subject,
     history: &DocHistory,
-) -> String {
+) -> Hash {
     let mut key = DocumentKey::new(build);
     key.add(&subject.url_path);
     match (subject.today, &subject.removed) {
@@ -807,7 +807,7 @@ struct DocumentOutput {
     jobs: Vec<PageJob>,
     files: Vec<OutputFile>,
     reused: Vec<StoredFile>,
-    page_keys: Vec<(String, String)>,
+    page_keys: Vec<(String, Hash)>,
 }
 
 impl DocumentOutput {
@@ -833,8 +833,8 @@ impl DocumentOutput {
         if let Some(hash) = found {
             self.reused.push(StoredFile {
                 path: path.to_string(),
-                hash: hash.to_string(),
-                key: key.clone(),
+                hash: *hash,
+                key: Some(key),
                 search: None,
             });
         }
