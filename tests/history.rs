@@ -608,6 +608,8 @@ fn the_cached_log_follows_new_commits_and_notices_rewritten_history() {
         "Diese Regel gilt für alle Ämter und Eigenbetriebe.",
         "Diese Regel gilt für alle Ämter und den Eigenbetrieb Abfall.",
     );
+    let cache = dir.join(regelwerk::history::git::CACHE_DIR);
+    let log_file = std::fs::read(cache.join("log.bin")).unwrap();
     let added = commit_all(dir, "Eigenbetrieb genannt", T0 + 11 * DAY);
     regelwerk::build(&options).unwrap();
     let stand = |commit: &str| {
@@ -615,6 +617,13 @@ fn the_cached_log_follows_new_commits_and_notices_rewritten_history() {
             .join(short(commit))
             .join("index.html")
     };
+    assert!(read(&stand(&added)).contains("Eigenbetrieb Abfall"));
+    // Only the new commit was written, into the tail; the next build reads the log through it.
+    assert_eq!(std::fs::read(cache.join("log.bin")).unwrap(), log_file);
+    let tail = cache.join(regelwerk::history::git::CACHE_TAIL);
+    assert!(tail.is_file());
+    std::fs::remove_dir_all(dir.join("public")).unwrap();
+    regelwerk::build(&options).unwrap();
     assert!(read(&stand(&added)).contains("Eigenbetrieb Abfall"));
 
     // The commit is amended: the cached log no longer describes the branch and is read anew.
@@ -633,6 +642,7 @@ fn the_cached_log_follows_new_commits_and_notices_rewritten_history() {
         !stand(&added).exists(),
         "the Stand of the replaced commit is gone"
     );
+    assert!(!tail.exists(), "the whole log was written again, without a tail");
 
     // A damaged cache is read anew as well.
     std::fs::write(

@@ -4,6 +4,10 @@
 //! build whose HEAD is the cached one runs no `git log` at all, and a build after new commits on the same
 //! first-parent line reads only those commits and their blobs. Anything else — a rebase, a force-push, a
 //! damaged or foreign cache — reads the whole history again.
+//!
+//! The log file holds the log up to some commit; the commits after it go into a small second file
+//! ([`CACHE_TAIL`]) until there are [`TAIL_LIMIT`] of them. So a build after one more commit writes a few
+//! hundred bytes, not the whole log of thousands of commits.
 
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -19,6 +23,10 @@ use crate::history::{Commit, Completeness, FileChange, History, Log, Revision};
 /// The log cache, relative to the site root.
 pub const CACHE_DIR: &str = ".regelwerk-cache/history";
 const CACHE_LOG: &str = "log.bin";
+/// The revisions after those of [`CACHE_LOG`].
+pub const CACHE_TAIL: &str = "log-neu.bin";
+/// How many revisions the tail holds before the whole log is written again.
+const TAIL_LIMIT: usize = 500;
 /// The log file of earlier versions, removed when the log is saved.
 const OLD_CACHE_LOG: &str = "log.json";
 const CACHE_BLOBS: &str = "blobs";
@@ -330,6 +338,7 @@ impl GitCli {
         let CachedLog {
             mut revisions,
             mut blobs,
+            base,
             ..
         } = cached;
         revisions.extend(new_revisions);
@@ -337,8 +346,9 @@ impl GitCli {
             // The blobs are appended before the log that references them is saved; if they cannot be,
             // the cache stays at the commit it was (and the next build reads the new commits again).
             let _ = (|| -> std::io::Result<()> {
-                let mut indexed = blobs.indexed();
-                if !new_blobs.is_empty() {
+                let appended = if new_blobs.is_empty() {
+                    None
+                } else {
                     let bytes = blobs::encode(&new_blobs);
                     let mut file = std::fs::OpenOptions::new()
                         .append(true)
@@ -346,6 +356,20 @@ impl GitCli {
                     let at =
                         usize::try_from(file.metadata()?.len()).map_err(std::io::Error::other)?;
                     file.write_all(&bytes)?;
+                    Some((file, at, bytes))
+                };
+                // While the tail is short, only the tail is written; the blobs appended since the log
+                // file was written are indexed from the blob file when it is mapped.
+                if revisions.len() - base.revisions <= TAIL_LIMIT {
+                    return CachedLog::save_tail(
+                        dir,
+                        &base.head,
+                        head,
+                        &revisions[base.revisions..],
+                    );
+                }
+                let mut indexed = blobs.indexed();
+                if let Some((file, at, bytes)) = appended {
                     indexed.add(&file, at, &bytes);
                 }
                 CachedLog::save(dir, dirs, shallow, head, &revisions, &indexed)
@@ -366,11 +390,27 @@ struct CacheFile {
     blobs: Indexed,
 }
 
+/// The cache's tail file: the revisions after those of the log file, up to `head`.
+#[derive(Serialize, Deserialize)]
+struct TailFile {
+    /// The HEAD of the log file these revisions continue.
+    base: String,
+    head: String,
+    revisions: Vec<Revision>,
+}
+
 /// A log read back from the cache, with every blob it references.
 struct CachedLog {
     head: String,
     revisions: Vec<Revision>,
     blobs: Blobs,
+    /// What the log file holds: its HEAD and how many of `revisions` (the rest are the tail's).
+    base: Base,
+}
+
+struct Base {
+    head: String,
+    revisions: usize,
 }
 
 impl CachedLog {
@@ -385,11 +425,50 @@ impl CachedLog {
             return None;
         }
         let blobs = Blobs::open_indexed(&dir.join(CACHE_BLOBS), file.blobs)?;
-        Some(CachedLog {
+        let base = Base {
             head: file.head,
-            revisions: file.revisions,
+            revisions: file.revisions.len(),
+        };
+        let mut revisions = file.revisions;
+        let tail: Option<TailFile> = crate::cache::read(
+            &dir.join(CACHE_TAIL),
+            &crate::cache::format_stamp(CACHE_FORMAT),
+        );
+        let head = match tail {
+            Some(tail) if tail.base == base.head => {
+                revisions.extend(tail.revisions);
+                tail.head
+            }
+            _ => base.head.clone(),
+        };
+        Some(CachedLog {
+            head,
+            revisions,
             blobs,
+            base,
         })
+    }
+
+    /// Writes the revisions after the log file's HEAD `base`, up to `head`.
+    fn save_tail(
+        dir: &Path,
+        base: &str,
+        head: &str,
+        revisions: &[Revision],
+    ) -> std::io::Result<()> {
+        #[derive(Serialize)]
+        struct Borrowed<'a> {
+            base: &'a str,
+            head: &'a str,
+            revisions: &'a [Revision],
+        }
+        let file = Borrowed {
+            base,
+            head,
+            revisions,
+        };
+        let stamp = crate::cache::format_stamp(CACHE_FORMAT);
+        crate::cache::write(&dir.join(CACHE_TAIL), &stamp, &file)
     }
 
     /// Writes the log of `head` with the index of the blob file.
@@ -418,7 +497,9 @@ impl CachedLog {
         };
         let stamp = crate::cache::format_stamp(CACHE_FORMAT);
         crate::cache::write(&dir.join(CACHE_LOG), &stamp, &file)?;
-        let _ = std::fs::remove_file(dir.join(OLD_CACHE_LOG));
+        for replaced in [CACHE_TAIL, OLD_CACHE_LOG] {
+            let _ = std::fs::remove_file(dir.join(replaced));
+        }
         Ok(())
     }
 }
