@@ -642,7 +642,10 @@ fn the_cached_log_follows_new_commits_and_notices_rewritten_history() {
         !stand(&added).exists(),
         "the Stand of the replaced commit is gone"
     );
-    assert!(!tail.exists(), "the whole log was written again, without a tail");
+    assert!(
+        !tail.exists(),
+        "the whole log was written again, without a tail"
+    );
 
     // A damaged cache is read anew as well.
     std::fs::write(
