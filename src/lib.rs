@@ -96,18 +96,27 @@ pub struct Checked {
 }
 
 impl Checked {
-    /// The page of the document at `rel` (a source path) as it is on disk now, rendered as a whole build
-    /// would render it, when the change since this check touched nothing but that page (see
+    /// The page of the document or register entry at `rel` (a source path) as it is on disk now, rendered
+    /// as a whole build would render it, when the change since this check touched nothing but that page (see
     /// [`Content::reread`](content::Content::reread)): what `serve` shows while the rebuild runs. `None` when only a whole build
     /// can tell what the change does.
     pub fn edited_page(&self, root: &Path, rel: &str, today: NaiveDate) -> Option<OutputFile> {
         let labels = self.theme.markdown_labels();
-        let settings = RenderSettings {
-            allow_html: self.config.markdown.allow_html,
-            labels: &labels,
-            base_path: &self.config.base_path,
-        };
+        let settings = RenderSettings::new(&self.config, &labels);
         let edited = self.content.reread(root, rel, &settings)?;
+        if let content::Edited::Entry(entry) = &edited {
+            // The rules across files, as the build checks them (its id is the one it had, so it is still
+            // the only entry with it).
+            let generated = render::generated_paths(&self.theme, &self.content);
+            let context = validate::Context {
+                config: &self.config,
+                generated_paths: &generated,
+                today,
+            };
+            if !validate::register_entry(entry, &self.content, &context).is_empty() {
+                return None;
+            }
+        }
         render::edited_page(
             &self.config,
             &self.content,
@@ -305,11 +314,7 @@ fn check_timed(
         ThemeSource::Earlier(theme) => theme.markdown_labels(),
         ThemeSource::Loading(loading) => loading.markdown_labels(),
     };
-    let settings = RenderSettings {
-        allow_html: config.markdown.allow_html,
-        labels: &labels,
-        base_path: &config.base_path,
-    };
+    let settings = RenderSettings::new(&config, &labels);
     let earlier = earlier
         .and_then(|loading| loading.join().ok())
         .unwrap_or_default();

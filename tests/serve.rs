@@ -369,10 +369,17 @@ fn a_page_shown_ahead_of_the_build_is_the_page_the_build_makes() {
         "Testkreis, Musterstraße 1",
         "Testkreis (neu), Musterstraße 1",
     );
+    // A register entry's fields (its name and facets are in lists, which the build renders).
+    edit(
+        &root.join("content/register/antragsassistent.toml"),
+        "org_unit = \"Bürgerservice\"",
+        "org_unit = \"Bürgerservice und Bürgerbüro\"",
+    );
     let ahead: Vec<(String, Vec<u8>)> = [
         "content/leitlinien/datenschutz.md",
         "content/_index.md",
         "content/seiten/impressum.md",
+        "content/register/antragsassistent.toml",
     ]
     .into_iter()
     .map(|rel| {
@@ -390,7 +397,8 @@ fn a_page_shown_ahead_of_the_build_is_the_page_the_build_makes() {
         [
             "leitlinien/datenschutz/index.html",
             "index.html",
-            "seiten/impressum/index.html"
+            "seiten/impressum/index.html",
+            "register/antragsassistent/index.html"
         ]
     );
 
@@ -418,6 +426,8 @@ fn a_page_shown_ahead_of_the_build_is_the_page_the_build_makes() {
         page.contains("href=\"#neu-eingefuegt\""),
         "the table of contents: {page}"
     );
+    let entry = String::from_utf8_lossy(&ahead[3].1);
+    assert!(entry.contains("Bürgerservice und Bürgerbüro"), "{entry}");
 
     // What may change other pages, or break them, waits for the whole build.
     let declined = |rel: &str, from: &str, to: &str| {
@@ -451,6 +461,14 @@ fn a_page_shown_ahead_of_the_build_is_the_page_the_build_makes() {
     );
     // A broken body is reported by the build.
     declined(rel, "Vor dem Einsatz", "[kaputt](fehlt.md) Vor dem Einsatz");
+    // A register entry with a problem: of a single field, and against the rest of the site (E8).
+    let entry = "content/register/antragsassistent.toml";
+    declined(entry, "status = \"in_use\"", "status = \"kaputt\"");
+    declined(
+        entry,
+        "accountable_role = \"ki-beauftragte\"",
+        "accountable_role = \"gibt-es-nicht\"",
+    );
     // Not a document's text.
     declined("content/rollen.toml", "", "");
     assert!(

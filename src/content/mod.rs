@@ -263,13 +263,16 @@ impl Content {
     }
 }
 
-/// A Markdown document read again after a save that changed only its body: what `serve` shows before
-/// the rebuild (see [`Content::reread`]).
+/// A document read again after a save that changed only its own page: what `serve` shows before the
+/// rebuild (see [`Content::reread`]).
 #[derive(Debug, Clone)]
 pub enum Edited {
     Home(Doc<PageMeta>),
     Guideline(Doc<GuidelineMeta>),
     Page(Doc<PageMeta>),
+    /// A register entry, still to be checked against the rest of the site
+    /// ([`crate::validate::register_entry`]).
+    Entry(register::Entry),
 }
 
 impl Content {
@@ -279,9 +282,23 @@ impl Content {
     /// of the site) and implements the same motion points. Then no other page changes, except those
     /// that show today's text beside its history and the search index.
     ///
+    /// A published register entry read again is accepted when its fields have no problem (its `id` is then
+    /// its file name, the one it had): lists show its name and facets, but no other page depends on the
+    /// rest, so its own page can be shown while they are rebuilt.
+    ///
     /// `None` when the file cannot be read or anything else may have changed: only a whole build can
     /// tell what.
     pub fn reread(&self, root: &Path, rel: &str, settings: &RenderSettings) -> Option<Edited> {
+        if let Some(before) = self
+            .register
+            .iter()
+            .find(|e| e.valid && e.source.path == rel)
+        {
+            // Without problems its id is its file name, so it is the entry it was.
+            let (entry, diagnostics) =
+                register::read_file(root, &before.source.path, &self.vocabularies);
+            return (diagnostics.is_empty() && entry.valid).then_some(Edited::Entry(entry));
+        }
         let text = std::fs::read_to_string(root.join(rel)).ok()?;
         let source = SourceText::new(rel, text);
         let published = &self.published;
@@ -343,6 +360,17 @@ pub struct RenderSettings<'a> {
     pub allow_html: bool,
     pub labels: &'a markdown::Labels,
     pub base_path: &'a str,
+}
+
+impl<'a> RenderSettings<'a> {
+    /// The settings of a site with `config` and the theme's Markdown `labels`.
+    pub fn new(config: &'a crate::config::Config, labels: &'a markdown::Labels) -> Self {
+        RenderSettings {
+            allow_html: config.markdown.allow_html,
+            labels,
+            base_path: &config.base_path,
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

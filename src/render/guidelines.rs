@@ -153,6 +153,7 @@ pub(crate) fn edited_job(
             Some(guideline_job(shared, content, versions, doc, meta))
         }
         Edited::Page(doc) => Some(page_job(shared, doc, doc.meta.as_ref()?)),
+        Edited::Entry(_) => None,
     }
 }
 

@@ -433,11 +433,7 @@ pub fn render(
     };
     let previous = previous.map(|p| Previous { fingerprint, ..p });
     let labels = theme.markdown_labels();
-    let settings = RenderSettings {
-        allow_html: config.markdown.allow_html,
-        labels: &labels,
-        base_path: &config.base_path,
-    };
+    let settings = RenderSettings::new(config, &labels);
 
     let mut jobs = guidelines::jobs(&shared, content, versions);
     jobs.extend(motion::jobs(&shared, content));
@@ -569,7 +565,10 @@ pub fn edited_page(
     edited: &Edited,
 ) -> Option<Result<OutputFile, Diagnostic>> {
     let shared = shared(config, content, theme, today);
-    let job = guidelines::edited_job(&shared, content, versions, edited)?;
+    let job = match edited {
+        Edited::Entry(entry) => register::entry_job(&shared, content, versions, entry),
+        _ => guidelines::edited_job(&shared, content, versions, edited)?,
+    };
     Some(shared.render(&mut shared.base.clone(), job))
 }
 

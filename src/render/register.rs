@@ -581,14 +581,32 @@ pub(crate) fn jobs(shared: &Shared, content: &Content, versions: &Versions) -> V
             }));
         }
     }
-    jobs.par_extend(entries.par_iter().map(|entry| {
-        shared.job("register_entry.html", &entry.url_path, |c| {
-            c.insert("page", &labels.entry(entry));
-            c.insert("history", &history::link(shared, versions, entry));
-        })
-    }));
+    jobs.par_extend(
+        entries
+            .par_iter()
+            .map(|entry| labelled_entry_job(&labels, versions, entry)),
+    );
     jobs.extend(history::jobs(shared, content, versions));
     jobs
+}
+
+/// The page of one entry, as [`jobs`] makes it (for an entry read again after a save, see
+/// [`crate::content::Content::reread`]).
+pub(crate) fn entry_job(
+    shared: &Shared,
+    content: &Content,
+    versions: &Versions,
+    entry: &Entry,
+) -> PageJob {
+    labelled_entry_job(&Labels { shared, content }, versions, entry)
+}
+
+fn labelled_entry_job(labels: &Labels, versions: &Versions, entry: &Entry) -> PageJob {
+    let shared = labels.shared;
+    shared.job("register_entry.html", &entry.url_path, |c| {
+        c.insert("page", &labels.entry(entry));
+        c.insert("history", &history::link(shared, versions, entry));
+    })
 }
 
 /// The data files: `register.json`, `register.csv`, `register.schema.json`, `register-aenderungen.csv`.

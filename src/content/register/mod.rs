@@ -206,7 +206,8 @@ pub fn load(root: &Path, vocab: &Vocabularies) -> (Vec<Entry>, Vec<Diagnostic>) 
     (entries, diagnostics)
 }
 
-fn read_file(root: &Path, rel: &str, vocab: &Vocabularies) -> (Entry, Vec<Diagnostic>) {
+/// Reads the entry in the file `rel` (relative to `root`) with the problems of its single fields.
+pub(crate) fn read_file(root: &Path, rel: &str, vocab: &Vocabularies) -> (Entry, Vec<Diagnostic>) {
     let stem = rel
         .rsplit('/')
         .next()
