@@ -296,11 +296,18 @@ impl Preview {
         });
     }
 
-    /// Shows the pages of the Markdown files `changed` (source paths) before the rebuild, when the change
+    /// Shows the pages of the documents `changed` (source paths) before the rebuild, when the change
     /// touched nothing but those pages ([`crate::Checked::edited_page`]): on a large site the whole build
     /// takes seconds, one page a few milliseconds. Returns whether it did; never while the last build
     /// failed (its errors stay in view) or the theme changed.
     fn show_ahead(&self, changed: &BTreeSet<String>, batch: u64) -> bool {
+        // A file that came and went during the save and is of no kind the site is read from — the
+        // temporary file of `sed -i` or of an editor that writes a copy and renames it into place — is
+        // no change of the site.
+        let changed: Vec<&String> = changed
+            .iter()
+            .filter(|rel| is_source(rel) || self.options.root.join(rel).exists())
+            .collect();
         if changed.is_empty() || self.status.borrow().failure.is_some() {
             return false;
         }
@@ -599,6 +606,13 @@ struct Changes {
     rewatch: bool,
     /// The paths under `content/` that changed (with `/`, relative to the root).
     content: BTreeSet<String>,
+}
+
+/// Whether a file under `content/` is of a kind the site is read from (Markdown, TOML, CSV).
+fn is_source(rel: &str) -> bool {
+    Path::new(rel)
+        .extension()
+        .is_some_and(|x| x == "md" || x == "toml" || x == "csv")
 }
 
 /// Names of files that editors write and remove around a save, beyond [`crate::theme::is_editor_temp`].

@@ -333,6 +333,30 @@ fn an_edit_reloads_a_broken_edit_shows_the_errors_and_the_next_good_edit_recover
             .1
             .contains("Datenschutz beim Einsatz künstlicher Intelligenz")
     );
+
+    // A register entry saved as `sed -i` and many editors save: a temporary file beside it, renamed over
+    // it. The temporary file is no change of the site, so the entry's page is shown ahead.
+    let entry = site.path().join("content/register/antragsassistent.toml");
+    let mut on_entry = Reload::connect_from(server.port, "/register/antragsassistent/");
+    let shown = on_entry.next_build(0, &server);
+    let text = std::fs::read_to_string(&entry).unwrap().replacen(
+        "org_unit = \"Bürgerservice\"",
+        "org_unit = \"Bürgerservice und Bürgerbüro\"",
+        1,
+    );
+    let temporary = entry.with_file_name("sedX7kQ2a");
+    std::fs::write(&temporary, text).unwrap();
+    std::fs::rename(&temporary, &entry).unwrap();
+    on_entry.next_build(shown, &server);
+    let (status, page) = server.get("/register/antragsassistent/");
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Bürgerservice und Bürgerbüro"), "{page}");
+    let log = server.log();
+    assert!(
+        log.lines()
+            .any(|l| l.starts_with("Vorab gezeigt in ") && l.contains("register/antragsassistent/")),
+        "{log}"
+    );
 }
 
 /// Reads `path` and returns it with `from` replaced by `to` (which must be there).
