@@ -45,6 +45,7 @@ pub mod html;
 pub mod native;
 pub mod pagefind;
 pub mod store;
+mod vocabulary;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -54,9 +55,10 @@ use rayon::prelude::*;
 
 use crate::diagnostics::{Diagnostic, Rule, SourceText};
 use crate::render::OutputFile;
-use german::{Glossary, GlossaryFile, Lexicon};
+use german::{Glossary, GlossaryFile};
 use html::Searchable;
 use store::{Decoder, Encoder, Entry, Key, Store};
+use vocabulary::Vocabulary;
 
 /// Where the index is written inside the site.
 pub const OUTPUT_DIR: &str = "pagefind/";
@@ -281,10 +283,26 @@ pub fn index(
     let stores = settings.cache.as_ref().map(|cache| cache.join(PAGES_DIR));
     let store = stores.as_deref().map(|dir| Store::new(dir, WORDS_STORE));
     let (words, saved) = read_words(&pages, store.as_ref())?;
-    let sections: Vec<&SectionWords> = words.iter().map(|w| &w.words).collect();
-    let expansions = expansions(&sections, settings.glossary);
-    let key = expansions_key(&expansions);
-    let terms = terms(&words, &expansions, &key);
+    let counted: Vec<vocabulary::CountedPage> = pages
+        .iter()
+        .zip(&words)
+        .map(|(page, cached)| vocabulary::CountedPage {
+            url: &page.url,
+            key: &cached.key,
+            words: &cached.words,
+            earlier: cached
+                .fresh
+                .then(|| cached.earlier.as_ref().map(|(key, words)| (key, words))),
+        })
+        .collect();
+    let earlier = settings.cache.as_deref().and_then(Vocabulary::load);
+    let vocabulary = Vocabulary::of(&counted, settings.glossary, earlier);
+    if let Some(cache) = &settings.cache {
+        vocabulary.save(cache);
+    }
+    let expansions = &vocabulary.expansions;
+    let key = expansions_key(expansions);
+    let terms = terms(&words, expansions, &key);
     if let Some(store) = &store {
         save_words(store, saved, &pages, &words, &terms);
     }
@@ -454,6 +472,8 @@ struct CachedWords {
     terms: Option<(Key, Key)>,
     /// The entry changed: read from the page, not from the cache.
     fresh: bool,
+    /// For an entry that changed, the key and words the cache had for the page, if any.
+    earlier: Option<(Key, SectionWords)>,
 }
 
 /// The section words of every page, from the cache where the page's HTML did not change (read from the
@@ -471,23 +491,26 @@ fn read_words(
             hasher.update(SECTION_WORDS_VERSION.as_bytes());
             hasher.update(&page.hash);
             let key = *hasher.finalize().as_bytes();
-            if let Some(entry) = cached.get(&page.url)
-                && entry.key == key
-                && let Some((words, terms)) = decode_section_words(&entry.value)
-            {
-                return Ok(CachedWords {
+            let entry = cached.get(&page.url);
+            let decoded = entry.and_then(|entry| decode_section_words(&entry.value));
+            match (entry, decoded) {
+                (Some(entry), Some((words, terms))) if entry.key == key => Ok(CachedWords {
                     words,
                     key,
                     terms: Some(terms),
                     fresh: false,
-                });
+                    earlier: None,
+                }),
+                (entry, decoded) => Ok(CachedWords {
+                    words: section_words(&page.html()?),
+                    key,
+                    terms: None,
+                    fresh: true,
+                    earlier: entry
+                        .zip(decoded)
+                        .map(|(entry, (words, _))| (entry.key, words)),
+                }),
             }
-            Ok(CachedWords {
-                words: section_words(&page.html()?),
-                key,
-                terms: None,
-                fresh: true,
-            })
         })
         .collect::<Result<_, SearchError>>()?;
     Ok((read, cached.len()))
@@ -587,33 +610,6 @@ fn decode_section_words(bytes: &[u8]) -> Option<(SectionWords, (Key, Key))> {
     let ordered = sections.windows(2).all(|w| w[0].1 <= w[1].1)
         && sections.iter().all(|&(_, to)| words.is_char_boundary(to));
     (d.is_empty() && ordered).then_some((SectionWords { words, sections }, (expansions, terms)))
-}
-
-/// The extra terms of every word of the indexed pages that has any (see [`german::expand`]), against
-/// the lexicon of all the pages' words: a word new to the site can change the terms of any page, so
-/// this is made anew each build (from the section words, without reading any page).
-fn expansions(pages: &[&SectionWords], glossary: &Glossary) -> Expansions {
-    let words: HashSet<&str> = pages
-        .par_iter()
-        .fold(HashSet::new, |mut set: HashSet<&str>, page| {
-            set.extend(page.words.split_terminator('\n'));
-            set
-        })
-        .reduce(HashSet::new, |mut a, b| {
-            if a.len() < b.len() {
-                return b.into_iter().chain(a).collect();
-            }
-            a.extend(b);
-            a
-        });
-    let lexicon = Lexicon::new(words.iter().copied(), glossary);
-    words
-        .par_iter()
-        .filter_map(|word| {
-            let terms = german::expand(word, &lexicon, glossary);
-            (!terms.is_empty()).then(|| (word.to_string(), terms))
-        })
-        .collect()
 }
 
 /// A page's extra terms: per section that gets any, the section's end (byte offset) and its terms.

@@ -1,0 +1,322 @@
+//! The site's vocabulary for the German extra terms, kept between builds.
+//!
+//! A page's extra terms come from the lexicon of every word of the site ([`super::expansions`]), so each
+//! build needs the set of all the pages' words. Gathering it from every page's section words took
+//! 130–200 ms at 10,000 pages, on every build, for 11,000 distinct words. [`Vocabulary`] keeps how often
+//! each word occurs (once per section that has it) with the expansions made from it, and the pages it was
+//! counted from. A build whose pages are those pages, some of them changed, takes the counts of the
+//! changed pages' earlier words away and adds their new words; only when a word came or went are the
+//! expansions made again (from the counts, a few milliseconds). Anything else — pages that came or went,
+//! another glossary, a cache that does not match the pages' cache — counts every page again, which gives
+//! the same vocabulary by construction.
+
+use std::path::{Path, PathBuf};
+
+use hashbrown::HashMap;
+use serde::{Deserialize, Serialize};
+
+use super::german::{self, Glossary, Lexicon};
+use super::store::Key;
+use super::{Expansions, SectionWords};
+use rayon::prelude::*;
+
+/// The file inside the search cache.
+const FILE: &str = "vokabular.bin";
+/// Raised when the layout changes.
+const FORMAT: u32 = 1;
+
+/// A page as the vocabulary counts it: its URL, the key of its section words now and, if the page changed
+/// since the words cache was written, its earlier key and words.
+pub(super) struct CountedPage<'a> {
+    pub url: &'a str,
+    pub key: &'a Key,
+    pub words: &'a SectionWords,
+    /// `None` for a page whose words are those of the cache.
+    pub earlier: Option<Earlier<'a>>,
+}
+
+/// What the words cache held for a page that changed: `None` for a page it did not know.
+pub(super) type Earlier<'a> = Option<(&'a Key, &'a SectionWords)>;
+
+/// The vocabulary of a build and the expansions made from it.
+pub(super) struct Vocabulary {
+    /// The pages counted ([`fingerprint`]).
+    pages: Key,
+    /// The glossary the expansions were made with ([`glossary_key`]).
+    glossary: Key,
+    /// Word → how many sections have it.
+    counts: HashMap<String, u32>,
+    pub expansions: Expansions,
+}
+
+impl Vocabulary {
+    /// The vocabulary of `pages` and its expansions, from `earlier` (the last build's, [`Vocabulary::load`])
+    /// where it describes the pages as the words cache had them.
+    pub fn of(pages: &[CountedPage], glossary: &Glossary, earlier: Option<Vocabulary>) -> Self {
+        let glossary_key = glossary_key(glossary);
+        let before = pages
+            .iter()
+            .map(|page| match page.earlier {
+                None => Some((page.url, page.key)),
+                Some(earlier) => earlier.map(|(key, _)| (page.url, key)),
+            })
+            .collect::<Option<Vec<_>>>()
+            .map(|pages| fingerprint(pages.into_iter()));
+        let after = fingerprint(pages.iter().map(|page| (page.url, page.key)));
+        match earlier {
+            Some(mut vocabulary)
+                if Some(vocabulary.pages) == before && vocabulary.glossary == glossary_key =>
+            {
+                let mut words_changed = false;
+                for page in pages {
+                    let Some(Some((_, words))) = page.earlier else {
+                        continue;
+                    };
+                    for word in all_words(words) {
+                        if let Some(count) = vocabulary.counts.get_mut(word) {
+                            *count -= 1;
+                            if *count == 0 {
+                                vocabulary.counts.remove(word);
+                                words_changed = true;
+                            }
+                        }
+                    }
+                    for word in all_words(page.words) {
+                        let count = vocabulary.counts.entry_ref(word).or_insert(0);
+                        words_changed |= *count == 0;
+                        *count += 1;
+                    }
+                }
+                if words_changed {
+                    vocabulary.expansions = expand(&vocabulary.counts, glossary);
+                }
+                vocabulary.pages = after;
+                vocabulary
+            }
+            _ => {
+                let counts = count(pages);
+                Vocabulary {
+                    pages: after,
+                    glossary: glossary_key,
+                    expansions: expand(&counts, glossary),
+                    counts,
+                }
+            }
+        }
+    }
+
+    /// The vocabulary the last build saved in the search cache `cache`, if it can be read.
+    pub fn load(cache: &Path) -> Option<Vocabulary> {
+        let file: File = crate::cache::read(&path(cache), &crate::cache::program_stamp(FORMAT))?;
+        Some(Vocabulary {
+            pages: file.pages,
+            glossary: file.glossary,
+            counts: file.counts.into_iter().collect(),
+            expansions: file.expansions.into_iter().collect(),
+        })
+    }
+
+    /// Keeps the vocabulary for the next build (a failure only costs that build time).
+    pub fn save(&self, cache: &Path) {
+        let file = File {
+            pages: self.pages,
+            glossary: self.glossary,
+            counts: self
+                .counts
+                .iter()
+                .map(|(word, count)| (word.clone(), *count))
+                .collect(),
+            expansions: self
+                .expansions
+                .iter()
+                .map(|(word, terms)| (word.clone(), terms.clone()))
+                .collect(),
+        };
+        let _ = crate::cache::write(&path(cache), &crate::cache::program_stamp(FORMAT), &file);
+    }
+}
+
+/// The vocabulary's file.
+#[derive(Serialize, Deserialize)]
+struct File {
+    pages: Key,
+    glossary: Key,
+    counts: Vec<(String, u32)>,
+    expansions: Vec<(String, Vec<String>)>,
+}
+
+fn path(cache: &Path) -> PathBuf {
+    cache.join(FILE)
+}
+
+/// Every word of every section of a page, once per section.
+fn all_words(words: &SectionWords) -> impl Iterator<Item = &str> {
+    words.words.split_terminator('\n')
+}
+
+/// How many sections of `pages` have each word.
+fn count(pages: &[CountedPage]) -> HashMap<String, u32> {
+    pages
+        .par_iter()
+        .fold(HashMap::new, |mut counts: HashMap<&str, u32>, page| {
+            for word in all_words(page.words) {
+                *counts.entry(word).or_insert(0) += 1;
+            }
+            counts
+        })
+        .reduce(HashMap::new, |a, b| {
+            let (mut a, b) = if a.len() < b.len() { (b, a) } else { (a, b) };
+            for (word, count) in b {
+                *a.entry(word).or_insert(0) += count;
+            }
+            a
+        })
+        .into_iter()
+        .map(|(word, count)| (word.to_string(), count))
+        .collect()
+}
+
+/// The extra terms of every word that has any (see [`german::expand`]), against the lexicon of all the
+/// words counted.
+fn expand(counts: &HashMap<String, u32>, glossary: &Glossary) -> Expansions {
+    let lexicon = Lexicon::new(counts.keys().map(String::as_str), glossary);
+    let words: Vec<&String> = counts.keys().collect();
+    words
+        .par_iter()
+        .filter_map(|word| {
+            let terms = german::expand(word, &lexicon, glossary);
+            (!terms.is_empty()).then(|| ((*word).clone(), terms))
+        })
+        .collect()
+}
+
+/// A key of a set of pages (URL and the key of its words), independent of their order.
+fn fingerprint<'a>(pages: impl Iterator<Item = (&'a str, &'a Key)>) -> Key {
+    let mut sum: u128 = 0;
+    let mut count: u64 = 0;
+    for (url, key) in pages {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(url.as_bytes());
+        hasher.update(&[0]);
+        hasher.update(key);
+        let hash = hasher.finalize();
+        let mut low = [0; 16];
+        low.copy_from_slice(&hash.as_bytes()[..16]);
+        sum = sum.wrapping_add(u128::from_le_bytes(low));
+        count += 1;
+    }
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(&sum.to_le_bytes());
+    hasher.update(&count.to_le_bytes());
+    *hasher.finalize().as_bytes()
+}
+
+/// A key of the glossary: another glossary makes other expansions.
+fn glossary_key(glossary: &Glossary) -> Key {
+    *blake3::hash(format!("{glossary:?}").as_bytes()).as_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A page of one section with `words`.
+    fn words(words: &[&str]) -> SectionWords {
+        let text: String = words.iter().map(|w| format!("{w}\n")).collect();
+        SectionWords {
+            sections: vec![(100, text.len())],
+            words: text,
+        }
+    }
+
+    fn key(name: &str) -> Key {
+        *blake3::hash(name.as_bytes()).as_bytes()
+    }
+
+    fn page<'a>(url: &'a str, key: &'a Key, words: &'a SectionWords) -> CountedPage<'a> {
+        CountedPage {
+            url,
+            key,
+            words,
+            earlier: None,
+        }
+    }
+
+    fn sorted(expansions: &Expansions) -> Vec<(String, Vec<String>)> {
+        let mut all: Vec<_> = expansions
+            .iter()
+            .map(|(w, t)| (w.clone(), t.clone()))
+            .collect();
+        all.sort();
+        all
+    }
+
+    #[test]
+    fn a_vocabulary_kept_between_builds_is_the_one_counted_anew() {
+        let glossary = Glossary::default();
+        let (ka, kb, kb2) = (key("a"), key("b"), key("b2"));
+        let a = words(&["einsatzplanung", "planung"]);
+        let b = words(&["verwaltung", "einsatz"]);
+        let first = Vocabulary::of(
+            &[page("/a/", &ka, &a), page("/b/", &kb, &b)],
+            &glossary,
+            None,
+        );
+
+        // Page b changes: one word goes, one comes (which makes a compound of page a split anew).
+        let b2 = words(&["kreisverwaltung", "einsatz", "kreis"]);
+        let mut changed = page("/b/", &kb2, &b2);
+        changed.earlier = Some(Some((&kb, &b)));
+        let pages = [page("/a/", &ka, &a), changed];
+        let kept = Vocabulary::of(&pages, &glossary, Some(first));
+        let anew = Vocabulary::of(
+            &[page("/a/", &ka, &a), page("/b/", &kb2, &b2)],
+            &glossary,
+            None,
+        );
+        assert_eq!(kept.pages, anew.pages);
+        assert_eq!(kept.counts, anew.counts);
+        assert_eq!(sorted(&kept.expansions), sorted(&anew.expansions));
+        assert!(kept.counts.contains_key("kreis") && !kept.counts.contains_key("verwaltung"));
+        assert!(
+            kept.expansions.contains_key("kreisverwaltung"),
+            "{:?}",
+            kept.expansions
+        );
+    }
+
+    #[test]
+    fn a_vocabulary_of_other_pages_is_counted_anew() {
+        let glossary = Glossary::default();
+        let (ka, kb) = (key("a"), key("b"));
+        let a = words(&["einsatzplanung", "planung"]);
+        let b = words(&["verwaltung"]);
+        // Kept from a build of page a alone; now page b came: its earlier words are unknown.
+        let only_a = Vocabulary::of(&[page("/a/", &ka, &a)], &glossary, None);
+        let mut new = page("/b/", &kb, &b);
+        new.earlier = Some(None);
+        let counted = Vocabulary::of(&[page("/a/", &ka, &a), new], &glossary, Some(only_a));
+        assert_eq!(counted.counts.get("verwaltung"), Some(&1));
+        assert_eq!(counted.counts.get("planung"), Some(&1));
+
+        // A vocabulary that does not describe the pages as the words cache had them is not used.
+        let stale = Vocabulary::of(&[page("/a/", &kb, &b)], &glossary, None);
+        let counted = Vocabulary::of(&[page("/a/", &ka, &a)], &glossary, Some(stale));
+        assert_eq!(counted.counts.get("verwaltung"), None);
+        assert_eq!(counted.counts.get("planung"), Some(&1));
+    }
+
+    #[test]
+    fn the_vocabulary_is_read_back_as_it_was_saved() {
+        let dir = tempfile::tempdir().unwrap();
+        let glossary = Glossary::default();
+        let ka = key("a");
+        let a = words(&["einsatzplanung", "planung"]);
+        let saved = Vocabulary::of(&[page("/a/", &ka, &a)], &glossary, None);
+        saved.save(dir.path());
+        let read = Vocabulary::load(dir.path()).expect("saved");
+        assert_eq!(read.pages, saved.pages);
+        assert_eq!(read.counts, saved.counts);
+        assert_eq!(sorted(&read.expansions), sorted(&saved.expansions));
+    }
+}
