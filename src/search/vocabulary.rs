@@ -47,6 +47,8 @@ pub(super) struct Vocabulary {
     /// Word → how many sections have it.
     counts: HashMap<String, u32>,
     pub expansions: Expansions,
+    /// Taken from the last build's file as it is (no page changed): nothing to save.
+    unchanged: bool,
 }
 
 impl Vocabulary {
@@ -68,6 +70,7 @@ impl Vocabulary {
                 if Some(vocabulary.pages) == before && vocabulary.glossary == glossary_key =>
             {
                 let mut words_changed = false;
+                vocabulary.unchanged = pages.iter().all(|page| page.earlier.is_none());
                 for page in pages {
                     let Some(Some((_, words))) = page.earlier else {
                         continue;
@@ -100,6 +103,7 @@ impl Vocabulary {
                     glossary: glossary_key,
                     expansions: expand(&counts, glossary),
                     counts,
+                    unchanged: false,
                 }
             }
         }
@@ -113,11 +117,16 @@ impl Vocabulary {
             glossary: file.glossary,
             counts: file.counts.into_iter().collect(),
             expansions: file.expansions.into_iter().collect(),
+            unchanged: false,
         })
     }
 
-    /// Keeps the vocabulary for the next build (a failure only costs that build time).
+    /// Keeps the vocabulary for the next build (a failure only costs that build time); a vocabulary
+    /// taken unchanged from the last build's file is not written again.
     pub fn save(&self, cache: &Path) {
+        if self.unchanged {
+            return;
+        }
         let file = File {
             pages: self.pages,
             glossary: self.glossary,
@@ -318,5 +327,11 @@ mod tests {
         assert_eq!(read.pages, saved.pages);
         assert_eq!(read.counts, saved.counts);
         assert_eq!(sorted(&read.expansions), sorted(&saved.expansions));
+
+        // Nothing changed: the file is left as it is.
+        let again = Vocabulary::of(&[page("/a/", &ka, &a)], &glossary, Some(read));
+        std::fs::remove_file(path(dir.path())).unwrap();
+        again.save(dir.path());
+        assert!(!path(dir.path()).exists());
     }
 }
