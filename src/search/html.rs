@@ -163,29 +163,33 @@ pub fn sections(html: &str) -> Vec<Section> {
 /// its added terms weigh less, so the pages the text comes from rank first.
 pub const SECONDARY_MARK: &str = "data-regelwerk-sekundaer";
 
-/// The page with `terms[i]` inserted at the end of section `i` as an element Pagefind indexes with
-/// half weight (a tenth on pages marked [`SECONDARY_MARK`]); sections without terms are left alone.
-pub fn with_terms(html: &str, sections: &[Section], terms: &[Vec<String>]) -> String {
-    let at: Vec<(usize, Vec<String>)> = sections
-        .iter()
-        .zip(terms)
-        .filter(|(_, terms)| !terms.is_empty())
-        .map(|(section, terms)| (section.end, terms.clone()))
-        .collect();
-    with_terms_at(html, &at)
+/// The extra terms of one section of a page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SectionTerms {
+    /// The byte offset where the section ends ([`Section::end`]).
+    pub end: usize,
+    /// Each term with the word of the section it is made from (the first that has it), sorted by term.
+    pub terms: Vec<(String, String)>,
 }
 
-/// [`with_terms`] with each section given by its end offset; `terms` in page order.
-pub fn with_terms_at(html: &str, terms: &[(usize, Vec<String>)]) -> String {
+/// The page with each section's terms inserted at the section's end as an element Pagefind indexes
+/// with half weight (a tenth on pages marked [`SECONDARY_MARK`]), between two [`TERMS_MARK`]s;
+/// sections without terms are left alone. This is how Pagefind's own indexer gets the terms; the
+/// native index places them at their words instead (`native::extract_with_terms`).
+pub fn with_terms_at(html: &str, terms: &[SectionTerms]) -> String {
     let weight = if html.contains(SECONDARY_MARK) {
         "0.1"
     } else {
         "0.5"
     };
-    let extra: usize = terms.iter().flat_map(|(_, t)| t).map(|t| t.len() + 1).sum();
+    let extra: usize = terms
+        .iter()
+        .flat_map(|s| &s.terms)
+        .map(|(t, _)| t.len() + 1)
+        .sum();
     let mut out = String::with_capacity(html.len() + extra + terms.len() * 64);
     let mut from = 0;
-    for (end, terms) in terms {
+    for SectionTerms { end, terms } in terms {
         if terms.is_empty() || *end < from || !html.is_char_boundary(*end) {
             continue;
         }
@@ -194,7 +198,7 @@ pub fn with_terms_at(html: &str, terms: &[(usize, Vec<String>)]) -> String {
         out.push_str(weight);
         out.push_str("\">");
         out.push_str(TERMS_MARK);
-        for term in terms {
+        for (term, _) in terms {
             out.push(' ');
             out.push_str(term);
         }
@@ -482,13 +486,27 @@ mod tests {
     #[test]
     fn terms_go_to_the_end_of_their_section() {
         let sections = sections(PAGE);
-        let terms = vec![vec![], vec!["risiko".to_string()], vec!["x".to_string()]];
-        let html = with_terms(PAGE, &sections, &terms);
+        let terms: Vec<SectionTerms> = sections
+            .iter()
+            .zip([vec![], vec!["risiko"], vec!["x"]])
+            .map(|(section, terms)| SectionTerms {
+                end: section.end,
+                terms: terms
+                    .iter()
+                    .map(|t| (t.to_string(), "w".to_string()))
+                    .collect(),
+            })
+            .collect();
+        let html = with_terms_at(PAGE, &terms);
         assert!(html.contains(
             "<p>mehr</p>\n<div data-pagefind-weight=\"0.5\">⁂ risiko ⁂</div><h2 id=\"b\">"
         ));
         assert!(html.contains("<div data-pagefind-weight=\"0.5\">⁂ x ⁂</div></main>"));
-        assert_eq!(with_terms(PAGE, &sections, &[vec![], vec![], vec![]]), PAGE);
+        let none: Vec<SectionTerms> = terms
+            .into_iter()
+            .map(|s| SectionTerms { terms: vec![], ..s })
+            .collect();
+        assert_eq!(with_terms_at(PAGE, &none), PAGE);
     }
 
     #[test]

@@ -47,7 +47,7 @@ pub mod pagefind;
 pub mod store;
 mod vocabulary;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use hashbrown::{HashMap, HashSet};
@@ -269,8 +269,8 @@ const PAGES_DIR: &str = "pages";
 /// The store of the pages' section words.
 const WORDS_STORE: &str = "words";
 /// Part of the key of a page's cached section words: to be changed whenever [`html::sections`] or
-/// [`german::each_word`] read a page differently.
-const SECTION_WORDS_VERSION: &str = "section-words-2";
+/// [`german::each_word`] read a page differently, or the key of a page's terms ([`hash_terms`]) changes.
+const SECTION_WORDS_VERSION: &str = "section-words-3";
 
 /// Indexes the searchable pages of a rendered site. Returns the index files to add to the output.
 pub fn index(
@@ -612,8 +612,8 @@ fn decode_section_words(bytes: &[u8]) -> Option<(SectionWords, (Key, Key))> {
     (d.is_empty() && ordered).then_some((SectionWords { words, sections }, (expansions, terms)))
 }
 
-/// A page's extra terms: per section that gets any, the section's end (byte offset) and its terms.
-type PageTerms = Vec<(usize, Vec<String>)>;
+/// A page's extra terms: every section of the page in order, with its terms (most have none).
+type PageTerms = Vec<html::SectionTerms>;
 
 /// The extra terms of every word that has any.
 type Expansions = HashMap<String, Vec<String>>;
@@ -689,28 +689,47 @@ fn terms<'a>(
         .collect()
 }
 
-/// The extra terms of each section of a page: the expansions of its words that it does not contain.
+/// The extra terms of each section of a page: the expansions of its words that it does not contain,
+/// each with the first of the section's words it comes from.
 fn page_terms(page: &SectionWords, expansions: &Expansions) -> PageTerms {
     page.sections()
-        .filter_map(|(end, words)| {
-            let expanded: Vec<&Vec<String>> =
-                words.clone().filter_map(|w| expansions.get(w)).collect();
-            if expanded.is_empty() {
-                return None;
+        .map(|(end, words)| {
+            let mut terms: BTreeMap<&str, &str> = BTreeMap::new();
+            let mut present: Option<HashSet<&str>> = None;
+            for word in words.clone() {
+                let Some(extra) = expansions.get(word) else {
+                    continue;
+                };
+                let present = present.get_or_insert_with(|| words.clone().collect());
+                for term in extra {
+                    if !present.contains(term.as_str()) {
+                        terms.entry(term).or_insert(word);
+                    }
+                }
             }
-            let present: HashSet<&str> = words.collect();
-            let mut terms: BTreeSet<&String> = BTreeSet::new();
-            for extra in expanded {
-                terms.extend(extra.iter().filter(|t| !present.contains(t.as_str())));
+            html::SectionTerms {
+                end,
+                terms: terms
+                    .into_iter()
+                    .map(|(term, word)| (term.to_string(), word.to_string()))
+                    .collect(),
             }
-            (!terms.is_empty()).then(|| (end, terms.into_iter().cloned().collect()))
         })
         .collect()
 }
 
-/// The HTML the index gets for a page: the page with each section's extra terms at its end.
+/// The HTML Pagefind's indexer gets for a page: the page with each section's extra terms at its end.
 fn indexed_html(page: &Page, terms: &PageTerms) -> Result<String, SearchError> {
     Ok(html::with_terms_at(&page.html()?, terms))
+}
+
+/// A page read by the native index, its extra terms placed at the words they come from.
+fn read_native(
+    reader: &native::Reader,
+    page: &Page,
+    terms: &Terms,
+) -> Result<native::PageData, SearchError> {
+    Ok(reader.read_with_terms(&page.url, &page.html()?, &terms.make()))
 }
 
 /// Groups pages into shards: name → indices into `pages`, sorted by name.
@@ -860,10 +879,12 @@ fn build_shard(
 }
 
 fn hash_terms(hasher: &mut blake3::Hasher, terms: &PageTerms) {
-    for (end, terms) in terms {
-        hasher.update(&(*end as u64).to_le_bytes());
-        for term in terms {
+    for section in terms {
+        hasher.update(&(section.end as u64).to_le_bytes());
+        for (term, word) in &section.terms {
             hasher.update(term.as_bytes());
+            hasher.update(&[0]);
+            hasher.update(word.as_bytes());
             hasher.update(&[0]);
         }
         hasher.update(&[1]);
@@ -930,7 +951,7 @@ fn build_native(
             {
                 return Ok((data, None));
             }
-            let data = reader.read(&page.url, &indexed_html(page, &terms.make())?);
+            let data = read_native(&reader, page, terms)?;
             let value = store.is_some().then(|| native::codec::encode(&data));
             Ok((data, Some(value.map(|value| Entry { key, value }))))
         })
@@ -1048,7 +1069,7 @@ fn update_native(
         .par_iter()
         .map(|&i| {
             let (page, terms) = pages[i];
-            let data = reader.read(&page.url, &indexed_html(page, &terms.make())?);
+            let data = read_native(&reader, page, terms)?;
             let value = native::codec::encode(&data);
             Ok((
                 data,
@@ -1462,7 +1483,7 @@ mod tests {
             map
         };
         let before = shard_of(&site(45));
-        let names: BTreeSet<&String> = before.values().collect();
+        let names: std::collections::BTreeSet<&String> = before.values().collect();
         assert_eq!(
             names.into_iter().collect::<Vec<_>>(),
             [

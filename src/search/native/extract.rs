@@ -32,7 +32,8 @@ use regex::Regex;
 use serde::Serialize;
 
 use super::words::Analyzer;
-use crate::search::html::{Scanner, Token, attribute};
+use crate::search::german;
+use crate::search::html::{SECONDARY_MARK, Scanner, SectionTerms, Token, attribute};
 
 /// Weight 1 on disk (weights are stored × 24).
 const WEIGHT_MULTIPLIER: f32 = 24.0;
@@ -60,6 +61,14 @@ const ANCHOR: &str = "___PAGEFIND_ANCHOR___";
 const WEIGHT: &str = "___PAGEFIND_WEIGHT___";
 const AUTO_WEIGHT: &str = "___PAGEFIND_AUTO_WEIGHT___";
 const END_WEIGHT: &str = "___END_PAGEFIND_WEIGHT___";
+/// Where a section of the page ends, followed by its number (native index only, for the extra
+/// terms): a private marker by Pagefind's rule, so it never reaches filters or metadata.
+const SECTION_END: &str = "___PAGEFIND_REGELWERK_SECTION_END___";
+
+/// The weight of extra terms on disk: half a word's (`0.5` × 24), on pages that gather text from other
+/// pages a tenth (`0.1` × 24, rounded down as Pagefind does) — as `html::with_terms_at` writes them.
+const TERM_WEIGHT: u8 = 12;
+const SECONDARY_TERM_WEIGHT: u8 = 2;
 
 static SENTENCE_CHARS: LazyLock<Regex> =
     LazyLock::new(|| Regex::new("[\\w'\"\\)\\$\\*]").expect("a valid regular expression"));
@@ -218,7 +227,37 @@ impl Collected {
 
 /// Reads a page: the fragment and the postings Pagefind would build for it.
 pub fn extract(url: &str, html: &str, analyzer: &mut Analyzer) -> PageData {
-    let (digest, collected, has_custom_body) = read(html);
+    extract_with_terms(url, html, &[], analyzer)
+}
+
+/// [`extract`] with index-only terms per section: each term is indexed at the position of the word of
+/// its section it was made from (the first occurrence), with [`TERM_WEIGHT`]. The page's text, word
+/// count and every other word's positions are those of the page without terms, so a term that comes
+/// or goes changes the postings of that term only. (Pagefind's indexer gets the terms as text at the
+/// end of their sections instead, `html::with_terms_at`, which moves every later word.) A term whose
+/// word is not found in its section (the two readings of a page disagree on where a section ends)
+/// goes to the section's first word.
+pub fn extract_with_terms(
+    url: &str,
+    html: &str,
+    terms: &[SectionTerms],
+    analyzer: &mut Analyzer,
+) -> PageData {
+    let placing = terms.iter().any(|section| !section.terms.is_empty());
+    let mut section_ends = Vec::new();
+    if placing {
+        for section in terms {
+            if section_ends.last().is_none_or(|&last| last <= section.end) {
+                section_ends.push(section.end);
+            }
+        }
+    }
+    let term_weight = if html.contains(SECONDARY_MARK) {
+        SECONDARY_TERM_WEIGHT
+    } else {
+        TERM_WEIGHT
+    };
+    let (digest, collected, has_custom_body) = read(html, &section_ends);
     let Collected {
         mut filters,
         sort,
@@ -264,8 +303,31 @@ pub fn extract(url: &str, html: &str, analyzer: &mut Analyzer) -> PageData {
     let mut weights: Vec<u8> = vec![WEIGHT_MULTIPLIER as u8];
     let mut position: u32 = 0;
     let mut last_position: u32 = 0;
+    // With terms to place: the words of the current section with their positions, and how many
+    // sections have their terms placed.
+    let mut section_words: Vec<(u32, &str)> = Vec::new();
+    let mut placed = 0usize;
+    let mut term_positions: Vec<(&str, u32)> = Vec::new();
     for word in digest.split_whitespace() {
         if word.starts_with('_') {
+            if let Some(number) = word.strip_prefix(SECTION_END) {
+                if let Ok(number) = number.parse::<usize>()
+                    && number >= placed
+                    && number < terms.len()
+                {
+                    for section in &terms[placed..=number] {
+                        place_terms(
+                            &section.terms,
+                            &section_words,
+                            position,
+                            &mut term_positions,
+                        );
+                    }
+                    placed = number + 1;
+                    section_words.clear();
+                }
+                continue;
+            }
             if word.starts_with(ANCHOR) {
                 let marker = word.replace(ANCHOR, "");
                 if let Some((element, anchor_id)) = marker.split_once(':') {
@@ -312,6 +374,8 @@ pub fn extract(url: &str, html: &str, analyzer: &mut Analyzer) -> PageData {
                 continue;
             }
         }
+        // (`german::each_word` splits at the zero-width space, so the raw word serves to place terms.)
+        let raw = word;
         let stripped;
         let word = if word.contains('\u{200B}') {
             stripped = word.replace('\u{200B}', "");
@@ -324,6 +388,9 @@ pub fn extract(url: &str, html: &str, analyzer: &mut Analyzer) -> PageData {
         };
         content.push_str(word);
         content.push(' ');
+        if placing {
+            section_words.push((position, raw));
+        }
 
         let word_weight = weights.last().copied().unwrap_or(1);
         let analysis = analyzer.token(word);
@@ -350,6 +417,36 @@ pub fn extract(url: &str, html: &str, analyzer: &mut Analyzer) -> PageData {
         content.pop();
     }
     let has_words = !positions.is_empty();
+    if placing && has_words {
+        for section in terms.get(placed..).unwrap_or_default() {
+            place_terms(
+                &section.terms,
+                &section_words,
+                position,
+                &mut term_positions,
+            );
+        }
+        for (term, at) in term_positions {
+            let analysis = analyzer.token(term);
+            let partial_weight = if analysis.compound_parts > 0 {
+                (term_weight / u8::try_from(analysis.compound_parts).unwrap_or(u8::MAX)).max(1)
+            } else {
+                0
+            };
+            for indexable in &analysis.words {
+                let weight = if indexable.is_compound_part {
+                    partial_weight
+                } else {
+                    term_weight
+                };
+                let occurrences = positions.entry(Arc::clone(&indexable.stemmed)).or_default();
+                // A word of the page at the same place says it already.
+                if !occurrences.iter().any(|&(p, _, _)| p == at) {
+                    occurrences.push((at, weight, indexable.original.clone()));
+                }
+            }
+        }
+    }
 
     let mut words: HashMap<Arc<str>, PageWord> = HashMap::with_capacity(positions.len());
     for (word, entries) in positions {
@@ -446,6 +543,41 @@ pub fn extract(url: &str, html: &str, analyzer: &mut Analyzer) -> PageData {
     }
 }
 
+/// Finds where each of a section's terms goes: the position of the first of the section's words that
+/// contains the term's source word (as `german::each_word` splits it), else the section's first word
+/// (`next` when the section has none).
+fn place_terms<'t>(
+    terms: &'t [(String, String)],
+    words: &[(u32, &str)],
+    next: u32,
+    out: &mut Vec<(&'t str, u32)>,
+) {
+    if terms.is_empty() {
+        return;
+    }
+    let mut found: HashMap<&str, Option<u32>> = terms
+        .iter()
+        .map(|(_, source)| (source.as_str(), None))
+        .collect();
+    let mut missing = found.len();
+    for &(position, word) in words {
+        german::each_word(word, |part| {
+            if let Some(slot @ None) = found.get_mut(part) {
+                *slot = Some(position);
+                missing -= 1;
+            }
+        });
+        if missing == 0 {
+            break;
+        }
+    }
+    let fallback = words.first().map_or(next, |&(position, _)| position);
+    for (term, source) in terms {
+        let at = found.get(source.as_str()).copied().flatten();
+        out.push((term, at.unwrap_or(fallback)));
+    }
+}
+
 /// Pagefind's `positions_to_packed_page`: positions sorted by weight (the default weight first — Pagefind
 /// compares with 25, so every list starts with a weight marker) then position; a weight change is
 /// written as `-(weight + 1)` followed by the absolute position, otherwise deltas.
@@ -487,14 +619,30 @@ fn pack_meta_positions(mut positions: Vec<(u16, u32)>) -> Vec<i32> {
 
 /// Walks the HTML like Pagefind's parser: the digest (text with anchor and weight markers, references
 /// not yet decoded), the collected attributes, and whether a `data-pagefind-body` element was found.
-fn read(html: &str) -> (String, Collected, bool) {
+/// Reads the page's text as Pagefind collects it. At each of `section_ends` (byte offsets of tags, in
+/// order) a [`SECTION_END`] marker with the section's number goes into the text.
+fn read(html: &str, section_ends: &[usize]) -> (String, Collected, bool) {
     let mut collected = Collected::default();
     let mut stack: Vec<Node> = vec![Node::root()];
     let mut in_html = false;
     let mut foreign = 0usize;
     let mut anchor_counter = 0usize;
+    let mut next_end = 0usize;
 
     for token in Scanner::new(html) {
+        if let Token::Start { at, .. } | Token::End { at, .. } = &token {
+            while let Some(&end) = section_ends.get(next_end)
+                && end <= *at
+            {
+                if in_html && let Some(node) = stack.last_mut() {
+                    node.value.push(' ');
+                    node.value.push_str(SECTION_END);
+                    node.value.push_str(&next_end.to_string());
+                    node.value.push(' ');
+                }
+                next_end += 1;
+            }
+        }
         match token {
             Token::Start { name, tag, .. } => {
                 if !in_html {
@@ -822,4 +970,122 @@ pub fn normalize_content(text: &str) -> String {
         out.push(if run > 1 || c == '\n' { ' ' } else { c });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::html::sections;
+
+    const PAGE: &str = "<html><body><main data-pagefind-body><h1>Leitlinie</h1>\
+        <p>Die Verwaltung prüft Risiken.</p><h2 id=\"b\">Zweiter Teil</h2>\
+        <p>Datenschutz und Verwaltung gehen vor.</p></main></body></html>";
+
+    /// The page's sections, with `terms[i]` as (term, source) pairs of section `i`.
+    fn terms(html: &str, terms: &[&[(&str, &str)]]) -> Vec<SectionTerms> {
+        sections(html)
+            .iter()
+            .zip(terms)
+            .map(|(section, terms)| SectionTerms {
+                end: section.end,
+                terms: terms
+                    .iter()
+                    .map(|(t, s)| (t.to_string(), s.to_string()))
+                    .collect(),
+            })
+            .collect()
+    }
+
+    fn postings(page: &PageData, word: &str) -> Vec<i32> {
+        page.words
+            .iter()
+            .find(|w| &*w.word == word)
+            .and_then(|w| w.page.as_ref())
+            .map(|p| p.locs.clone())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn terms_are_indexed_at_their_words_and_move_nothing() {
+        let mut analyzer = Analyzer::new("de");
+        let plain = extract("/a/", PAGE, &mut analyzer);
+        let with = extract_with_terms(
+            "/a/",
+            PAGE,
+            &terms(
+                PAGE,
+                &[&[("risiko", "risiken")], &[("schutz", "datenschutz")]],
+            ),
+            &mut analyzer,
+        );
+        // The text, its length and the anchors are the page's own.
+        assert_eq!(with.fragment, plain.fragment);
+        assert!(
+            !with
+                .fragment
+                .content
+                .contains(crate::search::html::TERMS_MARK)
+        );
+        // „Risiken“ is word 4 (Leitlinie. Die Verwaltung prüft Risiken.), „Datenschutz“ word 7;
+        // the terms stand there with half a word's weight (-(12 + 1), then the position).
+        let words: Vec<&str> = with.fragment.content.split(' ').collect();
+        assert_eq!(words[4], "Risiken.");
+        assert_eq!(words[7], "Datenschutz");
+        assert_eq!(postings(&with, "risiko"), [-13, 4]);
+        assert_eq!(postings(&with, "schutz"), [-13, 7]);
+        assert!(postings(&plain, "risiko").is_empty());
+        // Every word of the page keeps its postings.
+        for word in &plain.words {
+            let ours = with.words.iter().find(|w| w.word == word.word).unwrap();
+            assert_eq!(ours, word);
+        }
+    }
+
+    #[test]
+    fn a_term_that_comes_changes_only_its_own_postings() {
+        let mut analyzer = Analyzer::new("de");
+        let before = extract_with_terms(
+            "/a/",
+            PAGE,
+            &terms(PAGE, &[&[], &[("schutz", "datenschutz")]]),
+            &mut analyzer,
+        );
+        let after = extract_with_terms(
+            "/a/",
+            PAGE,
+            &terms(
+                PAGE,
+                &[&[("risiko", "risiken")], &[("schutz", "datenschutz")]],
+            ),
+            &mut analyzer,
+        );
+        let changed: Vec<&str> = after
+            .words
+            .iter()
+            .filter(|w| before.words.iter().find(|b| b.word == w.word) != Some(w))
+            .map(|w| &*w.word)
+            .collect();
+        assert_eq!(changed, ["risiko"]);
+    }
+
+    #[test]
+    fn terms_on_secondary_pages_weigh_a_tenth_and_unfound_words_fall_back() {
+        let html = PAGE.replace(
+            "data-pagefind-body",
+            "data-pagefind-body data-regelwerk-sekundaer",
+        );
+        let mut analyzer = Analyzer::new("de");
+        let page = extract_with_terms(
+            "/a/",
+            &html,
+            &terms(
+                &html,
+                &[&[("risiko", "risiken")], &[("satz", "gibtesnicht")]],
+            ),
+            &mut analyzer,
+        );
+        assert_eq!(postings(&page, "risiko"), [-3, 4]);
+        // The second section starts with its heading („Zweiter“, word 5).
+        assert_eq!(postings(&page, "satz"), [-3, 5]);
+    }
 }

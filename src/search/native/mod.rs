@@ -36,8 +36,9 @@ use hashbrown::HashMap;
 use rayon::prelude::*;
 use serde::Serialize;
 
-pub use extract::{PageData, extract};
+pub use extract::{PageData, extract, extract_with_terms};
 
+use crate::search::html::SectionTerms;
 use crate::search::{Backend, IndexFile, SearchError, SearchIndex};
 use words::{Analyzer, WORD_SYMBOLS};
 
@@ -94,13 +95,18 @@ pub struct Reader {
 impl Reader {
     /// Reads one page.
     pub fn read(&self, url: &str, html: &str) -> PageData {
+        self.read_with_terms(url, html, &[])
+    }
+
+    /// Reads one page with its extra terms ([`extract_with_terms`]).
+    pub fn read_with_terms(&self, url: &str, html: &str, terms: &[SectionTerms]) -> PageData {
         let mut analyzer = self
             .analyzers
             .lock()
             .ok()
             .and_then(|mut pool| pool.pop())
             .unwrap_or_else(|| Analyzer::new(&self.language));
-        let page = extract(url, html, &mut analyzer);
+        let page = extract_with_terms(url, html, terms, &mut analyzer);
         if let Ok(mut pool) = self.analyzers.lock() {
             pool.push(analyzer);
         }

@@ -3,10 +3,12 @@
 //
 // The index lies in pagefind/, one Pagefind index per section of the site (pagefind/indexes.json lists
 // them); the first is opened, the others are merged (Pagefind's mergeIndex), so the browser loads
-// Pagefind's WebAssembly once. It runs on the page's thread (CSP: 'wasm-unsafe-eval'). The build appends index-only terms to each section (compound parts,
-// glossary forms) between two "⁂" marks: excerpts are cut from the visible text only, and a hit on such
-// a term highlights the visible word it came from. Queries spelled with ae/oe/ue are also searched
-// with ä/ö/ü.
+// Pagefind's WebAssembly once. It runs on the page's thread (CSP: 'wasm-unsafe-eval'). The build adds
+// index-only terms to each section (compound parts, glossary forms). regelwerk's own index puts them at
+// the position of the word they come from, so a hit on one marks that word. With Pagefind's indexer
+// (`[search] backend = "pagefind"`) they are text at the end of the section between two "⁂" marks:
+// excerpts are then cut from the visible text only, and a hit on such a term highlights the visible
+// word it came from. Queries spelled with ae/oe/ue are also searched with ä/ö/ü.
 const MARK = "\u2042";
 const PAGE_SIZE = 10;
 const EXCERPT_WORDS = 30;
