@@ -150,7 +150,7 @@ struct EntrySummary {
     risk_class: TermContext,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Clone)]
 struct FacetValue {
     id: String,
     label: String,
@@ -159,7 +159,7 @@ struct FacetValue {
     current: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Clone)]
 struct FacetContext {
     key: &'static str,
     title: String,
@@ -513,10 +513,13 @@ impl Labels<'_> {
         }
     }
 
-    fn facets(&self, entries: &[&Entry], current: Option<(&str, &str)>) -> Vec<FacetContext> {
+    /// The register's facets with how many entries have each value. `values[i][f]` are entry `i`'s
+    /// values of facet `f` (see [`FACETS`]).
+    fn facets(&self, values: &[Vec<Vec<&str>>]) -> Vec<FacetContext> {
         FACETS
             .iter()
-            .map(|&(key, vocabulary)| FacetContext {
+            .enumerate()
+            .map(|(f, &(key, vocabulary))| FacetContext {
                 key,
                 title: self.shared.text(&format!("reg_facet_{key}")),
                 values: self
@@ -527,12 +530,12 @@ impl Labels<'_> {
                     .map(|term| FacetValue {
                         id: term.id.clone(),
                         label: term.label.clone(),
-                        count: entries
+                        count: values
                             .iter()
-                            .filter(|e| Self::facet_values(e, key).contains(&term.id.as_str()))
+                            .filter(|entry| entry[f].contains(&term.id.as_str()))
                             .count(),
                         url: self.shared.url(&facet_path(key, &term.id)),
-                        current: current == Some((key, term.id.as_str())),
+                        current: false,
                     })
                     .collect(),
             })
@@ -550,34 +553,46 @@ pub(crate) fn jobs(shared: &Shared, content: &Content, versions: &Versions) -> V
         schema: shared.url(data::SCHEMA),
         changelog: shared.url(data::CHANGELOG),
     };
+    // Each entry's values of each facet: the facet pages count and filter by them.
+    let values: Vec<Vec<Vec<&str>>> = entries
+        .iter()
+        .map(|e| {
+            FACETS
+                .iter()
+                .map(|&(key, _)| Labels::facet_values(e, key))
+                .collect()
+        })
+        .collect();
+    let facets = labels.facets(&values);
     let mut jobs = Vec::new();
     jobs.push(shared.job("register_index.html", "register/", |c| {
         c.insert("entries", &summaries);
-        c.insert("facets", &labels.facets(&entries, None));
+        c.insert("facets", &facets);
         c.insert("downloads", &downloads);
         c.insert(
             "example_count",
             &entries.iter().filter(|e| e.is_example()).count(),
         );
     }));
-    for &(key, vocabulary) in FACETS {
+    for (f, &(key, vocabulary)) in FACETS.iter().enumerate() {
         for term in content.vocabularies.terms(vocabulary) {
             let path = facet_path(key, &term.id);
             jobs.push(shared.job("register_facet.html", &path, |c| {
-                let matching: Vec<&EntrySummary> = entries
+                let matching: Vec<&EntrySummary> = values
                     .iter()
                     .zip(&summaries)
-                    .filter(|(e, _)| Labels::facet_values(e, key).contains(&term.id.as_str()))
+                    .filter(|(entry, _)| entry[f].contains(&term.id.as_str()))
                     .map(|(_, s)| s)
                     .collect();
                 c.insert("facet_title", &shared.text(&format!("reg_facet_{key}")));
                 c.insert("value_label", &term.label);
                 c.insert("value_description", &term.description);
                 c.insert("entries", &matching);
-                c.insert(
-                    "facets",
-                    &labels.facets(&entries, Some((key, term.id.as_str()))),
-                );
+                let mut facets = facets.clone();
+                for value in &mut facets[f].values {
+                    value.current = value.id == term.id;
+                }
+                c.insert("facets", &facets);
             }));
         }
     }
