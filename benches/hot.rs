@@ -107,7 +107,8 @@ fn synopse(bencher: Bencher) {
                     &site.content.published,
                     &settings,
                 )
-                .html;
+                .html
+                .into_string();
                 Block {
                     markdown: markdown.clone(),
                     html,

@@ -9,6 +9,9 @@
 use std::io;
 use std::path::Path;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use memmap2::Mmap;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -50,7 +53,11 @@ pub fn read<T: DeserializeOwned>(path: &Path, stamp: &[u8]) -> Option<T> {
 
 /// Writes `value` to `path` with `stamp` (under a temporary name, then renamed into place).
 pub fn write<T: Serialize>(path: &Path, stamp: &[u8], value: &T) -> io::Result<()> {
-    let bytes = encode(stamp, value)?;
+    write_bytes(path, &encode(stamp, value)?)
+}
+
+/// Writes `bytes` to `path` under a temporary name, then renames it into place.
+pub fn write_bytes(path: &Path, bytes: &[u8]) -> io::Result<()> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
@@ -58,6 +65,66 @@ pub fn write<T: Serialize>(path: &Path, stamp: &[u8], value: &T) -> io::Result<(
     temp.push(format!(".tmp{}", std::process::id()));
     std::fs::write(&temp, bytes)?;
     std::fs::rename(&temp, path)
+}
+
+/// A file of bytes that a stamped file points into (the content cache keeps its bodies' HTML in one),
+/// mapped into memory instead of read: a build touches only the parts it uses. It is neither stamped nor
+/// checksummed as a whole; it starts with a tag that the file pointing into it names (so the two are
+/// from the same write), and whoever reads a part checks it (the content cache against the part's hash)
+/// and calls [`MappedFile::damaged`] when it does not hold, so that the build is made again without the
+/// cache. Safe to map because the program only ever replaces such a file by rename, never rewrites it.
+#[derive(Debug)]
+pub struct MappedFile {
+    map: Option<Mmap>,
+    damaged: AtomicBool,
+}
+
+/// The length of the tag a [`MappedFile`] starts with.
+pub const TAG: usize = 16;
+
+impl MappedFile {
+    /// Maps the file at `path` if it starts with `tag`.
+    pub fn open(path: &Path, tag: &[u8; TAG]) -> Option<MappedFile> {
+        let file = std::fs::File::open(path).ok()?;
+        // SAFETY: the program replaces these files only by rename, so the mapped file is never changed
+        // while mapped (someone editing the cache by hand could break that; see the type's docs).
+        let map = unsafe { Mmap::map(&file) }.ok()?;
+        (map.get(..TAG) == Some(tag)).then(|| MappedFile {
+            map: Some(map),
+            damaged: AtomicBool::new(false),
+        })
+    }
+
+    /// The bytes at `range` (after the tag); empty where the file is shorter.
+    pub fn bytes(&self, range: std::ops::Range<usize>) -> &[u8] {
+        let range = range.start.saturating_add(TAG)..range.end.saturating_add(TAG);
+        self.map
+            .as_deref()
+            .and_then(|map| map.get(range))
+            .unwrap_or_default()
+    }
+
+    /// Notes that a part of the file did not hold what it should.
+    pub fn set_damaged(&self) {
+        self.damaged.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether a part of the file was found damaged.
+    pub fn damaged(&self) -> bool {
+        self.damaged.load(Ordering::Relaxed)
+    }
+}
+
+/// A new tag for a [`MappedFile`] about to be written: different for every write.
+pub fn new_tag() -> [u8; TAG] {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(&std::process::id().to_le_bytes());
+    hasher.update(&COUNTER.fetch_add(1, Ordering::Relaxed).to_le_bytes());
+    hasher.update(format!("{:?}", std::time::SystemTime::now()).as_bytes());
+    let mut tag = [0; TAG];
+    tag.copy_from_slice(&hasher.finalize().as_bytes()[..TAG]);
+    tag
 }
 
 fn encode<T: Serialize>(stamp: &[u8], value: &T) -> io::Result<Vec<u8>> {

@@ -439,6 +439,13 @@ pub fn render_with(options: &BuildOptions, warm: Option<&Warm>) -> Result<Render
     };
     let previous = index.as_ref().map(render::Previous::new);
     let site = render_site(&checked, options.today, previous).map_err(BuildError::Invalid)?;
+    if checked.content.bodies.damaged() {
+        // A body's HTML in the content cache was not what it should be (see `markdown::Html`): the cache
+        // goes, and the site is made again without it, before anything is written.
+        let _ = std::fs::remove_dir_all(options.cache.join(content::CACHE_DIR));
+        drop(site);
+        return render_with(options, None);
+    }
     let mut files = site.files;
     timings.push(("render", clock.elapsed()));
     let search = if options.search {

@@ -328,6 +328,53 @@ fn a_rebuild_renders_only_the_pages_that_changed_and_writes_what_a_clean_build_w
 }
 
 #[test]
+fn a_damaged_file_of_cached_bodies_is_noticed_and_the_site_made_without_it() {
+    let site = valid_site();
+    let root = site.path();
+    let (_, pages) = build_counting(root);
+    let bodies = root
+        .join(regelwerk::CACHE_DIR)
+        .join(regelwerk::content::CACHE_DIR);
+    let html_files: Vec<std::path::PathBuf> = std::fs::read_dir(&bodies)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "html"))
+        .collect();
+    assert!(
+        !html_files.is_empty(),
+        "the bodies' HTML has files of its own"
+    );
+    // Every body changed in place behind its tag (16 bytes): the cache's index still matches.
+    for path in &html_files {
+        let mut bytes = std::fs::read(path).unwrap();
+        for byte in bytes.iter_mut().skip(16) {
+            if byte.is_ascii_lowercase() {
+                *byte = b'x';
+            }
+        }
+        std::fs::write(path, bytes).unwrap();
+    }
+    // Without the store, every page is rendered from the cached bodies.
+    std::fs::remove_dir_all(root.join(regelwerk::CACHE_DIR).join(regelwerk::reuse::DIR)).unwrap();
+    assert_eq!(build_counting(root), (0, pages));
+    assert!(
+        snapshot_tree(&root.join("public")) == clean_build(root),
+        "a page shows a damaged body"
+    );
+    // The cache was written again, whole: the next build reuses it.
+    assert_eq!(build_counting(root), (pages, 0));
+    for path in &html_files {
+        let bytes = std::fs::read(path).unwrap();
+        let body = &bytes[16..];
+        assert!(
+            body.is_empty() || body.iter().any(|b| b.is_ascii_lowercase() && *b != b'x'),
+            "{} is written again",
+            path.display()
+        );
+    }
+}
+
+#[test]
 fn leftovers_of_an_interrupted_build_are_gone_when_the_next_build_returns() {
     let site = valid_site();
     let root = site.path();

@@ -16,6 +16,7 @@ pub mod training;
 pub mod vocab;
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -84,14 +85,24 @@ pub struct Content {
 /// next run: a file whose text is the same is not parsed again, and its body is not rendered again while
 /// the settings and the site's links (where each file is published) are the same too. `serve` hands it
 /// to its next build in memory; `build` and `publish` keep it in the cache folder ([`Bodies::load`],
-/// [`Bodies::save`]).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// [`Bodies::save`]), the bodies' HTML in files of their own that are mapped, not read: a build reads the
+/// HTML only of the pages it renders.
+#[derive(Debug, Clone, Default)]
 pub struct Bodies {
     /// Source path → what was made of it.
     entries: HashMap<String, Arc<Parsed>>,
     /// The paths whose entries came from the file of recent entries ([`Bodies::load`]).
-    #[serde(skip)]
     recent: Vec<String>,
+    /// The cache's files of bodies that entries read their HTML from.
+    files: Vec<Arc<crate::cache::MappedFile>>,
+}
+
+/// One file of the content cache as written: the tag of its file of bodies and, per source path, what
+/// was made of it and where its body's HTML is in that file.
+#[derive(Serialize, Deserialize)]
+struct Part<S, P> {
+    tag: [u8; crate::cache::TAG],
+    entries: Vec<(S, P, Range<u64>)>,
 }
 
 /// One Markdown file as the content stage made it.
@@ -127,7 +138,7 @@ const RECENT_FILE: &str = "inhalt-neu.bin";
 /// Changed entries kept in [`RECENT_FILE`] before everything is written again.
 const MAX_RECENT: usize = 200;
 /// Raised when the layout of the cache changes.
-const CACHE_FORMAT: u32 = 1;
+const CACHE_FORMAT: u32 = 2;
 
 /// The file of one part of the content cache; part [`CACHE_PARTS`] holds the recent entries.
 fn part_path(dir: &Path, part: usize) -> PathBuf {
@@ -138,27 +149,92 @@ fn part_path(dir: &Path, part: usize) -> PathBuf {
     }
 }
 
+/// The file of the bodies' HTML of the part at `path` (`.html` beside `.bin`).
+fn html_path(part: &Path) -> PathBuf {
+    part.with_extension("html")
+}
+
+/// The entries of one part of the content cache, read, and the file their HTML is mapped from.
+type ReadPart = (Vec<(String, Arc<Parsed>)>, Arc<crate::cache::MappedFile>);
+
+/// Reads one part of the content cache, its bodies' HTML mapped from its file of bodies.
+fn read_part(path: &Path, stamp: &[u8]) -> Option<ReadPart> {
+    let part: Part<String, Arc<Parsed>> = crate::cache::read(path, stamp)?;
+    let file = Arc::new(crate::cache::MappedFile::open(&html_path(path), &part.tag)?);
+    let entries = part
+        .entries
+        .into_iter()
+        .map(|(path, mut parsed, range)| {
+            let range = usize::try_from(range.start).ok()?..usize::try_from(range.end).ok()?;
+            // Just read: nothing else holds these.
+            let body = Arc::get_mut(&mut Arc::get_mut(&mut parsed)?.body)?;
+            body.html = markdown::Html::mapped(Arc::clone(&file), range, body.html_hash);
+            Some((path, parsed))
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some((entries, file))
+}
+
+/// Writes one part of the content cache: its file of bodies first, then the part that points into it.
+/// Fails without writing the part when a body's HTML cannot be read (a damaged cache).
+fn write_part<'a>(
+    path: &Path,
+    stamp: &[u8],
+    entries: impl Iterator<Item = (&'a String, &'a Arc<Parsed>)>,
+) -> std::io::Result<()> {
+    let tag = crate::cache::new_tag();
+    let mut html: Vec<u8> = tag.to_vec();
+    let mut listed: Vec<(&str, &Parsed, Range<u64>)> = Vec::new();
+    for (source, parsed) in entries {
+        let Some(body) = parsed.body.html.get() else {
+            return Err(std::io::Error::other("a cached body could not be read"));
+        };
+        let start = (html.len() - crate::cache::TAG) as u64;
+        html.extend_from_slice(body.as_bytes());
+        let end = (html.len() - crate::cache::TAG) as u64;
+        listed.push((source.as_str(), &**parsed, start..end));
+    }
+    crate::cache::write_bytes(&html_path(path), &html)?;
+    crate::cache::write(
+        path,
+        stamp,
+        &Part {
+            tag,
+            entries: listed,
+        },
+    )
+}
+
 impl Bodies {
     /// The cache `build` left in the cache folder `cache`; empty if there is none or it cannot be read.
     pub fn load(cache: &Path) -> Bodies {
         let dir = cache.join(CACHE_DIR);
         let stamp = crate::cache::program_stamp(CACHE_FORMAT);
-        let parts: Vec<Option<Bodies>> = (0..=CACHE_PARTS)
+        let parts: Vec<_> = (0..=CACHE_PARTS)
             .into_par_iter()
-            .map(|part| crate::cache::read::<Bodies>(&part_path(&dir, part), &stamp))
+            .map(|part| read_part(&part_path(&dir, part), &stamp))
             .collect();
         // Parts of different writes may meet (a write that stopped half-way): that is harmless, an entry
         // is only used for the same text and inputs.
         let mut bodies = Bodies::default();
         // The recent entries (the last part) come last and replace those of the full write.
-        for (part, entries) in parts.into_iter().enumerate() {
-            let Some(entries) = entries else { continue };
+        for (part, read) in parts.into_iter().enumerate() {
+            let Some((entries, file)) = read else {
+                continue;
+            };
             if part == CACHE_PARTS {
-                bodies.recent = entries.entries.keys().cloned().collect();
+                bodies.recent = entries.iter().map(|(path, _)| path.clone()).collect();
             }
-            bodies.entries.extend(entries.entries);
+            bodies.entries.extend(entries);
+            bodies.files.push(file);
         }
         bodies
+    }
+
+    /// Whether a body's HTML read from the cache was not what it should be (see [`markdown::Html`]): a
+    /// build that used these bodies must be made again without the cache.
+    pub fn damaged(&self) -> bool {
+        self.files.iter().any(|file| file.damaged())
     }
 
     /// Keeps these entries in the cache folder `cache` for the next run, which read `before` from it:
@@ -196,26 +272,25 @@ impl Bodies {
         kept.extend(changed);
         let written = (0..CACHE_PARTS).all(|part| part_path(&dir, part).exists());
         if written && kept.len() <= MAX_RECENT && gone * 4 <= self.entries.len() {
-            let recent = Bodies {
-                entries: kept,
-                recent: Vec::new(),
-            };
-            return crate::cache::write(&recent_path, &stamp, &recent);
+            let mut kept: Vec<(&String, &Arc<Parsed>)> = kept.iter().collect();
+            kept.sort_unstable_by_key(|(path, _)| *path);
+            return write_part(&recent_path, &stamp, kept.into_iter());
         }
-        let mut parts: Vec<Bodies> = (0..CACHE_PARTS).map(|_| Bodies::default()).collect();
+        let mut parts: Vec<Vec<(&String, &Arc<Parsed>)>> = vec![Vec::new(); CACHE_PARTS];
         for (path, entry) in &self.entries {
             let part = blake3::hash(path.as_bytes()).as_bytes()[0] as usize % CACHE_PARTS;
-            parts[part].entries.insert(path.clone(), Arc::clone(entry));
+            parts[part].push((path, entry));
         }
         match std::fs::remove_file(&recent_path) {
             Err(err) if err.kind() != std::io::ErrorKind::NotFound => return Err(err),
             _ => {}
         }
         parts
-            .par_iter()
+            .into_par_iter()
             .enumerate()
-            .try_for_each(|(part, entries)| {
-                crate::cache::write(&part_path(&dir, part), &stamp, entries)
+            .try_for_each(|(part, mut entries)| {
+                entries.sort_unstable_by_key(|(path, _)| *path);
+                write_part(&part_path(&dir, part), &stamp, entries.into_iter())
             })
     }
 
@@ -457,6 +532,7 @@ pub fn load(
             .map(|(p, entry)| (p.source.path.clone(), Arc::clone(entry)))
             .collect(),
         recent: Vec::new(),
+        files: previous.map(|p| p.files.clone()).unwrap_or_default(),
     };
 
     let ((roles, mut diagnostics), (raci, mut raci_diagnostics)) =
@@ -911,10 +987,12 @@ mod tests {
             content
                 .guidelines
                 .iter()
-                .map(|d| d.body.html.clone())
+                .map(|d| d.body.html.to_string())
                 .collect()
         };
         assert_eq!(html(&second), html(&first));
+        // The loaded bodies' HTML is mapped from the cache's files of bodies, not read.
+        assert!(loaded.entries.values().all(|e| e.body.html.is_mapped()));
 
         // One file edited: only it is written, into the small file of recent entries.
         std::fs::write(dir.join("g3.md"), guideline("g3", "Neuer Text.\n")).unwrap();

@@ -299,7 +299,7 @@ fn with_body(
     if let Some(body) = body
         && let Some(tera::Value::Object(page)) = values.get_mut("page")
     {
-        page.insert("content".into(), tera::Value::String(body.html.clone()));
+        page.insert("content".into(), tera::Value::String(body.html.to_string()));
     }
     values
 }

@@ -675,7 +675,7 @@ fn document(
             settings,
         );
         page.toc = toc(&rendered.toc);
-        page.content = rendered.html;
+        page.content = rendered.html.into_string();
         for path in missing {
             let mut job = shared.job("stand.html", path, |_| {});
             job.context.insert("page", &page);
@@ -861,7 +861,10 @@ fn version_blocks(
             let markdown = body[range].to_string();
             let source = SourceText::new(v.path, markdown.clone());
             let html = render_body(&source, 0, own_path, published, settings).html;
-            Block { markdown, html }
+            Block {
+                markdown,
+                html: html.into_string(),
+            }
         })
         .collect()
 }
