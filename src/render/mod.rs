@@ -324,12 +324,14 @@ fn page_key(
 ) -> Hash {
     let mut key = DocumentKey::new(fingerprint);
     key.add(template).add(path);
-    let mut hasher = blake3::Hasher::new();
+    // The values are written out and hashed in one piece: many small `update`s cost blake3 far more
+    // than one large one (hashing value by value was a tenth of a one-page rebuild's CPU).
+    let mut bytes = Vec::with_capacity(16 * 1024);
     for (name, value) in values {
-        hash_str(&mut hasher, name);
-        hash_value(&mut hasher, value);
+        push_str(&mut bytes, name);
+        push_value(&mut bytes, value);
     }
-    key.add(hasher.finalize().as_bytes());
+    key.add(blake3::hash(&bytes).as_bytes());
     match body {
         Some(html) => key.add(b"body").add(html),
         None => key.add(b""),
@@ -337,46 +339,42 @@ fn page_key(
     key.finish()
 }
 
-/// Feeds a context value to `hasher`: every value with its kind and every string and list with its length,
-/// so that different values never feed the same bytes (about twice as fast as hashing its JSON, which
+/// Writes a context value for its key: every value with its kind and every string and list with its
+/// length, so that different values never give the same bytes (about twice as fast as its JSON, which
 /// escapes every string).
-fn hash_value(hasher: &mut blake3::Hasher, value: &tera::Value) {
+fn push_value(bytes: &mut Vec<u8>, value: &tera::Value) {
     match value {
-        tera::Value::Null => {
-            hasher.update(b"n");
-        }
-        tera::Value::Bool(b) => {
-            hasher.update(if *b { b"t" } else { b"f" });
-        }
+        tera::Value::Null => bytes.push(b'n'),
+        tera::Value::Bool(b) => bytes.push(if *b { b't' } else { b'f' }),
         tera::Value::Number(n) => {
-            hasher.update(b"#");
-            hash_str(hasher, &n.to_string());
+            bytes.push(b'#');
+            push_str(bytes, &n.to_string());
         }
         tera::Value::String(s) => {
-            hasher.update(b"s");
-            hash_str(hasher, s);
+            bytes.push(b's');
+            push_str(bytes, s);
         }
         tera::Value::Array(items) => {
-            hasher.update(b"[");
-            hasher.update(&(items.len() as u64).to_le_bytes());
+            bytes.push(b'[');
+            bytes.extend_from_slice(&(items.len() as u64).to_le_bytes());
             for item in items {
-                hash_value(hasher, item);
+                push_value(bytes, item);
             }
         }
         tera::Value::Object(fields) => {
-            hasher.update(b"{");
-            hasher.update(&(fields.len() as u64).to_le_bytes());
+            bytes.push(b'{');
+            bytes.extend_from_slice(&(fields.len() as u64).to_le_bytes());
             for (name, item) in fields {
-                hash_str(hasher, name);
-                hash_value(hasher, item);
+                push_str(bytes, name);
+                push_value(bytes, item);
             }
         }
     }
 }
 
-fn hash_str(hasher: &mut blake3::Hasher, s: &str) {
-    hasher.update(&(s.len() as u64).to_le_bytes());
-    hasher.update(s.as_bytes());
+fn push_str(bytes: &mut Vec<u8>, s: &str) {
+    bytes.extend_from_slice(&(s.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(s.as_bytes());
 }
 
 /// A current page: rendered, with its key, or taken from the store.
