@@ -9,6 +9,8 @@ use std::ops::Range;
 use std::path::Path;
 use std::sync::OnceLock;
 
+use crate::text::Text;
+
 use serde::{Deserialize, Serialize};
 
 /// How bad a problem is: errors stop the build, warnings are reported and the site is still published.
@@ -228,7 +230,8 @@ impl Diagnostic {
 #[derive(Debug, Clone)]
 pub struct SourceText {
     pub path: String,
-    pub text: String,
+    /// The text: read from the file, or taken from the content cache (see [`crate::text`]).
+    pub text: Text,
     /// Where each line starts: found when a problem is first reported, as most files have none.
     line_starts: OnceLock<Vec<usize>>,
 }
@@ -243,9 +246,14 @@ impl Eq for SourceText {}
 
 impl SourceText {
     pub fn new(path: impl Into<String>, text: impl Into<String>) -> Self {
+        Self::with_text(path, Text::from(text.into()))
+    }
+
+    /// A source whose text is already a [`Text`] (such as one the content cache keeps).
+    pub fn with_text(path: impl Into<String>, text: Text) -> Self {
         SourceText {
             path: path.into(),
-            text: text.into(),
+            text,
             line_starts: OnceLock::new(),
         }
     }

@@ -29,6 +29,7 @@ pub mod render;
 pub mod reuse;
 pub mod search;
 pub mod serve;
+pub mod text;
 pub mod theme;
 pub mod validate;
 pub mod versions;
@@ -229,14 +230,14 @@ pub fn check(
     base_url: Option<&str>,
     today: NaiveDate,
 ) -> (Option<Checked>, Diagnostics) {
-    let (checked, diagnostics, _) = check_timed(
-        root,
-        base_url,
-        today,
-        None,
-        &root.join(CACHE_DIR),
-        &mut Vec::new(),
-    );
+    let cache = root.join(CACHE_DIR);
+    let (checked, diagnostics, _) =
+        check_timed(root, base_url, today, None, &cache, &mut Vec::new());
+    if checked.as_ref().is_some_and(|c| c.content.bodies.damaged()) {
+        // A text in the content cache was not what it should be (see `text`): checked again without it.
+        let _ = std::fs::remove_dir_all(cache.join(content::CACHE_DIR));
+        return check(root, base_url, today);
+    }
     (checked, diagnostics)
 }
 
@@ -440,8 +441,8 @@ pub fn render_with(options: &BuildOptions, warm: Option<&Warm>) -> Result<Render
     let previous = index.as_ref().map(render::Previous::new);
     let site = render_site(&checked, options.today, previous).map_err(BuildError::Invalid)?;
     if checked.content.bodies.damaged() {
-        // A body's HTML in the content cache was not what it should be (see `markdown::Html`): the cache
-        // goes, and the site is made again without it, before anything is written.
+        // A text in the content cache (a file's, a body's HTML) was not what it should be (see `text`):
+        // the cache goes, and the site is made again without it, before anything is written.
         let _ = std::fs::remove_dir_all(options.cache.join(content::CACHE_DIR));
         drop(site);
         return render_with(options, None);

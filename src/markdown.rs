@@ -11,6 +11,7 @@ use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser
 
 use crate::diagnostics::{Diagnostic, Rule, SourceText};
 use crate::highlight;
+use crate::text::Text;
 
 /// The heading attribute that declares which motion points a section implements: `{#id umsetzt=M1,M9}`.
 pub const IMPLEMENTS_ATTRIBUTE: &str = "umsetzt";
@@ -92,11 +93,11 @@ pub struct Implements {
 }
 
 /// A rendered Markdown body and what validation needs to know about it. Serialized without its HTML:
-/// the content cache keeps that in a file of its own and maps it in ([`Html::mapped`]).
+/// the content cache keeps that in a file of its own and maps it in ([`Text::mapped`]).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Rendered {
     #[serde(skip)]
-    pub html: Html,
+    pub html: Text,
     /// BLAKE3 of `html`: what a page's key takes of its body (hashing every page's HTML again on each
     /// build was a tenth of a one-page rebuild's render stage at 10,000 pages).
     pub html_hash: [u8; 32],
@@ -386,123 +387,8 @@ pub fn render(source: &SourceText, body_offset: usize, options: &MarkdownOptions
         html
     };
     out.html_hash = *blake3::hash(html.as_bytes()).as_bytes();
-    out.html = Html::from(html);
+    out.html = Text::from(html);
     out
-}
-
-/// The HTML of a rendered body: made in this run, or a part of the content cache's file of bodies,
-/// mapped into memory (a build reads only the bodies of the pages it renders, not all of them) and
-/// checked against the body's hash when first read.
-#[derive(Clone, Default)]
-pub struct Html(HtmlSource);
-
-#[derive(Clone)]
-enum HtmlSource {
-    Owned(String),
-    Mapped {
-        file: std::sync::Arc<crate::cache::MappedFile>,
-        range: Range<usize>,
-        /// BLAKE3 of the HTML (the body's `html_hash`).
-        hash: [u8; 32],
-        /// Whether the bytes are that HTML, found when first read.
-        intact: std::sync::OnceLock<bool>,
-    },
-}
-
-impl Default for HtmlSource {
-    fn default() -> Self {
-        HtmlSource::Owned(String::new())
-    }
-}
-
-impl Html {
-    /// The HTML at `range` of a mapped file, which must hash to `hash`.
-    pub fn mapped(
-        file: std::sync::Arc<crate::cache::MappedFile>,
-        range: Range<usize>,
-        hash: [u8; 32],
-    ) -> Html {
-        Html(HtmlSource::Mapped {
-            file,
-            range,
-            hash,
-            intact: std::sync::OnceLock::new(),
-        })
-    }
-
-    /// The HTML. A mapped part that does not hold the HTML it should (a damaged cache) reads as empty
-    /// and marks its file damaged ([`crate::cache::MappedFile::damaged`]): the build then starts again
-    /// without the cache before anything is written.
-    pub fn as_str(&self) -> &str {
-        self.get().unwrap_or_default()
-    }
-
-    /// The HTML, `None` for a mapped part that does not hold it (see [`Html::as_str`]).
-    pub fn get(&self) -> Option<&str> {
-        match &self.0 {
-            HtmlSource::Owned(html) => Some(html),
-            HtmlSource::Mapped {
-                file,
-                range,
-                hash,
-                intact,
-            } => {
-                let bytes = file.bytes(range.clone());
-                let intact = *intact.get_or_init(|| {
-                    std::str::from_utf8(bytes).is_ok() && blake3::hash(bytes).as_bytes() == hash
-                });
-                let html = std::str::from_utf8(bytes).ok().filter(|_| intact);
-                if html.is_none() {
-                    file.set_damaged();
-                }
-                html
-            }
-        }
-    }
-
-    /// Whether the HTML is read from a mapped file.
-    pub fn is_mapped(&self) -> bool {
-        matches!(self.0, HtmlSource::Mapped { .. })
-    }
-
-    /// The HTML as a string of its own (moved when it was made in this run).
-    pub fn into_string(self) -> String {
-        match self.0 {
-            HtmlSource::Owned(html) => html,
-            HtmlSource::Mapped { .. } => self.as_str().to_string(),
-        }
-    }
-}
-
-impl Serialize for Html {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl From<String> for Html {
-    fn from(html: String) -> Self {
-        Html(HtmlSource::Owned(html))
-    }
-}
-
-impl std::ops::Deref for Html {
-    type Target = str;
-    fn deref(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl std::fmt::Display for Html {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::fmt::Debug for Html {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Debug::fmt(self.as_str(), f)
-    }
 }
 
 /// Index of the event closing the element opened at `start`.

@@ -335,17 +335,17 @@ fn a_damaged_file_of_cached_bodies_is_noticed_and_the_site_made_without_it() {
     let bodies = root
         .join(regelwerk::CACHE_DIR)
         .join(regelwerk::content::CACHE_DIR);
-    let html_files: Vec<std::path::PathBuf> = std::fs::read_dir(&bodies)
+    let text_files: Vec<std::path::PathBuf> = std::fs::read_dir(&bodies)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "html"))
+        .filter(|p| p.extension().is_some_and(|x| x == "text"))
         .collect();
     assert!(
-        !html_files.is_empty(),
-        "the bodies' HTML has files of its own"
+        !text_files.is_empty(),
+        "the texts and the bodies' HTML have files of their own"
     );
     // Every body changed in place behind its tag (16 bytes): the cache's index still matches.
-    for path in &html_files {
+    for path in &text_files {
         let mut bytes = std::fs::read(path).unwrap();
         for byte in bytes.iter_mut().skip(16) {
             if byte.is_ascii_lowercase() {
@@ -363,7 +363,7 @@ fn a_damaged_file_of_cached_bodies_is_noticed_and_the_site_made_without_it() {
     );
     // The cache was written again, whole: the next build reuses it.
     assert_eq!(build_counting(root), (pages, 0));
-    for path in &html_files {
+    for path in &text_files {
         let bytes = std::fs::read(path).unwrap();
         let body = &bytes[16..];
         assert!(

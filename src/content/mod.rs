@@ -26,6 +26,7 @@ use walkdir::WalkDir;
 
 use crate::diagnostics::{Diagnostic, Rule, SourceText};
 use crate::markdown::{self, LinkTarget, MarkdownOptions, Rendered};
+use crate::text::Text;
 pub use guideline::{GuidelineMeta, Status};
 pub use page::PageMeta;
 pub use raci::{Letter, Matrix};
@@ -97,12 +98,12 @@ pub struct Bodies {
     files: Vec<Arc<crate::cache::MappedFile>>,
 }
 
-/// One file of the content cache as written: the tag of its file of bodies and, per source path, what
-/// was made of it and where its body's HTML is in that file.
+/// One file of the content cache as written: the tag of its file of texts and, per source path, what
+/// was made of it and where the file's text and its body's HTML are in that file.
 #[derive(Serialize, Deserialize)]
 struct Part<S, P> {
     tag: [u8; crate::cache::TAG],
-    entries: Vec<(S, P, Range<u64>)>,
+    entries: Vec<(S, P, Range<u64>, Range<u64>)>,
 }
 
 /// One Markdown file as the content stage made it.
@@ -110,10 +111,70 @@ struct Part<S, P> {
 struct Parsed {
     /// blake3 of the file's text.
     text: [u8; 32],
+    /// The file's text (kept in the cache's file of texts, like the body's HTML).
+    #[serde(skip)]
+    source: Text,
+    /// The file's size, times and inode when it was read, and when that was: while they stay the same,
+    /// the file is not read again ([`FileStat::trusted`]).
+    stat: Option<FileStat>,
     front: Front,
     /// What the body depends on besides the text (see [`body_inputs`]).
     inputs: [u8; 32],
     body: Arc<Rendered>,
+}
+
+/// What the file system says about a file, enough to tell that it has not changed without reading it
+/// (as git's index does): size, modification and change time, inode; and when it was seen so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct FileStat {
+    len: u64,
+    modified: i128,
+    changed: i128,
+    inode: u64,
+    /// When the file was read, in nanoseconds since 1970.
+    seen: i128,
+}
+
+/// How much older than the moment it was read a file's last change must be for its size and times to
+/// be trusted later: a change within the same moment as the read could keep both (git's „racily clean“).
+const RACY_NANOS: i128 = 2_000_000_000;
+
+impl FileStat {
+    /// The file's size, times and inode, seen now; `None` where the platform does not give them.
+    fn of(path: &Path) -> Option<FileStat> {
+        let seen = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?
+            .as_nanos();
+        Self::with_seen(&std::fs::metadata(path).ok()?, i128::try_from(seen).ok()?)
+    }
+
+    #[cfg(unix)]
+    fn with_seen(meta: &std::fs::Metadata, seen: i128) -> Option<FileStat> {
+        use std::os::unix::fs::MetadataExt;
+        Some(FileStat {
+            len: meta.len(),
+            modified: i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec()),
+            changed: i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec()),
+            inode: meta.ino(),
+            seen,
+        })
+    }
+
+    #[cfg(not(unix))]
+    fn with_seen(_meta: &std::fs::Metadata, _seen: i128) -> Option<FileStat> {
+        None
+    }
+
+    /// Whether `now` (the file as it is) shows the same file as this earlier read, and that read was
+    /// long enough after the file's last change that a later change would show.
+    fn trusted(&self, now: &FileStat) -> bool {
+        self.len == now.len
+            && self.modified == now.modified
+            && self.changed == now.changed
+            && self.inode == now.inode
+            && self.modified + RACY_NANOS <= self.seen
+    }
 }
 
 /// The front matter of a Markdown file, read.
@@ -138,7 +199,7 @@ const RECENT_FILE: &str = "inhalt-neu.bin";
 /// Changed entries kept in [`RECENT_FILE`] before everything is written again.
 const MAX_RECENT: usize = 200;
 /// Raised when the layout of the cache changes.
-const CACHE_FORMAT: u32 = 2;
+const CACHE_FORMAT: u32 = 3;
 
 /// The file of one part of the content cache; part [`CACHE_PARTS`] holds the recent entries.
 fn part_path(dir: &Path, part: usize) -> PathBuf {
@@ -149,52 +210,58 @@ fn part_path(dir: &Path, part: usize) -> PathBuf {
     }
 }
 
-/// The file of the bodies' HTML of the part at `path` (`.html` beside `.bin`).
-fn html_path(part: &Path) -> PathBuf {
-    part.with_extension("html")
+/// The file of texts of the part at `path` (`.text` beside `.bin`): each file's text and its body's HTML.
+fn text_path(part: &Path) -> PathBuf {
+    part.with_extension("text")
 }
 
-/// The entries of one part of the content cache, read, and the file their HTML is mapped from.
+/// The entries of one part of the content cache, read, and the file their texts are mapped from.
 type ReadPart = (Vec<(String, Arc<Parsed>)>, Arc<crate::cache::MappedFile>);
 
-/// Reads one part of the content cache, its bodies' HTML mapped from its file of bodies.
+/// Reads one part of the content cache, its texts mapped from its file of texts.
 fn read_part(path: &Path, stamp: &[u8]) -> Option<ReadPart> {
     let part: Part<String, Arc<Parsed>> = crate::cache::read(path, stamp)?;
-    let file = Arc::new(crate::cache::MappedFile::open(&html_path(path), &part.tag)?);
+    let file = Arc::new(crate::cache::MappedFile::open(&text_path(path), &part.tag)?);
+    let range = |r: Range<u64>| Some(usize::try_from(r.start).ok()?..usize::try_from(r.end).ok()?);
     let entries = part
         .entries
         .into_iter()
-        .map(|(path, mut parsed, range)| {
-            let range = usize::try_from(range.start).ok()?..usize::try_from(range.end).ok()?;
+        .map(|(path, mut parsed, source, html)| {
             // Just read: nothing else holds these.
-            let body = Arc::get_mut(&mut Arc::get_mut(&mut parsed)?.body)?;
-            body.html = markdown::Html::mapped(Arc::clone(&file), range, body.html_hash);
+            let entry = Arc::get_mut(&mut parsed)?;
+            entry.source = Text::mapped(Arc::clone(&file), range(source)?, entry.text);
+            let body = Arc::get_mut(&mut entry.body)?;
+            body.html = Text::mapped(Arc::clone(&file), range(html)?, body.html_hash);
             Some((path, parsed))
         })
         .collect::<Option<Vec<_>>>()?;
     Some((entries, file))
 }
 
-/// Writes one part of the content cache: its file of bodies first, then the part that points into it.
-/// Fails without writing the part when a body's HTML cannot be read (a damaged cache).
+/// Writes one part of the content cache: its file of texts first, then the part that points into it.
+/// Fails without writing the part when a text cannot be read (a damaged cache).
 fn write_part<'a>(
     path: &Path,
     stamp: &[u8],
     entries: impl Iterator<Item = (&'a String, &'a Arc<Parsed>)>,
 ) -> std::io::Result<()> {
     let tag = crate::cache::new_tag();
-    let mut html: Vec<u8> = tag.to_vec();
-    let mut listed: Vec<(&str, &Parsed, Range<u64>)> = Vec::new();
+    let mut texts: Vec<u8> = tag.to_vec();
+    let mut append = |text: &Text| -> std::io::Result<Range<u64>> {
+        let text = text
+            .checked()
+            .ok_or_else(|| std::io::Error::other("a cached text could not be read"))?;
+        let start = (texts.len() - crate::cache::TAG) as u64;
+        texts.extend_from_slice(text.as_bytes());
+        Ok(start..(texts.len() - crate::cache::TAG) as u64)
+    };
+    let mut listed: Vec<(&str, &Parsed, Range<u64>, Range<u64>)> = Vec::new();
     for (source, parsed) in entries {
-        let Some(body) = parsed.body.html.get() else {
-            return Err(std::io::Error::other("a cached body could not be read"));
-        };
-        let start = (html.len() - crate::cache::TAG) as u64;
-        html.extend_from_slice(body.as_bytes());
-        let end = (html.len() - crate::cache::TAG) as u64;
-        listed.push((source.as_str(), &**parsed, start..end));
+        let text = append(&parsed.source)?;
+        let html = append(&parsed.body.html)?;
+        listed.push((source.as_str(), &**parsed, text, html));
     }
-    crate::cache::write_bytes(&html_path(path), &html)?;
+    crate::cache::write_bytes(&text_path(path), &texts)?;
     crate::cache::write(
         path,
         stamp,
@@ -231,8 +298,8 @@ impl Bodies {
         bodies
     }
 
-    /// Whether a body's HTML read from the cache was not what it should be (see [`markdown::Html`]): a
-    /// build that used these bodies must be made again without the cache.
+    /// Whether a text read from the cache (a file's, a body's HTML) was not what it should be (see
+    /// [`crate::text`]): a build that used these entries must be made again without the cache.
     pub fn damaged(&self) -> bool {
         self.files.iter().any(|file| file.damaged())
     }
@@ -461,6 +528,8 @@ struct Prepared {
     source: SourceText,
     /// blake3 of the text.
     text: [u8; 32],
+    /// The file's size and times before it was read (`None`: unknown, or the file was not read).
+    stat: Option<FileStat>,
     front: Front,
     /// What an earlier run made of the same text, if anything.
     earlier: Option<Arc<Parsed>>,
@@ -503,6 +572,16 @@ pub fn load(
         .into_par_iter()
         .map(|mut p| {
             let entry = match p.earlier.take() {
+                // Read again (its size or times changed, or were not to be trusted) with the same
+                // text: the entry is the same but for what the file system said.
+                Some(earlier) if earlier.inputs == inputs && p.stat.is_some() => Arc::new(Parsed {
+                    text: earlier.text,
+                    source: earlier.source.clone(),
+                    stat: p.stat,
+                    front: earlier.front.clone(),
+                    inputs,
+                    body: Arc::clone(&earlier.body),
+                }),
                 Some(earlier) if earlier.inputs == inputs => earlier,
                 _ => {
                     let body = match p.front.body_start {
@@ -517,6 +596,8 @@ pub fn load(
                     };
                     Arc::new(Parsed {
                         text: p.text,
+                        source: p.source.text.clone(),
+                        stat: p.stat,
                         front: p.front.clone(),
                         inputs,
                         body,
@@ -704,10 +785,25 @@ fn prepare(root: &Path, kind: Kind, rel: &str, previous: Option<&Bodies>) -> Pre
         kind,
         source: SourceText::new(rel, String::new()),
         text: *blake3::hash(b"").as_bytes(),
+        stat: None,
         front: Front::default(),
         earlier: None,
     };
-    let text = match std::fs::read(root.join(rel)).map(String::from_utf8) {
+    let path = root.join(rel);
+    let stat = FileStat::of(&path);
+    // A file whose size, times and inode are those of an earlier read is not read again.
+    if let Some(earlier) = previous.and_then(|bodies| bodies.entries.get(rel))
+        && let (Some(then), Some(now)) = (&earlier.stat, &stat)
+        && then.trusted(now)
+    {
+        prepared.source = SourceText::with_text(rel, earlier.source.clone());
+        prepared.text = earlier.text;
+        prepared.front = earlier.front.clone();
+        prepared.earlier = Some(Arc::clone(earlier));
+        return prepared;
+    }
+    prepared.stat = stat;
+    let text = match std::fs::read(&path).map(String::from_utf8) {
         Ok(Ok(text)) => text,
         Ok(Err(_)) => {
             prepared.front = front(kind, rel, None);
@@ -940,6 +1036,60 @@ mod tests {
         );
     }
 
+    /// Writes `text` to `path` as last changed an hour ago: a file changed just before it is read is
+    /// read again next time ([`FileStat::trusted`]).
+    fn write_old(path: &Path, text: &str) {
+        std::fs::write(path, text).unwrap();
+        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        std::fs::File::options()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_modified(hour_ago)
+            .unwrap();
+    }
+
+    #[test]
+    fn a_file_is_read_again_when_its_size_times_or_inode_change_or_were_racy() {
+        let site = tempfile::tempdir().unwrap();
+        let cache = site.path().join(crate::CACHE_DIR);
+        let dir = site.path().join(GUIDELINES_DIR);
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("g.md");
+        write_old(&file, &guideline("g", "Alter Text.\n"));
+        let labels = labels();
+        let settings = settings(&labels);
+        let cached = |content: &Content| {
+            content.bodies.save(&cache, &Bodies::default()).unwrap();
+            Bodies::load(&cache)
+        };
+        let (first, _) = load(site.path(), &settings, None);
+        let loaded = cached(&first);
+        let (second, _) = load(site.path(), &settings, Some(&loaded));
+        assert!(second.guidelines[0].source.text.is_mapped(), "not read");
+
+        // The same size, other text, the modification time set back: the change time tells.
+        let modified = std::fs::metadata(&file).unwrap().modified().unwrap();
+        std::fs::write(&file, guideline("g", "Neuer Text.\n")).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&file)
+            .unwrap()
+            .set_modified(modified)
+            .unwrap();
+        let (third, _) = load(site.path(), &settings, Some(&loaded));
+        assert!(!third.guidelines[0].source.text.is_mapped(), "read");
+        assert!(third.guidelines[0].body.html.contains("Neuer Text"));
+
+        // Changed just now: read again next time too, though nothing changed since.
+        std::fs::write(&file, guideline("g", "Dritter Text.\n")).unwrap();
+        let (fourth, _) = load(site.path(), &settings, Some(&loaded));
+        let loaded = cached(&fourth);
+        let (fifth, _) = load(site.path(), &settings, Some(&loaded));
+        assert!(!fifth.guidelines[0].source.text.is_mapped(), "read again");
+        assert!(fifth.guidelines[0].body.html.contains("Dritter Text"));
+    }
+
     #[test]
     fn the_cache_on_disk_keeps_front_matter_problems_and_writes_only_what_changed() {
         let site = tempfile::tempdir().unwrap();
@@ -947,18 +1097,16 @@ mod tests {
         let dir = site.path().join(GUIDELINES_DIR);
         std::fs::create_dir_all(&dir).unwrap();
         for i in 0..5 {
-            std::fs::write(
-                dir.join(format!("g{i}.md")),
-                guideline(&format!("g{i}"), "Text.\n"),
-            )
-            .unwrap();
+            write_old(
+                &dir.join(format!("g{i}.md")),
+                &guideline(&format!("g{i}"), "Text.\n"),
+            );
         }
         // A front matter with an unknown key: a problem that must be reported from the cache too.
-        std::fs::write(
-            dir.join("kaputt.md"),
+        write_old(
+            &dir.join("kaputt.md"),
             "+++\nid = \"kaputt\"\nunbekannt = 1\n+++\nText.\n",
-        )
-        .unwrap();
+        );
         let labels = labels();
         let settings = settings(&labels);
         let codes = |diagnostics: &[Diagnostic]| -> Vec<(String, Rule, usize)> {
@@ -991,11 +1139,19 @@ mod tests {
                 .collect()
         };
         assert_eq!(html(&second), html(&first));
-        // The loaded bodies' HTML is mapped from the cache's files of bodies, not read.
+        // The loaded bodies' HTML is mapped from the cache's file of texts, not read; so are the texts
+        // of the files, which were not read again (their size, times and inode are the same).
         assert!(loaded.entries.values().all(|e| e.body.html.is_mapped()));
+        assert!(second.guidelines.iter().all(|d| d.source.text.is_mapped()));
+        assert!(
+            second
+                .guidelines
+                .iter()
+                .all(|d| d.source.text.contains("Text."))
+        );
 
         // One file edited: only it is written, into the small file of recent entries.
-        std::fs::write(dir.join("g3.md"), guideline("g3", "Neuer Text.\n")).unwrap();
+        write_old(&dir.join("g3.md"), &guideline("g3", "Neuer Text.\n"));
         let (third, _) = load(site.path(), &settings, Some(&loaded));
         let parts = |dir: &Path| -> Vec<(PathBuf, std::time::SystemTime)> {
             (0..CACHE_PARTS)
@@ -1021,7 +1177,7 @@ mod tests {
         assert!(entry.body.html.contains("Neuer Text"));
         assert_eq!(recent.entries.len(), 6);
         // A second edit keeps the first one's entry among the recent ones.
-        std::fs::write(dir.join("g4.md"), guideline("g4", "Auch neu.\n")).unwrap();
+        write_old(&dir.join("g4.md"), &guideline("g4", "Auch neu.\n"));
         let (next, _) = load(site.path(), &settings, Some(&recent));
         next.bodies.save(&cache, &recent).unwrap();
         assert_eq!(

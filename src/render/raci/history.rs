@@ -192,10 +192,10 @@ pub(crate) fn jobs(shared: &Shared, content: &Content, versions: &Versions) -> V
                 raw_csv: if matrix.is_some() {
                     String::new()
                 } else {
-                    stand.csv.text.clone()
+                    stand.csv.text.to_string()
                 },
                 raw_sidecar: match (&matrix, &stand.sidecar) {
-                    (None, Some(s)) => s.text.clone(),
+                    (None, Some(s)) => s.text.to_string(),
                     _ => String::new(),
                 },
             };

@@ -166,7 +166,7 @@ fn entry_jobs(
             raw: if entry.is_some() {
                 String::new()
             } else {
-                stand.source.text.clone()
+                stand.source.text.to_string()
             },
         };
         jobs.push(shared.job(
