@@ -23,7 +23,8 @@
 //!      expansions they were made with; the lexicon and the expansions are made anew each build (they
 //!      depend on the whole site's words), a page's terms only when the expansions changed or the page
 //!      is read;
-//!   2. a whole shard's files in `<shard>-<hash>.pack`, the hash taken over the backend version,
+//!   2. a whole shard's files in `<shard>.pack` (and the changes since its last full write in
+//!      `<shard>.pack-neu`) with the key of the build that made them, a hash over the backend version,
 //!      language, and every page's URL, HTML and extra terms: an unchanged shard is taken as it is;
 //!   3. for the native index, each page's read data ([`native::PageData`]) in the store
 //!      `pages/shard-<shard>`, keyed by backend, language, URL, HTML and extra terms: a changed shard
@@ -426,16 +427,25 @@ fn remove_gone_shards(cache: &Path, shards: &BTreeMap<String, Vec<usize>>) {
     for entry in entries.flatten() {
         let file_name = entry.file_name();
         let file_name = file_name.to_string_lossy();
-        let pack_gone = file_name
+        if file_name.starts_with('.') {
+            continue;
+        }
+        let shard = file_name
+            .strip_suffix(".pack")
+            .or_else(|| file_name.strip_suffix(".pack-neu"))
+            .or_else(|| {
+                file_name
+                    .strip_suffix(STATE_EXTENSION)
+                    .and_then(|stem| stem.strip_suffix('.'))
+            });
+        // Packs of earlier versions were named `<shard>-<hash>.pack`; they are gone with the shard too.
+        let earlier = file_name
             .strip_suffix(".pack")
             .and_then(|stem| stem.rsplit_once('-'))
-            .is_some_and(|(shard, _)| !shard.starts_with('.') && !shards.contains_key(shard));
-        let state_gone = file_name
-            .strip_suffix(STATE_EXTENSION)
-            .and_then(|stem| stem.strip_suffix('.'))
-            .is_some_and(|shard| !shard.starts_with('.') && !shards.contains_key(shard));
-        let gone = pack_gone || state_gone;
-        if gone {
+            .is_some_and(|(_, hash)| {
+                hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit())
+            });
+        if earlier || shard.is_some_and(|shard| !shards.contains_key(shard)) {
             let _ = std::fs::remove_file(entry.path());
         }
     }
@@ -834,7 +844,7 @@ fn build_shard(
     }
     let key = format!("{name}-{}", &hasher.finalize().to_hex()[..16]);
     if let Some(cache) = &settings.cache
-        && let Some(files) = read_cached(&pack_path(cache, &key))
+        && let Some(files) = read_cached(cache, name, &key)
     {
         return Ok((files, None));
     }
@@ -1153,24 +1163,13 @@ fn state_path(cache: &Path, name: &str) -> PathBuf {
 /// The extension of the shards' state files.
 const STATE_EXTENSION: &str = "state";
 
-/// The compressed files of the shard's earlier packs, by the hash of their content.
+/// The compressed files of the shard's last build, by the hash of their content.
 fn earlier_compressed(cache: &Path, name: &str) -> native::write::Compressed {
     let mut compressed = native::write::Compressed::default();
-    let Ok(entries) = std::fs::read_dir(cache) else {
-        return compressed;
-    };
-    for entry in entries.flatten() {
-        let file_name = entry.file_name();
-        let ours = file_name
-            .to_string_lossy()
-            .strip_suffix(".pack")
-            .and_then(|stem| stem.rsplit_once('-'))
-            .is_some_and(|(shard, _)| shard == name);
-        if ours && let Some(files) = read_pack(&entry.path()) {
-            for (file, content) in files {
-                if content != [0; 32] {
-                    compressed.0.insert(content, file.bytes);
-                }
+    if let Some((_, files)) = read_shard_files(cache, name) {
+        for (file, content) in files {
+            if content != [0; 32] {
+                compressed.0.insert(content, file.bytes);
             }
         }
     }
@@ -1202,23 +1201,149 @@ fn used_wasm(files: &[IndexFile], language: &str) -> Option<String> {
     )
 }
 
-/// The first line of a cached shard.
-const PACK_MAGIC: &[u8] = b"regelwerk search cache 2\n";
+/// The first line of a shard's pack.
+const PACK_MAGIC: &[u8] = b"regelwerk search cache 3\n";
+/// Raised when the layout of a pack's file of changes changes.
+const PACK_CHANGES_FORMAT: u32 = 1;
+/// A build writes the whole pack again when the files it would write into the file of changes are
+/// more than this share of the pack.
+const PACK_CHANGES_SHARE: usize = 4;
 
-/// A cached shard: one file `<key>.pack` holding all the shard's files — one file to create instead of a
-/// thousand small ones: the magic line, a blake3 checksum of the rest, then per file path length, path,
-/// the blake3 hash of its content before compression (zeros if unknown), length, bytes (little-endian).
-fn pack_path(cache: &Path, key: &str) -> PathBuf {
-    cache.join(format!("{key}.pack"))
+/// A shard's files as its last build left them are kept in two files, so that a build that changed a
+/// page writes a little, not the whole index again (39 MB at 10,000 pages):
+///
+/// - `<shard>.pack`: all of the shard's files as of a full write — one file to create instead of a
+///   thousand small ones: the magic line, a blake3 checksum of the rest, the key of the build that
+///   wrote it (length, bytes), then per file path length, path, the blake3 hash of its content before
+///   compression (zeros if unknown), length, bytes (little-endian);
+/// - `<shard>.pack-neu` ([`PackChanges`]): the files of a later build, each either a file of the pack
+///   (by path) or its bytes, with that build's key. It is written by every build until its bytes reach
+///   a [`PACK_CHANGES_SHARE`]th of the pack; then the pack is written anew and it is removed.
+fn pack_path(cache: &Path, name: &str) -> PathBuf {
+    cache.join(format!("{name}.pack"))
 }
 
-fn read_cached(path: &Path) -> Option<Vec<IndexFile>> {
-    let files: Vec<IndexFile> = read_pack(path)?.into_iter().map(|(f, _)| f).collect();
+/// The file of changes to a shard's pack.
+fn changes_path(cache: &Path, name: &str) -> PathBuf {
+    cache.join(format!("{name}.pack-neu"))
+}
+
+/// A later build's files, as changes to the pack whose checksum is `pack`.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct PackChanges {
+    pack: Key,
+    key: String,
+    /// Path, hash of the content before compression, and the bytes unless the pack has the file.
+    files: Vec<(String, Key, Option<Vec<u8>>)>,
+}
+
+/// A pack as read: its checksum, the key of the build that wrote it, its files.
+struct Pack {
+    sum: Key,
+    key: String,
+    files: Vec<(IndexFile, Key)>,
+}
+
+/// The shard's files if its last build had `key`.
+fn read_cached(cache: &Path, name: &str, key: &str) -> Option<Vec<IndexFile>> {
+    // The key is found without reading the pack: its start and the small file of changes.
+    let (sum, pack_key) = pack_head(&pack_path(cache, name))?;
+    let changes = read_changes(cache, name).filter(|changes| changes.pack == sum);
+    let last = changes
+        .as_ref()
+        .map_or(pack_key.as_str(), |c| c.key.as_str());
+    if last != key {
+        return None;
+    }
+    let (_, files) = read_shard_files(cache, name)?;
+    let files: Vec<IndexFile> = files.into_iter().map(|(f, _)| f).collect();
     (!files.is_empty()).then_some(files)
 }
 
-/// The files of a pack, each with the hash of its content before compression.
-fn read_pack(path: &Path) -> Option<Vec<(IndexFile, Key)>> {
+fn read_changes(cache: &Path, name: &str) -> Option<PackChanges> {
+    crate::cache::read(
+        &changes_path(cache, name),
+        &crate::cache::format_stamp(PACK_CHANGES_FORMAT),
+    )
+}
+
+/// The shard's files as its last build left them (the pack with its changes), each with the hash of
+/// its content before compression, and that build's key.
+fn read_shard_files(cache: &Path, name: &str) -> Option<(String, Vec<(IndexFile, Key)>)> {
+    let pack = read_pack(&pack_path(cache, name))?;
+    let Some(changes) = read_changes(cache, name).filter(|c| c.pack == pack.sum) else {
+        return Some((pack.key, pack.files));
+    };
+    let mut in_pack: HashMap<String, (IndexFile, Key)> = pack
+        .files
+        .into_iter()
+        .map(|(file, content)| (file.path.clone(), (file, content)))
+        .collect();
+    let files = changes
+        .files
+        .into_iter()
+        .map(|(path, content, bytes)| match bytes {
+            Some(bytes) => Some((IndexFile { path, bytes }, content)),
+            None => in_pack.remove(&path),
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some((changes.key, files))
+}
+
+/// The checksum and key at the start of a pack.
+fn pack_head(path: &Path) -> Option<(Key, String)> {
+    use std::io::Read;
+    let mut head = vec![0; PACK_MAGIC.len() + 32 + 4 + 256];
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut read = 0;
+    while read < head.len() {
+        match file.read(&mut head[read..]) {
+            Ok(0) => break,
+            Ok(n) => read += n,
+            Err(_) => return None,
+        }
+    }
+    let rest = head[..read].strip_prefix(PACK_MAGIC)?;
+    let (sum, rest) = rest.split_at_checked(32)?;
+    let (len, rest) = rest.split_at_checked(4)?;
+    let len = u32::from_le_bytes(len.try_into().ok()?) as usize;
+    let key = std::str::from_utf8(rest.get(..len)?).ok()?;
+    Some((sum.try_into().ok()?, key.to_string()))
+}
+
+/// A pack mapped into memory, with the checksum it carries (not checked: what is read from it is only
+/// compared, and a pack that does not hold its checksum is never used).
+fn map_pack(path: &Path) -> Option<(Key, memmap2::Mmap)> {
+    let file = std::fs::File::open(path).ok()?;
+    // SAFETY: packs are only ever replaced by rename, never changed in place.
+    let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
+    let sum = map.strip_prefix(PACK_MAGIC)?.get(..32)?.try_into().ok()?;
+    Some((sum, map))
+}
+
+/// A mapped pack's files by path: the hash of their content and their bytes.
+fn pack_entries(map: &[u8]) -> Option<HashMap<&str, (Key, &[u8])>> {
+    let mut rest = map.strip_prefix(PACK_MAGIC)?.get(32..)?;
+    let mut take = |n: usize| -> Option<&[u8]> {
+        let (head, tail) = rest.split_at_checked(n)?;
+        rest = tail;
+        Some(head)
+    };
+    let len = u32::from_le_bytes(take(4)?.try_into().ok()?) as usize;
+    take(len)?;
+    let mut files = HashMap::new();
+    while let Some(len) = take(4) {
+        let len = u32::from_le_bytes(len.try_into().ok()?) as usize;
+        let path = std::str::from_utf8(take(len)?).ok()?;
+        let content: Key = take(32)?.try_into().ok()?;
+        let len = usize::try_from(u64::from_le_bytes(take(8)?.try_into().ok()?)).ok()?;
+        files.insert(path, (content, take(len)?));
+    }
+    Some(files)
+}
+
+/// A pack, if it is intact.
+fn read_pack(path: &Path) -> Option<Pack> {
     let bytes = std::fs::read(path).ok()?;
     let (sum, mut rest) = bytes.strip_prefix(PACK_MAGIC)?.split_at_checked(32)?;
     if blake3::hash(rest).as_bytes() != sum {
@@ -1229,6 +1354,8 @@ fn read_pack(path: &Path) -> Option<Vec<(IndexFile, Key)>> {
         rest = tail;
         Some(head)
     };
+    let len = u32::from_le_bytes(take(4)?.try_into().ok()?) as usize;
+    let key = std::str::from_utf8(take(len)?).ok()?.to_string();
     let mut files = Vec::new();
     while let Some(len) = take(4) {
         let len = u32::from_le_bytes(len.try_into().ok()?) as usize;
@@ -1239,11 +1366,15 @@ fn read_pack(path: &Path) -> Option<Vec<(IndexFile, Key)>> {
         files.push((IndexFile { path, bytes }, content));
     }
     files.sort_by(|a, b| a.0.path.cmp(&b.0.path));
-    Some(files)
+    Some(Pack {
+        sum: sum.try_into().ok()?,
+        key,
+        files,
+    })
 }
 
-/// Writes a shard into the cache (a temporary file renamed into place) and removes the shard's older
-/// entries.
+/// Keeps a shard's files for the next build: as changes to the shard's pack when they are few, else
+/// as a new pack.
 fn write_cached(
     cache: &Path,
     name: &str,
@@ -1252,47 +1383,68 @@ fn write_cached(
     contents: &native::Contents,
 ) -> std::io::Result<()> {
     std::fs::create_dir_all(cache)?;
+    let content = |file: &IndexFile| *contents.get(&file.path).unwrap_or(&[0; 32]);
+    if let Some((sum, map)) = map_pack(&pack_path(cache, name))
+        && let Some(in_pack) = pack_entries(&map)
+    {
+        let pack_size = map.len();
+        let mut new_bytes = 0;
+        let changes: Vec<(String, Key, Option<Vec<u8>>)> = files
+            .iter()
+            .map(|file| {
+                let content = content(file);
+                // The same content compresses to the same bytes (see `native::write::Compressed`):
+                // only files without a content hash are compared byte for byte.
+                let same = in_pack.get(file.path.as_str()).is_some_and(|(c, bytes)| {
+                    *c == content
+                        && bytes.len() == file.bytes.len()
+                        && (content != [0; 32] || *bytes == file.bytes.as_slice())
+                });
+                if !same {
+                    new_bytes += file.bytes.len();
+                }
+                (
+                    file.path.clone(),
+                    content,
+                    (!same).then(|| file.bytes.clone()),
+                )
+            })
+            .collect();
+        if new_bytes * PACK_CHANGES_SHARE <= pack_size {
+            return crate::cache::write(
+                &changes_path(cache, name),
+                &crate::cache::format_stamp(PACK_CHANGES_FORMAT),
+                &PackChanges {
+                    pack: sum,
+                    key: key.to_string(),
+                    files: changes,
+                },
+            );
+        }
+    }
     let size: usize = files
         .iter()
         .map(|f| f.path.len() + f.bytes.len() + 44)
         .sum();
-    let mut pack = Vec::with_capacity(PACK_MAGIC.len() + 32 + size);
+    let mut pack = Vec::with_capacity(PACK_MAGIC.len() + 32 + 4 + key.len() + size);
     pack.extend_from_slice(PACK_MAGIC);
     pack.extend_from_slice(&[0; 32]);
+    pack.extend_from_slice(&(key.len() as u32).to_le_bytes());
+    pack.extend_from_slice(key.as_bytes());
     for file in files {
         pack.extend_from_slice(&(file.path.len() as u32).to_le_bytes());
         pack.extend_from_slice(file.path.as_bytes());
-        pack.extend_from_slice(contents.get(&file.path).unwrap_or(&[0; 32]));
+        pack.extend_from_slice(&content(file));
         pack.extend_from_slice(&(file.bytes.len() as u64).to_le_bytes());
         pack.extend_from_slice(&file.bytes);
     }
     let sum = blake3::hash(&pack[PACK_MAGIC.len() + 32..]);
     pack[PACK_MAGIC.len()..PACK_MAGIC.len() + 32].copy_from_slice(sum.as_bytes());
-    let temporary = cache.join(format!(".{key}.tmp-{}", std::process::id()));
-    let target = pack_path(cache, key);
-    if let Err(err) =
-        std::fs::write(&temporary, &pack).and_then(|()| std::fs::rename(&temporary, &target))
-    {
-        let _ = std::fs::remove_file(&temporary);
-        return Err(err);
+    crate::cache::write_bytes(&pack_path(cache, name), &pack)?;
+    match std::fs::remove_file(changes_path(cache, name)) {
+        Err(err) if err.kind() != std::io::ErrorKind::NotFound => Err(err),
+        _ => Ok(()),
     }
-    let current = format!("{key}.pack");
-    for entry in std::fs::read_dir(cache)?.flatten() {
-        let file_name = entry.file_name();
-        let file_name = file_name.to_string_lossy();
-        let stale = file_name
-            .trim_end_matches(".pack")
-            .rsplit_once('-')
-            .is_some_and(|(shard, _)| shard == name)
-            && file_name != current
-            && !file_name.ends_with(STATE_EXTENSION);
-        if stale {
-            // Entries of earlier versions were folders.
-            let _ = std::fs::remove_file(entry.path());
-            let _ = std::fs::remove_dir_all(entry.path());
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -1614,6 +1766,81 @@ mod tests {
         let glossary = Glossary::default();
         let settings = settings(&glossary, cache.map(Path::to_path_buf));
         index(files, &[], &settings, &native::Native).unwrap()
+    }
+
+    #[test]
+    fn a_small_change_writes_changes_to_the_pack_and_a_large_one_a_new_pack() {
+        let cache = tempfile::tempdir().unwrap();
+        let cache = cache.path();
+        let packs = || -> BTreeMap<String, Vec<u8>> {
+            std::fs::read_dir(cache)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| {
+                    p.extension()
+                        .is_some_and(|x| x == "pack" || x == "pack-neu")
+                })
+                .map(|p| {
+                    let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                    (name, std::fs::read(&p).unwrap())
+                })
+                .collect()
+        };
+        let mut site = german_site();
+        native_index(&site, Some(cache));
+        let written = packs();
+        assert!(
+            written.keys().all(|name| name.ends_with(".pack")),
+            "{written:?}"
+        );
+
+        // One page's text: the pack stays, its changes are written beside it.
+        let page = site
+            .iter()
+            .position(|f| f.path == "leitlinien/p07/index.html")
+            .unwrap();
+        site[page] = file(
+            "leitlinien/p07/index.html",
+            "data-pagefind-body",
+            "<h1>Seite 7</h1><h2 id=\"x\">Abschnitt</h2><p>Neuer Text über Löschfristen.</p>",
+        );
+        let (edited, _) = native_index(&site, Some(cache));
+        assert!(edited == native_index(&site, None).0, "as a clean build");
+        let after = packs();
+        let changes: Vec<&String> = after.keys().filter(|n| n.ends_with(".pack-neu")).collect();
+        assert_eq!(changes.len(), 1, "{:?}", after.keys());
+        for (name, bytes) in &written {
+            assert!(
+                after.get(name) == Some(bytes),
+                "{name} is not written again"
+            );
+        }
+        // The pack and its changes are the shard as it is: an unchanged shard comes from them.
+        let (again, report) = native_index(&site, Some(cache));
+        assert_eq!(report.rebuilt, 0);
+        assert!(again == edited);
+
+        // Every page changed, with much new text: a new pack, no changes beside it.
+        for (i, file) in site.iter_mut().enumerate() {
+            if file.path.starts_with("leitlinien/p") {
+                let html = String::from_utf8(file.bytes.clone()).unwrap();
+                let text: Vec<String> = (0..300).map(|n| format!("wort{i}x{n}")).collect();
+                file.bytes = html.replace("über Daten", &text.join(" ")).into_bytes();
+            }
+        }
+        let (rewritten, _) = native_index(&site, Some(cache));
+        assert!(rewritten == native_index(&site, None).0, "as a clean build");
+        let last = packs();
+        assert!(
+            last.keys().all(|name| name.ends_with(".pack")),
+            "{:?}",
+            last.iter().map(|(n, b)| (n, b.len())).collect::<Vec<_>>()
+        );
+        assert!(
+            written
+                .iter()
+                .any(|(name, bytes)| last.get(name) != Some(bytes))
+        );
     }
 
     /// The key property of the caches: a rebuild that takes pages from them writes exactly what a clean
