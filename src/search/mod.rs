@@ -1167,9 +1167,9 @@ const STATE_EXTENSION: &str = "state";
 fn earlier_compressed(cache: &Path, name: &str) -> native::write::Compressed {
     let mut compressed = native::write::Compressed::default();
     if let Some((_, files)) = read_shard_files(cache, name) {
-        for (file, content) in files {
+        for (_, content, bytes) in files {
             if content != [0; 32] {
-                compressed.0.insert(content, file.bytes);
+                compressed.0.insert(content, bytes);
             }
         }
     }
@@ -1237,26 +1237,31 @@ struct PackChanges {
     files: Vec<(String, Key, Option<Vec<u8>>)>,
 }
 
-/// A pack as read: its checksum, the key of the build that wrote it, its files.
-struct Pack {
-    sum: Key,
-    key: String,
-    files: Vec<(IndexFile, Key)>,
-}
+/// A shard's file as cached: its path, the hash of its content before compression, its bytes (a part
+/// of the mapped pack, or of the changes).
+type CachedFile = (String, Key, bytes::Bytes);
 
 /// The shard's files if its last build had `key`.
 fn read_cached(cache: &Path, name: &str, key: &str) -> Option<Vec<IndexFile>> {
     // The key is found without reading the pack: its start and the small file of changes.
-    let (sum, pack_key) = pack_head(&pack_path(cache, name))?;
+    let (sum, map) = map_pack(&pack_path(cache, name))?;
     let changes = read_changes(cache, name).filter(|changes| changes.pack == sum);
-    let last = changes
-        .as_ref()
-        .map_or(pack_key.as_str(), |c| c.key.as_str());
+    let last = match &changes {
+        Some(changes) => changes.key.as_str(),
+        None => pack_key(&map)?,
+    };
     if last != key {
         return None;
     }
+    drop(map);
     let (_, files) = read_shard_files(cache, name)?;
-    let files: Vec<IndexFile> = files.into_iter().map(|(f, _)| f).collect();
+    let files: Vec<IndexFile> = files
+        .into_iter()
+        .map(|(path, _, bytes)| IndexFile {
+            path,
+            bytes: bytes.to_vec(),
+        })
+        .collect();
     (!files.is_empty()).then_some(files)
 }
 
@@ -1267,52 +1272,48 @@ fn read_changes(cache: &Path, name: &str) -> Option<PackChanges> {
     )
 }
 
-/// The shard's files as its last build left them (the pack with its changes), each with the hash of
-/// its content before compression, and that build's key.
-fn read_shard_files(cache: &Path, name: &str) -> Option<(String, Vec<(IndexFile, Key)>)> {
-    let pack = read_pack(&pack_path(cache, name))?;
-    let Some(changes) = read_changes(cache, name).filter(|c| c.pack == pack.sum) else {
-        return Some((pack.key, pack.files));
-    };
-    let mut in_pack: HashMap<String, (IndexFile, Key)> = pack
-        .files
+/// The shard's files as its last build left them (the pack with its changes), and that build's key.
+/// The pack is mapped, and checked against its checksum, not copied.
+fn read_shard_files(cache: &Path, name: &str) -> Option<(String, Vec<CachedFile>)> {
+    let (sum, map) = map_pack(&pack_path(cache, name))?;
+    let body = map.get(PACK_MAGIC.len() + 32..)?;
+    if blake3::hash(body).as_bytes() != &sum {
+        return None;
+    }
+    let key = pack_key(&map)?.to_string();
+    let entries: Vec<(String, Key, std::ops::Range<usize>)> = pack_entries(&map)?
         .into_iter()
-        .map(|(file, content)| (file.path.clone(), (file, content)))
+        .map(|(path, (content, range))| (path.to_string(), content, range))
+        .collect();
+    let pack = bytes::Bytes::from_owner(map);
+    let Some(changes) = read_changes(cache, name).filter(|c| c.pack == sum) else {
+        let files = entries
+            .into_iter()
+            .map(|(path, content, range)| (path, content, pack.slice(range)))
+            .collect();
+        return Some((key, files));
+    };
+    let in_pack: HashMap<&str, (Key, std::ops::Range<usize>)> = entries
+        .iter()
+        .map(|(path, content, range)| (path.as_str(), (*content, range.clone())))
         .collect();
     let files = changes
         .files
         .into_iter()
         .map(|(path, content, bytes)| match bytes {
-            Some(bytes) => Some((IndexFile { path, bytes }, content)),
-            None => in_pack.remove(&path),
+            Some(bytes) => Some((path, content, bytes::Bytes::from(bytes))),
+            None => {
+                let (content, range) = in_pack.get(path.as_str())?.clone();
+                Some((path, content, pack.slice(range)))
+            }
         })
         .collect::<Option<Vec<_>>>()?;
     Some((changes.key, files))
 }
 
-/// The checksum and key at the start of a pack.
-fn pack_head(path: &Path) -> Option<(Key, String)> {
-    use std::io::Read;
-    let mut head = vec![0; PACK_MAGIC.len() + 32 + 4 + 256];
-    let mut file = std::fs::File::open(path).ok()?;
-    let mut read = 0;
-    while read < head.len() {
-        match file.read(&mut head[read..]) {
-            Ok(0) => break,
-            Ok(n) => read += n,
-            Err(_) => return None,
-        }
-    }
-    let rest = head[..read].strip_prefix(PACK_MAGIC)?;
-    let (sum, rest) = rest.split_at_checked(32)?;
-    let (len, rest) = rest.split_at_checked(4)?;
-    let len = u32::from_le_bytes(len.try_into().ok()?) as usize;
-    let key = std::str::from_utf8(rest.get(..len)?).ok()?;
-    Some((sum.try_into().ok()?, key.to_string()))
-}
-
-/// A pack mapped into memory, with the checksum it carries (not checked: what is read from it is only
-/// compared, and a pack that does not hold its checksum is never used).
+/// A pack mapped into memory, with the checksum it carries (checked by [`read_shard_files`], not
+/// here: [`write_cached`] only compares with it, and a pack that does not hold its checksum is never
+/// used).
 fn map_pack(path: &Path) -> Option<(Key, memmap2::Mmap)> {
     let file = std::fs::File::open(path).ok()?;
     // SAFETY: packs are only ever replaced by rename, never changed in place.
@@ -1321,56 +1322,37 @@ fn map_pack(path: &Path) -> Option<(Key, memmap2::Mmap)> {
     Some((sum, map))
 }
 
-/// A mapped pack's files by path: the hash of their content and their bytes.
-fn pack_entries(map: &[u8]) -> Option<HashMap<&str, (Key, &[u8])>> {
-    let mut rest = map.strip_prefix(PACK_MAGIC)?.get(32..)?;
-    let mut take = |n: usize| -> Option<&[u8]> {
-        let (head, tail) = rest.split_at_checked(n)?;
-        rest = tail;
-        Some(head)
-    };
-    let len = u32::from_le_bytes(take(4)?.try_into().ok()?) as usize;
-    take(len)?;
-    let mut files = HashMap::new();
-    while let Some(len) = take(4) {
-        let len = u32::from_le_bytes(len.try_into().ok()?) as usize;
-        let path = std::str::from_utf8(take(len)?).ok()?;
-        let content: Key = take(32)?.try_into().ok()?;
-        let len = usize::try_from(u64::from_le_bytes(take(8)?.try_into().ok()?)).ok()?;
-        files.insert(path, (content, take(len)?));
-    }
-    Some(files)
+/// The key a mapped pack names.
+fn pack_key(map: &[u8]) -> Option<&str> {
+    let rest = map.strip_prefix(PACK_MAGIC)?.get(32..)?;
+    let (len, rest) = rest.split_at_checked(4)?;
+    let len = u32::from_le_bytes(len.try_into().ok()?) as usize;
+    std::str::from_utf8(rest.get(..len)?).ok()
 }
 
-/// A pack, if it is intact.
-fn read_pack(path: &Path) -> Option<Pack> {
-    let bytes = std::fs::read(path).ok()?;
-    let (sum, mut rest) = bytes.strip_prefix(PACK_MAGIC)?.split_at_checked(32)?;
-    if blake3::hash(rest).as_bytes() != sum {
-        return None;
-    }
-    let mut take = |n: usize| -> Option<&[u8]> {
-        let (head, tail) = rest.split_at_checked(n)?;
-        rest = tail;
-        Some(head)
+/// A mapped pack's files by path: the hash of their content and where their bytes are.
+fn pack_entries(map: &[u8]) -> Option<HashMap<&str, (Key, std::ops::Range<usize>)>> {
+    let start = PACK_MAGIC.len() + 32;
+    let mut at = start;
+    let mut take = |n: usize| -> Option<(usize, &[u8])> {
+        let bytes = map.get(at..at.checked_add(n)?)?;
+        at += n;
+        Some((at - n, bytes))
     };
-    let len = u32::from_le_bytes(take(4)?.try_into().ok()?) as usize;
-    let key = std::str::from_utf8(take(len)?).ok()?.to_string();
-    let mut files = Vec::new();
-    while let Some(len) = take(4) {
-        let len = u32::from_le_bytes(len.try_into().ok()?) as usize;
-        let path = std::str::from_utf8(take(len)?).ok()?.to_string();
-        let content: Key = take(32)?.try_into().ok()?;
-        let len = usize::try_from(u64::from_le_bytes(take(8)?.try_into().ok()?)).ok()?;
-        let bytes = take(len)?.to_vec();
-        files.push((IndexFile { path, bytes }, content));
+    let (_, len) = take(4)?;
+    take(u32::from_le_bytes(len.try_into().ok()?) as usize)?;
+    let mut files = HashMap::new();
+    while let Some((_, len)) = take(4) {
+        let (_, path) = take(u32::from_le_bytes(len.try_into().ok()?) as usize)?;
+        let path = std::str::from_utf8(path).ok()?;
+        let (_, content) = take(32)?;
+        let content: Key = content.try_into().ok()?;
+        let (_, len) = take(8)?;
+        let len = usize::try_from(u64::from_le_bytes(len.try_into().ok()?)).ok()?;
+        let (from, _) = take(len)?;
+        files.insert(path, (content, from..from + len));
     }
-    files.sort_by(|a, b| a.0.path.cmp(&b.0.path));
-    Some(Pack {
-        sum: sum.try_into().ok()?,
-        key,
-        files,
-    })
+    Some(files)
 }
 
 /// Keeps a shard's files for the next build: as changes to the shard's pack when they are few, else
@@ -1387,6 +1369,10 @@ fn write_cached(
     if let Some((sum, map)) = map_pack(&pack_path(cache, name))
         && let Some(in_pack) = pack_entries(&map)
     {
+        let in_pack: HashMap<&str, (Key, &[u8])> = in_pack
+            .into_iter()
+            .map(|(path, (content, range))| (path, (content, &map[range])))
+            .collect();
         let pack_size = map.len();
         let mut new_bytes = 0;
         let changes: Vec<(String, Key, Option<Vec<u8>>)> = files

@@ -328,7 +328,7 @@ fn order_variants(word: &mut PackedWord, old: &[(Arc<str>, usize)], changes: &[C
 fn decode_chunk(chunk: &ChunkSummary, earlier: &Compressed) -> Option<Vec<PackedWord>> {
     let compressed = earlier.0.get(&chunk.content)?;
     let mut bytes = Vec::with_capacity(compressed.len() * 4);
-    GzDecoder::new(compressed.as_slice())
+    GzDecoder::new(&compressed[..])
         .read_to_end(&mut bytes)
         .ok()?;
     let content = bytes.strip_prefix(write::DECOMPRESSED_MARK)?;
@@ -500,7 +500,7 @@ mod tests {
                 .contents
                 .iter()
                 .zip(&written.files)
-                .map(|(content, file)| (*content, file.bytes.clone()))
+                .map(|(content, file)| (*content, bytes::Bytes::from(file.bytes.clone())))
                 .collect(),
         )
     }
@@ -602,8 +602,10 @@ mod tests {
         // A damaged chunk.
         let mut damaged = earlier(&written);
         for bytes in damaged.0.values_mut() {
-            let middle = bytes.len() / 2;
-            bytes[middle] ^= 0x55;
+            let mut changed = bytes.to_vec();
+            let middle = changed.len() / 2;
+            changed[middle] ^= 0x55;
+            *bytes = bytes::Bytes::from(changed);
         }
         let result = update(&written.layout, vec![change()], "de", &damaged);
         assert!(result.unwrap().is_none());
@@ -618,7 +620,7 @@ mod tests {
         let words = decode_chunk(chunk, &earlier).unwrap();
         assert_eq!(write::encode_chunk(&words).len(), {
             let mut bytes = Vec::new();
-            GzDecoder::new(earlier.0[&chunk.content].as_slice())
+            GzDecoder::new(&earlier.0[&chunk.content][..])
                 .read_to_end(&mut bytes)
                 .unwrap();
             bytes.len() - write::DECOMPRESSED_MARK.len()

@@ -53,7 +53,7 @@ pub struct PackedWord {
 /// whose content did not change is taken from here instead of being compressed again (gzip is
 /// deterministic, so the bytes are the same).
 #[derive(Debug, Clone, Default)]
-pub struct Compressed(pub HashMap<[u8; 32], Vec<u8>>);
+pub struct Compressed(pub HashMap<[u8; 32], bytes::Bytes>);
 
 /// The index of one language: its files (paths relative to the index folder) and its entry in
 /// `pagefind-entry.json`.
@@ -378,7 +378,7 @@ pub fn assemble(
         .into_par_iter()
         .map(|(path, bytes, content)| {
             let bytes = match (earlier.0.get(&content), bytes) {
-                (Some(compressed), _) => compressed.clone(),
+                (Some(compressed), _) => compressed.to_vec(),
                 (None, Some(bytes)) => {
                     compress(&bytes).map_err(|e| SearchError(format!("gzip: {e}")))?
                 }
