@@ -186,10 +186,11 @@ impl Shared<'_> {
         }
     }
 
-    /// The context of the page at `path` that every template gets besides the shared one (which is added
-    /// when the page is rendered, see [`Shared::render`]).
-    pub fn context(&self, path: &str) -> tera::Context {
-        let mut context = tera::Context::new();
+    /// The values every page gets that follow from its path alone (the navigation with its active item,
+    /// the canonical and the current URL). They are added when the page is rendered, not kept in its
+    /// job: the page's key has its path and the build-wide inputs they are made of, so building them for
+    /// every page of a large site only to key it was wasted (a quarter of a guideline job's time).
+    fn path_values(&self, path: &str) -> [(&'static str, tera::Value); 3] {
         let nav: Vec<NavItem> = NAV
             .iter()
             .map(|(target, key)| NavItem {
@@ -202,10 +203,14 @@ impl Shared<'_> {
                 },
             })
             .collect();
-        context.insert("nav", &nav);
-        context.insert("canonical", &format!("{}{}", self.config.base_url, path));
-        context.insert("current_url", &self.url(path));
-        context
+        [
+            ("nav", tera::to_value(nav).unwrap_or_default()),
+            (
+                "canonical",
+                tera::Value::String(format!("{}{}", self.config.base_url, path)),
+            ),
+            ("current_url", tera::Value::String(self.url(path))),
+        ]
     }
 
     /// A job for the page at `path`, with the page's context plus `extra`.
@@ -215,7 +220,7 @@ impl Shared<'_> {
         path: &str,
         extra: impl FnOnce(&mut tera::Context),
     ) -> PageJob {
-        let mut context = self.context(path);
+        let mut context = tera::Context::new();
         extra(&mut context);
         PageJob {
             template,
@@ -242,21 +247,25 @@ impl Shared<'_> {
 
     /// Renders `job` with `shared`, a copy of the shared context (see [`Shared::render_values`]).
     fn render(&self, shared: &mut tera::Context, job: PageJob) -> Result<OutputFile, Diagnostic> {
-        let path = job.output_path();
         let values = page_values(job.context, job.body.as_deref());
-        self.render_values(shared, job.template, path, values)
+        self.render_values(shared, job.template, &job.url_path, values)
     }
 
     /// Renders `template` to `path` with `shared`, a copy of the shared context: the page's `values` are
     /// moved in for the page and out again after it, so that the shared context (hundreds of translations)
     /// is not copied for every page. A page value with the name of a shared one hides it for that page only.
+    /// The page also gets the values of its path ([`Shared::path_values`]) unless it has its own.
     fn render_values(
         &self,
         shared: &mut tera::Context,
         template: &'static str,
-        path: String,
-        values: tera::Map<String, tera::Value>,
+        url_path: &str,
+        mut values: tera::Map<String, tera::Value>,
     ) -> Result<OutputFile, Diagnostic> {
+        let path = output_path(url_path);
+        for (name, value) in self.path_values(url_path) {
+            values.entry(name).or_insert(value);
+        }
         let keys: Vec<String> = values.keys().cloned().collect();
         let hidden: Vec<(String, tera::Value)> = keys
             .iter()
@@ -480,7 +489,7 @@ pub fn render(
                 match stored.and_then(|index| index.current_page(&key)) {
                     Some(file) if file.path == path => Ok(CurrentPage::Reused(file.clone())),
                     _ => shared
-                        .render_values(base, job.template, path, with_body(values, body))
+                        .render_values(base, job.template, &job.url_path, with_body(values, body))
                         .map(|file| CurrentPage::Rendered(file, key)),
                 }
             },
