@@ -142,7 +142,17 @@ fn entry_jobs(
     let current = content.valid_register().find(|e| e.id == id);
     let last = stands.len() - 1;
     for (i, stand) in stands.iter().enumerate() {
-        let entry = entry_at(content, id, stand);
+        // A Stand with today's file and text is today's entry: read once, not again per build.
+        let today = current
+            .filter(|c| c.source.path == stand.source.path && c.source.text == stand.source.text);
+        let read;
+        let entry = match today {
+            Some(entry) => Some(entry),
+            None => {
+                read = entry_at(content, id, stand);
+                read.as_ref()
+            }
+        };
         let page = StandPage {
             id: id.to_string(),
             name: stand.name(id),
@@ -162,7 +172,7 @@ fn entry_jobs(
                 .as_deref()
                 .map(|c| rows(shared, c))
                 .unwrap_or_default(),
-            entry: entry.as_ref().map(|e| labels.entry(e)),
+            entry: entry.map(|e| labels.entry(e)),
             raw: if entry.is_some() {
                 String::new()
             } else {
