@@ -86,15 +86,15 @@ pub struct Content {
 /// next run: a file whose text is the same is not parsed again, and its body is not rendered again while
 /// the settings and the site's links (where each file is published) are the same too. `serve` hands it
 /// to its next build in memory; `build` and `publish` keep it in the cache folder ([`Bodies::load`],
-/// [`Bodies::save`]), the bodies' HTML in files of their own that are mapped, not read: a build reads the
-/// HTML only of the pages it renders.
+/// [`Bodies::save`]), the files' texts and the bodies' HTML in files of their own that are mapped, not
+/// read: a build reads the text only of what it uses (see [`crate::text`]).
 #[derive(Debug, Clone, Default)]
 pub struct Bodies {
     /// Source path → what was made of it.
     entries: HashMap<String, Arc<Parsed>>,
     /// The paths whose entries came from the file of recent entries ([`Bodies::load`]).
     recent: Vec<String>,
-    /// The cache's files of bodies that entries read their HTML from.
+    /// The cache's files of texts that entries read their texts and HTML from.
     files: Vec<Arc<crate::cache::MappedFile>>,
 }
 

@@ -31,7 +31,7 @@ use hashbrown::HashMap;
 use regex::Regex;
 use serde::Serialize;
 
-use super::words::Analyzer;
+use super::words::{Analysis, Analyzer, Indexable};
 use crate::search::german;
 use crate::search::html::{SECONDARY_MARK, Scanner, SectionTerms, Token, attribute};
 
@@ -394,17 +394,7 @@ pub fn extract_with_terms(
 
         let word_weight = weights.last().copied().unwrap_or(1);
         let analysis = analyzer.token(word);
-        let partial_weight = if analysis.compound_parts > 0 && word_weight > 0 {
-            (word_weight / u8::try_from(analysis.compound_parts).unwrap_or(u8::MAX)).max(1)
-        } else {
-            0
-        };
-        for indexable in &analysis.words {
-            let weight = if indexable.is_compound_part {
-                partial_weight
-            } else {
-                word_weight
-            };
+        for (indexable, weight) in weighted(&analysis, word_weight) {
             positions
                 .entry(Arc::clone(&indexable.stemmed))
                 .or_default()
@@ -428,17 +418,7 @@ pub fn extract_with_terms(
         }
         for (term, at) in term_positions {
             let analysis = analyzer.token(term);
-            let partial_weight = if analysis.compound_parts > 0 {
-                (term_weight / u8::try_from(analysis.compound_parts).unwrap_or(u8::MAX)).max(1)
-            } else {
-                0
-            };
-            for indexable in &analysis.words {
-                let weight = if indexable.is_compound_part {
-                    partial_weight
-                } else {
-                    term_weight
-                };
+            for (indexable, weight) in weighted(&analysis, term_weight) {
                 let occurrences = positions.entry(Arc::clone(&indexable.stemmed)).or_default();
                 // A word of the page at the same place says it already.
                 if !occurrences.iter().any(|&(p, _, _)| p == at) {
@@ -541,6 +521,24 @@ pub fn extract_with_terms(
         sort,
         words: words.into_values().collect(),
     }
+}
+
+/// The words a token is indexed as, each with its weight: the token's `weight`, of which the parts of a
+/// compound get a share.
+fn weighted(analysis: &Analysis, weight: u8) -> impl Iterator<Item = (&Indexable, u8)> {
+    let partial = if analysis.compound_parts > 0 && weight > 0 {
+        (weight / u8::try_from(analysis.compound_parts).unwrap_or(u8::MAX)).max(1)
+    } else {
+        0
+    };
+    analysis.words.iter().map(move |indexable| {
+        let share = if indexable.is_compound_part {
+            partial
+        } else {
+            weight
+        };
+        (indexable, share)
+    })
 }
 
 /// Finds where each of a section's terms goes: the position of the first of the section's words that
