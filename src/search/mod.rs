@@ -438,14 +438,8 @@ fn remove_gone_shards(cache: &Path, shards: &BTreeMap<String, Vec<usize>>) {
                     .strip_suffix(STATE_EXTENSION)
                     .and_then(|stem| stem.strip_suffix('.'))
             });
-        // Packs of earlier versions were named `<shard>-<hash>.pack`; they are gone with the shard too.
-        let earlier = file_name
-            .strip_suffix(".pack")
-            .and_then(|stem| stem.rsplit_once('-'))
-            .is_some_and(|(_, hash)| {
-                hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit())
-            });
-        if earlier || shard.is_some_and(|shard| !shards.contains_key(shard)) {
+        // (Packs of the earlier format, `<shard>-<hash>.pack`, name no shard of today: they go too.)
+        if shard.is_some_and(|shard| !shards.contains_key(shard)) {
             let _ = std::fs::remove_file(entry.path());
         }
     }
