@@ -1040,12 +1040,18 @@ mod tests {
     /// read again next time ([`FileStat::trusted`]).
     fn write_old(path: &Path, text: &str) {
         std::fs::write(path, text).unwrap();
-        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        set_modified(
+            path,
+            std::time::SystemTime::now() - std::time::Duration::from_secs(3600),
+        );
+    }
+
+    fn set_modified(path: &Path, time: std::time::SystemTime) {
         std::fs::File::options()
             .write(true)
             .open(path)
             .unwrap()
-            .set_modified(hour_ago)
+            .set_modified(time)
             .unwrap();
     }
 
@@ -1071,12 +1077,7 @@ mod tests {
         // The same size, other text, the modification time set back: the change time tells.
         let modified = std::fs::metadata(&file).unwrap().modified().unwrap();
         std::fs::write(&file, guideline("g", "Neuer Text.\n")).unwrap();
-        std::fs::File::options()
-            .write(true)
-            .open(&file)
-            .unwrap()
-            .set_modified(modified)
-            .unwrap();
+        set_modified(&file, modified);
         let (third, _) = load(site.path(), &settings, Some(&loaded));
         assert!(!third.guidelines[0].source.text.is_mapped(), "read");
         assert!(third.guidelines[0].body.html.contains("Neuer Text"));

@@ -1003,19 +1003,23 @@ mod tests {
             .unwrap_or_default()
     }
 
-    #[test]
-    fn terms_are_indexed_at_their_words_and_move_nothing() {
-        let mut analyzer = Analyzer::new("de");
-        let plain = extract("/a/", PAGE, &mut analyzer);
-        let with = extract_with_terms(
+    /// [`PAGE`] read with `terms[i]` in its section `i`.
+    fn read_page(terms_of: &[&[(&str, &str)]]) -> PageData {
+        extract_with_terms(
             "/a/",
             PAGE,
-            &terms(
-                PAGE,
-                &[&[("risiko", "risiken")], &[("schutz", "datenschutz")]],
-            ),
-            &mut analyzer,
-        );
+            &terms(PAGE, terms_of),
+            &mut Analyzer::new("de"),
+        )
+    }
+
+    /// Both sections with a term.
+    const BOTH: &[&[(&str, &str)]] = &[&[("risiko", "risiken")], &[("schutz", "datenschutz")]];
+
+    #[test]
+    fn terms_are_indexed_at_their_words_and_move_nothing() {
+        let plain = extract("/a/", PAGE, &mut Analyzer::new("de"));
+        let with = read_page(BOTH);
         // The text, its length and the anchors are the page's own.
         assert_eq!(with.fragment, plain.fragment);
         assert!(
@@ -1041,22 +1045,8 @@ mod tests {
 
     #[test]
     fn a_term_that_comes_changes_only_its_own_postings() {
-        let mut analyzer = Analyzer::new("de");
-        let before = extract_with_terms(
-            "/a/",
-            PAGE,
-            &terms(PAGE, &[&[], &[("schutz", "datenschutz")]]),
-            &mut analyzer,
-        );
-        let after = extract_with_terms(
-            "/a/",
-            PAGE,
-            &terms(
-                PAGE,
-                &[&[("risiko", "risiken")], &[("schutz", "datenschutz")]],
-            ),
-            &mut analyzer,
-        );
+        let before = read_page(&[&[], &[("schutz", "datenschutz")]]);
+        let after = read_page(BOTH);
         let changed: Vec<&str> = after
             .words
             .iter()
