@@ -37,15 +37,53 @@ pub struct OutputFile {
     pub bytes: Vec<u8>,
 }
 
-/// One page to render: which template, where to, and the context only this page has.
+/// One page of the site: which template, where to, and what to do with it.
 pub(crate) struct PageJob {
     pub template: &'static str,
     /// Site-relative URL path of the page (`leitlinien/x/`, or a file name such as `404.html`).
     pub url_path: String,
-    pub context: tera::Context,
-    /// A Markdown body the template gets as `page.content`. It stays out of `context` until the page is
-    /// rendered: the page key hashes it where it is, so a page taken from the store never copies it.
-    pub body: Option<Arc<Rendered>>,
+    pub work: Work,
+}
+
+/// What a [`PageJob`] needs done.
+pub(crate) enum Work {
+    /// Render the page with the context only this page has.
+    Render {
+        context: tera::Context,
+        /// A Markdown body the template gets as `page.content`. It stays out of `context` until the page
+        /// is rendered: the page key hashes it where it is.
+        body: Option<Arc<Rendered>>,
+        /// The page's key, for the store (`None` for version pages, which their document keys).
+        key: Option<Hash>,
+    },
+    /// Link the page the last build stored under the same key.
+    Stored(StoredFile),
+}
+
+/// What a page's context is filled into: first the bytes of its key, and only if no earlier build
+/// stored a page with that key, the values its template gets. A page taken from the store is thus keyed
+/// from its values written out as JSON and never converted into the template engine's value tree,
+/// which costs several times more (building, keying and dropping the values of every page was a third
+/// of a one-page rebuild's render stage on a large site).
+pub(crate) enum PageContext {
+    Key(Vec<u8>),
+    Values(tera::Context),
+}
+
+impl PageContext {
+    /// Adds the value `name` to the page's context.
+    pub fn insert<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) {
+        match self {
+            PageContext::Key(bytes) => {
+                push_str(bytes, name);
+                // JSON values end where they end: names and values cannot run into each other.
+                if serde_json::to_writer(&mut *bytes, value).is_err() {
+                    bytes.push(0xff);
+                }
+            }
+            PageContext::Values(context) => context.insert(name, value),
+        }
+    }
 }
 
 impl PageJob {
@@ -161,6 +199,17 @@ pub(crate) struct Shared<'a> {
     pub theme: &'a Theme,
     pub today: NaiveDate,
     base: tera::Context,
+    /// How the site's current pages are keyed and where earlier ones are looked up; `None` where pages
+    /// are only rendered (the preview of one edited page).
+    keys: Option<Keys<'a>>,
+}
+
+/// The keying of current pages in one build.
+struct Keys<'a> {
+    /// The build-wide inputs ([`Store::build_fingerprint`] and the context every page gets).
+    fingerprint: blake3::Hash,
+    /// The pages the last build stored, if they may be reused.
+    stored: Option<&'a Index>,
 }
 
 impl Shared<'_> {
@@ -213,41 +262,105 @@ impl Shared<'_> {
         ]
     }
 
-    /// A job for the page at `path`, with the page's context plus `extra`.
+    /// The job of a current page at `path` whose own context `fill` makes: keyed, and taken from the
+    /// store if the last build stored a page with its key (see [`PageContext`]). `fill` is called once to
+    /// key the page and once more if it is rendered.
     pub fn job(
         &self,
         template: &'static str,
         path: &str,
-        extra: impl FnOnce(&mut tera::Context),
+        fill: impl Fn(&mut PageContext),
     ) -> PageJob {
-        let mut context = tera::Context::new();
-        extra(&mut context);
-        PageJob {
-            template,
-            url_path: path.to_string(),
-            context,
-            body: None,
-        }
+        self.keyed_job(template, path, None, fill)
     }
 
-    /// [`Shared::job`] for a page that shows a Markdown `body` as `page.content`; `extra` inserts `page`
+    /// [`Shared::job`] for a page that shows a Markdown `body` as `page.content`; `fill` inserts `page`
     /// without it.
     pub fn job_with_body(
         &self,
         template: &'static str,
         path: &str,
         body: &Arc<Rendered>,
-        extra: impl FnOnce(&mut tera::Context),
+        fill: impl Fn(&mut PageContext),
     ) -> PageJob {
+        self.keyed_job(template, path, Some(body), fill)
+    }
+
+    fn keyed_job(
+        &self,
+        template: &'static str,
+        path: &str,
+        body: Option<&Arc<Rendered>>,
+        fill: impl Fn(&mut PageContext),
+    ) -> PageJob {
+        let key = self.keys.as_ref().map(|keys| {
+            let mut context = PageContext::Key(Vec::with_capacity(4096));
+            fill(&mut context);
+            let PageContext::Key(bytes) = context else {
+                unreachable!("filled as a key")
+            };
+            let key = page_key(
+                &keys.fingerprint,
+                template,
+                &output_path(path),
+                &bytes,
+                body.map(|b| &b.html_hash),
+            );
+            (key, keys.stored.and_then(|index| index.current_page(&key)))
+        });
+        if let Some((_, Some(file))) = &key
+            && file.path == output_path(path)
+        {
+            return PageJob {
+                template,
+                url_path: path.to_string(),
+                work: Work::Stored((*file).clone()),
+            };
+        }
+        let mut context = PageContext::Values(tera::Context::new());
+        fill(&mut context);
+        let PageContext::Values(context) = context else {
+            unreachable!("filled with values")
+        };
         PageJob {
-            body: Some(Arc::clone(body)),
-            ..self.job(template, path, extra)
+            template,
+            url_path: path.to_string(),
+            work: Work::Render {
+                context,
+                body: body.cloned(),
+                key: key.map(|(key, _)| key),
+            },
         }
     }
 
-    /// Renders `job` with `shared`, a copy of the shared context (see [`Shared::render_values`]).
+    /// The job of a version page (Stand, Synopse, Fassungen of a guideline): always rendered, its
+    /// document's key decides whether it is needed at all.
+    pub fn version_job(
+        &self,
+        template: &'static str,
+        path: &str,
+        fill: impl FnOnce(&mut tera::Context),
+    ) -> PageJob {
+        let mut context = tera::Context::new();
+        fill(&mut context);
+        PageJob {
+            template,
+            url_path: path.to_string(),
+            work: Work::Render {
+                context,
+                body: None,
+                key: None,
+            },
+        }
+    }
+
+    /// Renders `job`, a version page or a page of a build without keys, with `shared`, a copy of the
+    /// shared context (see [`Shared::render_values`]).
     fn render(&self, shared: &mut tera::Context, job: PageJob) -> Result<OutputFile, Diagnostic> {
-        let values = page_values(job.context, job.body.as_deref());
+        let Work::Render { context, body, .. } = job.work else {
+            unreachable!("only current pages of a keyed build are taken from the store")
+        };
+        let values = page_values(context, body.as_deref());
         self.render_values(shared, job.template, &job.url_path, values)
     }
 
@@ -328,57 +441,19 @@ fn page_key(
     fingerprint: &blake3::Hash,
     template: &str,
     path: &str,
-    values: &tera::Map<String, tera::Value>,
+    values: &[u8],
     body: Option<&Hash>,
 ) -> Hash {
     let mut key = DocumentKey::new(fingerprint);
     key.add(template).add(path);
-    // The values are written out and hashed in one piece: many small `update`s cost blake3 far more
-    // than one large one (hashing value by value was a tenth of a one-page rebuild's CPU).
-    let mut bytes = Vec::with_capacity(16 * 1024);
-    for (name, value) in values {
-        push_str(&mut bytes, name);
-        push_value(&mut bytes, value);
-    }
-    key.add(blake3::hash(&bytes).as_bytes());
+    // The values are written out (see [`PageContext`]) and hashed in one piece: many small `update`s
+    // cost blake3 far more than one large one.
+    key.add(blake3::hash(values).as_bytes());
     match body {
         Some(html) => key.add(b"body").add(html),
         None => key.add(b""),
     };
     key.finish()
-}
-
-/// Writes a context value for its key: every value with its kind and every string and list with its
-/// length, so that different values never give the same bytes (about twice as fast as its JSON, which
-/// escapes every string).
-fn push_value(bytes: &mut Vec<u8>, value: &tera::Value) {
-    match value {
-        tera::Value::Null => bytes.push(b'n'),
-        tera::Value::Bool(b) => bytes.push(if *b { b't' } else { b'f' }),
-        tera::Value::Number(n) => {
-            bytes.push(b'#');
-            push_str(bytes, &n.to_string());
-        }
-        tera::Value::String(s) => {
-            bytes.push(b's');
-            push_str(bytes, s);
-        }
-        tera::Value::Array(items) => {
-            bytes.push(b'[');
-            bytes.extend_from_slice(&(items.len() as u64).to_le_bytes());
-            for item in items {
-                push_value(bytes, item);
-            }
-        }
-        tera::Value::Object(fields) => {
-            bytes.push(b'{');
-            bytes.extend_from_slice(&(fields.len() as u64).to_le_bytes());
-            for (name, item) in fields {
-                push_str(bytes, name);
-                push_value(bytes, item);
-            }
-        }
-    }
 }
 
 fn push_str(bytes: &mut Vec<u8>, s: &str) {
@@ -432,13 +507,18 @@ pub fn render(
     today: NaiveDate,
     previous: Option<Previous>,
 ) -> Result<Site, Vec<Diagnostic>> {
-    let shared = shared(config, content, theme, today);
+    let mut shared = shared(config, content, theme, today);
     let fingerprint = {
         let mut key = DocumentKey::new(&Store::build_fingerprint(&theme.fingerprint, config));
         key.add(shared.base.clone().into_json().to_string());
         blake3::Hash::from_bytes(key.finish())
     };
     let previous = previous.map(|p| Previous { fingerprint, ..p });
+    shared.keys = Some(Keys {
+        fingerprint,
+        stored: previous.as_ref().map(|p| p.index),
+    });
+    let shared = shared;
     let labels = theme.markdown_labels();
     let settings = RenderSettings::new(config, &labels);
 
@@ -470,28 +550,20 @@ pub fn render(
         .chain(&version_jobs)
         .map(|j| (j.template, j.url_path.clone()))
         .collect();
-    let stored = previous.as_ref().map(|p| p.index);
     let current: Vec<Result<CurrentPage, Diagnostic>> = jobs
         .into_par_iter()
         .map_init(
             || shared.base.clone(),
-            |base, job| {
-                let path = job.output_path();
-                let values = context_values(job.context);
-                let body = job.body.as_deref();
-                let key = page_key(
-                    &fingerprint,
-                    job.template,
-                    &path,
-                    &values,
-                    body.map(|b| &b.html_hash),
-                );
-                match stored.and_then(|index| index.current_page(&key)) {
-                    Some(file) if file.path == path => Ok(CurrentPage::Reused(file.clone())),
-                    _ => shared
-                        .render_values(base, job.template, &job.url_path, with_body(values, body))
-                        .map(|file| CurrentPage::Rendered(file, key)),
-                }
+            |base, job| match job.work {
+                Work::Stored(file) => Ok(CurrentPage::Reused(file)),
+                Work::Render { context, body, key } => shared
+                    .render_values(
+                        base,
+                        job.template,
+                        &job.url_path,
+                        page_values(context, body.as_deref()),
+                    )
+                    .map(|file| CurrentPage::Rendered(file, key.unwrap_or_default())),
             },
         )
         .collect();
@@ -626,6 +698,7 @@ fn shared<'a>(
         theme,
         today,
         base,
+        keys: None,
     }
 }
 
@@ -660,7 +733,14 @@ mod tests {
             let tera::Value::Object(values) = value else {
                 panic!("an object")
             };
-            page_key(&fingerprint, "page.html", "a/index.html", &values, None)
+            let mut context = PageContext::Key(Vec::new());
+            for (name, value) in &values {
+                context.insert(name, value);
+            }
+            let PageContext::Key(bytes) = context else {
+                panic!("a key")
+            };
+            page_key(&fingerprint, "page.html", "a/index.html", &bytes, None)
         };
         let pairs = [
             (
@@ -680,13 +760,20 @@ mod tests {
                 serde_json::json!({"a": [[]]}),
                 serde_json::json!({"a": [{}]}),
             ),
+            (
+                serde_json::json!({"a": "b", "c": "d"}),
+                serde_json::json!({"a": "bc", "": "d"}),
+            ),
+            (
+                serde_json::json!({"a": 1, "b": 2}),
+                serde_json::json!({"a": 12}),
+            ),
         ];
         for (one, other) in pairs {
             assert_ne!(key(one.clone()), key(other.clone()), "{one} and {other}");
             assert_eq!(key(one.clone()), key(one));
         }
-        let values = tera::Map::new();
-        let page = |path, body| page_key(&fingerprint, "page.html", path, &values, body);
+        let page = |path, body| page_key(&fingerprint, "page.html", path, &[], body);
         assert_ne!(page("a/index.html", None), page("b/index.html", None));
         let [empty, a, b] =
             ["", "<p>a</p>", "<p>b</p>"].map(|html| *blake3::hash(html.as_bytes()).as_bytes());

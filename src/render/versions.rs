@@ -677,13 +677,12 @@ fn document(
         page.toc = toc(&rendered.toc);
         page.content = rendered.html.into_string();
         for path in missing {
-            let mut job = shared.job("stand.html", path, |_| {});
-            job.context.insert("page", &page);
-            if path != stand_path {
-                job.context
-                    .insert("canonical", &format!("{}{}", shared.config.base_url, path));
-            }
-            out.jobs.push(job);
+            out.jobs.push(shared.version_job("stand.html", path, |c| {
+                c.insert("page", &page);
+                if path != stand_path {
+                    c.insert("canonical", &format!("{}{}", shared.config.base_url, path));
+                }
+            }));
         }
     }
 
@@ -737,7 +736,7 @@ fn document(
             (&shared.text("synopse_old"), &shared.text("synopse_new")),
         );
         out.jobs
-            .push(shared.job("synopse.html", &path, |c| c.insert("page", &page)));
+            .push(shared.version_job("synopse.html", &path, |c| c.insert("page", &page)));
     }
 
     // The overview of Fassungen and Stände, with the picker.
@@ -771,7 +770,7 @@ fn document(
         removed: subject.removed.clone(),
     };
     out.jobs.push(
-        shared.job("fassungen.html", &format!("{}fassungen/", base(id)), |c| {
+        shared.version_job("fassungen.html", &format!("{}fassungen/", base(id)), |c| {
             c.insert("page", &page)
         }),
     );
