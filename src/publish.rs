@@ -312,7 +312,15 @@ pub fn publish(options: &PublishOptions) -> Result<Published, PublishError> {
         &releases.join(&release.id),
     );
     let _ = warm.bodies().save(&build.cache, &earlier_bodies);
-    crate::drop_later(warm);
+    crate::drop_later((
+        warm,
+        earlier_bodies,
+        files,
+        links,
+        versions,
+        current,
+        stored,
+    ));
     timings.push(("release", clock.elapsed()));
 
     let clock = Instant::now();

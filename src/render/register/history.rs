@@ -3,6 +3,8 @@
 //! Stände per entry (`register/<id>/staende/`); the entries' Stände for the changes page and the feed.
 //! A Stand that no longer reads under today's rules is shown as its escaped source with a note.
 
+use std::collections::HashMap;
+
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -116,18 +118,26 @@ pub(crate) fn link(
 pub(crate) fn jobs(shared: &Shared, content: &Content, versions: &Versions) -> Vec<PageJob> {
     let labels = Labels { shared, content };
     let documents = with_stands(shared, content, versions);
+    let today: HashMap<&str, &Entry> = content
+        .valid_register()
+        .map(|e| (e.id.as_str(), e))
+        .collect();
     let per_entry: Vec<Vec<PageJob>> = documents
         .into_par_iter()
-        .map(|document| entry_jobs(shared, content, &labels, document))
+        .map(|document| {
+            let current = today.get(document.id).copied();
+            entry_jobs(shared, content, &labels, current, document)
+        })
         .collect();
     per_entry.into_iter().flatten().collect()
 }
 
-/// The Stand pages and the list of Stände of one entry.
+/// The Stand pages and the list of Stände of one entry, published today as `current` or removed.
 fn entry_jobs(
     shared: &Shared,
     content: &Content,
     labels: &Labels,
+    current: Option<&Entry>,
     document: WithStands<RegisterStand>,
 ) -> Vec<PageJob> {
     let mut jobs = Vec::new();
@@ -139,7 +149,6 @@ fn entry_jobs(
     } = &document;
     let (id, stands) = (*id, *stands);
     let base = base(id);
-    let current = content.valid_register().find(|e| e.id == id);
     let last = stands.len() - 1;
     for (i, stand) in stands.iter().enumerate() {
         // A Stand with today's file and text is today's entry: read once, not again per build.
