@@ -303,7 +303,7 @@ pub fn index(
     }
     let expansions = &vocabulary.expansions;
     let key = expansions_key(expansions);
-    let terms = terms(&words, expansions, &key);
+    let terms = terms(&words, expansions, &key, vocabulary.changed.as_ref());
     if let Some(store) = &store {
         save_words(store, saved, &pages, &words, &terms);
     }
@@ -663,18 +663,35 @@ fn expansions_key(expansions: &Expansions) -> Key {
     *hasher.finalize().as_bytes()
 }
 
-/// Every page's [`Terms`]: the key from the cache where the page's HTML and the expansions are the
-/// same as then, made from its section words otherwise.
+/// Every page's [`Terms`]: the key from the cache where the page's HTML is the same as then and so are
+/// the expansions, or at least those of the page's words (`changed`, from the vocabulary); made from its
+/// section words otherwise.
 fn terms<'a>(
     words: &'a [CachedWords],
     expansions: &'a Expansions,
     expansions_key: &'a Key,
+    changed: Option<&vocabulary::Changed>,
 ) -> Vec<Terms<'a>> {
+    // A word as it stands in a page's section words: on a line of its own.
+    let changed = changed.map(|c| {
+        let lines: Vec<String> = c.words.iter().map(|w| format!("\n{w}\n")).collect();
+        (c.earlier, lines)
+    });
+    let unaffected = |words: &SectionWords| {
+        changed.as_ref().map(|(earlier, lines)| {
+            let text = &words.words;
+            let has = |line: &String| text.starts_with(&line[1..]) || text.contains(line.as_str());
+            (*earlier, !lines.iter().any(has))
+        })
+    };
     words
         .par_iter()
         .map(|page| {
             let (key, made) = match page.terms {
                 Some((made_with, key)) if made_with == *expansions_key => (key, None),
+                Some((made_with, key)) if unaffected(&page.words) == Some((made_with, true)) => {
+                    (key, None)
+                }
                 _ => {
                     let terms = page_terms(&page.words, expansions);
                     let mut hasher = blake3::Hasher::new();
@@ -1430,6 +1447,79 @@ fn write_cached(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Section words of one section with `words`.
+    fn one_section(words: &[&str]) -> SectionWords {
+        let words: String = words.iter().map(|w| format!("{w}\n")).collect();
+        SectionWords {
+            sections: vec![(100, words.len())],
+            words,
+        }
+    }
+
+    #[test]
+    fn a_changed_expansion_makes_only_the_terms_of_pages_with_its_word_again() {
+        let expansions = |extra: &[(&str, &str)]| -> Expansions {
+            [("datenschutzfolgenabschätzung", "abschätzung")]
+                .iter()
+                .chain(extra)
+                .map(|(word, term)| (word.to_string(), vec![term.to_string()]))
+                .collect()
+        };
+        let (before, after) = (
+            expansions(&[]),
+            expansions(&[("kreisverwaltung", "verwaltung")]),
+        );
+        let (key_before, key_after) = (expansions_key(&before), expansions_key(&after));
+        let pages = [
+            one_section(&["datenschutzfolgenabschätzung", "planung"]),
+            one_section(&["planung", "kreisverwaltung"]),
+            one_section(&["kreisverwaltung"]),
+            // The changed word only as the beginning of another word.
+            one_section(&["kreisverwaltungsamt"]),
+        ];
+        let uncached = |words: &SectionWords| CachedWords {
+            words: words.clone(),
+            key: [0; 32],
+            terms: None,
+            fresh: true,
+            earlier: None,
+        };
+        let fresh: Vec<CachedWords> = pages.iter().map(uncached).collect();
+        // The last build made every page's terms with the expansions before.
+        let cached: Vec<CachedWords> = terms(&fresh, &before, &key_before, None)
+            .iter()
+            .zip(&pages)
+            .map(|(terms, words)| CachedWords {
+                terms: Some((key_before, terms.key)),
+                fresh: false,
+                ..uncached(words)
+            })
+            .collect();
+        let changed = vocabulary::Changed {
+            earlier: key_before,
+            words: vec!["kreisverwaltung".into()],
+        };
+        let kept = terms(&cached, &after, &key_after, Some(&changed));
+        let made: Vec<bool> = kept.iter().map(|t| t.made.is_some()).collect();
+        assert_eq!(made, [false, true, true, false]);
+        let anew = terms(&fresh, &after, &key_after, None);
+        let keys = |terms: &[Terms]| terms.iter().map(|t| t.key).collect::<Vec<_>>();
+        assert_eq!(keys(&kept), keys(&anew));
+        assert_ne!(
+            kept[1].key,
+            cached[1].terms.unwrap().1,
+            "the page's terms changed"
+        );
+
+        // Terms made with other expansions than the ones before are made again.
+        let other = vocabulary::Changed {
+            earlier: [7; 32],
+            ..changed
+        };
+        let again = terms(&cached, &after, &key_after, Some(&other));
+        assert!(again.iter().all(|t| t.made.is_some()));
+    }
     use std::sync::Mutex;
 
     /// A backend that records what it was given.

@@ -47,8 +47,20 @@ pub(super) struct Vocabulary {
     /// Word → how many sections have it.
     counts: HashMap<String, u32>,
     pub expansions: Expansions,
+    /// How the expansions differ from those of the last build's file, when they were made again
+    /// from its counts; `None` when they are that file's or were made from counts taken anew.
+    pub changed: Option<Changed>,
     /// Taken from the last build's file as it is (no page changed): nothing to save.
     unchanged: bool,
+}
+
+/// What a new word (or one gone) changed in the expansions: the key of the expansions before
+/// ([`super::expansions_key`]) and the words whose extra terms came, went or changed. A page's terms
+/// come from its own words' expansions only, so a page without any of these words keeps the terms it
+/// had (a number or name first written on one page used to make the terms of every page again).
+pub(super) struct Changed {
+    pub earlier: Key,
+    pub words: Vec<String>,
 }
 
 impl Vocabulary {
@@ -91,7 +103,15 @@ impl Vocabulary {
                     }
                 }
                 if words_changed {
-                    vocabulary.expansions = expand(&vocabulary.counts, glossary);
+                    let expansions = expand(&vocabulary.counts, glossary);
+                    let words = differing(&vocabulary.expansions, &expansions);
+                    if !words.is_empty() {
+                        vocabulary.changed = Some(Changed {
+                            earlier: super::expansions_key(&vocabulary.expansions),
+                            words,
+                        });
+                    }
+                    vocabulary.expansions = expansions;
                 }
                 vocabulary.pages = after;
                 vocabulary
@@ -103,6 +123,7 @@ impl Vocabulary {
                     glossary: glossary_key,
                     expansions: expand(&counts, glossary),
                     counts,
+                    changed: None,
                     unchanged: false,
                 }
             }
@@ -117,6 +138,7 @@ impl Vocabulary {
             glossary: file.glossary,
             counts: file.counts.into_iter().collect(),
             expansions: file.expansions.into_iter().collect(),
+            changed: None,
             unchanged: false,
         })
     }
@@ -199,6 +221,24 @@ fn expand(counts: &HashMap<String, u32>, glossary: &Glossary) -> Expansions {
         .collect()
 }
 
+/// The words whose expansions differ between `before` and `after` (present in one only, or with other
+/// terms).
+fn differing(before: &Expansions, after: &Expansions) -> Vec<String> {
+    let mut words: Vec<String> = after
+        .iter()
+        .filter(|(word, terms)| before.get(*word) != Some(terms))
+        .map(|(word, _)| word.clone())
+        .chain(
+            before
+                .keys()
+                .filter(|word| !after.contains_key(*word))
+                .cloned(),
+        )
+        .collect();
+    words.sort_unstable();
+    words
+}
+
 /// A key of a set of pages (URL and the key of its words), independent of their order.
 fn fingerprint<'a>(pages: impl Iterator<Item = (&'a str, &'a Key)>) -> Key {
     let mut sum: u128 = 0;
@@ -277,6 +317,7 @@ mod tests {
         let mut changed = page("/b/", &kb2, &b2);
         changed.earlier = Some(Some((&kb, &b)));
         let pages = [page("/a/", &ka, &a), changed];
+        let before = first.expansions.clone();
         let kept = Vocabulary::of(&pages, &glossary, Some(first));
         let anew = Vocabulary::of(
             &[page("/a/", &ka, &a), page("/b/", &kb2, &b2)],
@@ -292,6 +333,19 @@ mod tests {
             "{:?}",
             kept.expansions
         );
+        // What changed in the expansions, for the pages' terms: exactly the words whose terms differ.
+        let changed = kept.changed.as_ref().expect("the expansions changed");
+        assert_eq!(changed.earlier, super::super::expansions_key(&before));
+        let mut differing: Vec<&String> = before
+            .keys()
+            .chain(kept.expansions.keys())
+            .filter(|word| before.get(*word) != kept.expansions.get(*word))
+            .collect();
+        differing.sort();
+        differing.dedup();
+        assert_eq!(changed.words.iter().collect::<Vec<_>>(), differing);
+        assert!(changed.words.contains(&"kreisverwaltung".to_string()));
+        assert!(anew.changed.is_none());
     }
 
     #[test]
