@@ -1,6 +1,10 @@
 //! L1 and L2: every internal link points to a page that exists, and to an anchor that exists on it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+
+use hashbrown::HashMap;
+use rayon::prelude::*;
 
 use crate::content::Content;
 use crate::diagnostics::{Diagnostic, Rule};
@@ -8,53 +12,69 @@ use crate::markdown::LinkTarget;
 
 pub fn check(content: &Content, generated: &BTreeSet<String>) -> Vec<Diagnostic> {
     // The first document published at a path owns it (a duplicate id is reported on the later one).
-    let mut anchors: BTreeMap<&str, &BTreeSet<String>> = BTreeMap::new();
-    for (_, path, body) in content.documents() {
+    let documents: Vec<_> = content.documents().collect();
+    let mut anchors: HashMap<&str, &BTreeSet<String>> = HashMap::with_capacity(documents.len());
+    for &(_, path, body) in &documents {
         anchors.entry(path).or_insert(&body.anchors);
     }
-    let mut diagnostics = Vec::new();
-    for (source, own_path, body) in content.documents() {
-        for link in &body.links {
-            let problem = match &link.target {
-                LinkTarget::External => None,
-                LinkTarget::MissingSource(file) => Some((
+    // Documents side by side (at 10,000 guidelines the links took 20 ms one after the other); the
+    // diagnostics keep the documents' order.
+    documents
+        .par_iter()
+        .flat_map_iter(|&(source, own_path, body)| {
+            body.links
+                .iter()
+                .filter_map(|link| {
+                    link_problem(&anchors, generated, own_path, link).map(|(rule, message)| {
+                        Diagnostic::at(source, link.span.clone(), rule, message)
+                    })
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// What is wrong with `link` of the document at `own_path`, if anything.
+fn link_problem(
+    anchors: &HashMap<&str, &BTreeSet<String>>,
+    generated: &BTreeSet<String>,
+    own_path: &str,
+    link: &crate::markdown::Link,
+) -> Option<(Rule, String)> {
+    match &link.target {
+        LinkTarget::External => None,
+        LinkTarget::MissingSource(file) => Some((
+            Rule::L1,
+            format!(
+                "Der Link „{}“ zeigt auf die Datei {file}, die es nicht gibt. Prüfen Sie Dateiname und Ordner.",
+                link.dest
+            ),
+        )),
+        LinkTarget::SamePage(anchor) => {
+            missing_anchor(anchors.get(own_path), anchor, &link.dest, "dieser Seite")
+        }
+        LinkTarget::Internal { path, fragment } => {
+            let page = normalize_page(path);
+            match anchors.get(page.as_ref()) {
+                Some(page_anchors) => fragment.as_deref().and_then(|f| {
+                    missing_anchor(Some(page_anchors), f, &link.dest, "der Zielseite")
+                }),
+                None if generated.contains(page.as_ref()) => None,
+                None => Some((
                     Rule::L1,
                     format!(
-                        "Der Link „{}“ zeigt auf die Datei {file}, die es nicht gibt. Prüfen Sie Dateiname und Ordner.",
+                        "Der Link „{}“ zeigt auf /{path}, diese Seite gibt es auf der Website nicht. \
+                         Verlinken Sie andere Texte am besten über ihre Datei, z. B. „governance.md#abschnitt“.",
                         link.dest
                     ),
                 )),
-                LinkTarget::SamePage(anchor) => {
-                    missing_anchor(anchors.get(own_path), anchor, &link.dest, "dieser Seite")
-                }
-                LinkTarget::Internal { path, fragment } => {
-                    let page = normalize_page(path);
-                    match anchors.get(page.as_str()) {
-                        Some(page_anchors) => fragment.as_deref().and_then(|f| {
-                            missing_anchor(Some(page_anchors), f, &link.dest, "der Zielseite")
-                        }),
-                        None if generated.contains(page.as_str()) => None,
-                        None => Some((
-                            Rule::L1,
-                            format!(
-                                "Der Link „{}“ zeigt auf /{path}, diese Seite gibt es auf der Website nicht. \
-                                 Verlinken Sie andere Texte am besten über ihre Datei, z. B. „governance.md#abschnitt“.",
-                                link.dest
-                            ),
-                        )),
-                    }
-                }
-            };
-            if let Some((rule, message)) = problem {
-                diagnostics.push(Diagnostic::at(source, link.span.clone(), rule, message));
             }
         }
     }
-    diagnostics
 }
 
 /// `leitlinien/x` and `leitlinien/x/index.html` both mean the page `leitlinien/x/`.
-fn normalize_page(path: &str) -> String {
+fn normalize_page(path: &str) -> Cow<'_, str> {
     let path = path.strip_suffix("index.html").unwrap_or(path);
     if path.is_empty()
         || path.ends_with('/')
@@ -63,9 +83,9 @@ fn normalize_page(path: &str) -> String {
             .next()
             .is_some_and(|last| last.contains('.'))
     {
-        path.to_string()
+        Cow::Borrowed(path)
     } else {
-        format!("{path}/")
+        Cow::Owned(format!("{path}/"))
     }
 }
 
