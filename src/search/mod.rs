@@ -271,7 +271,17 @@ const PAGES_DIR: &str = "pages";
 const WORDS_STORE: &str = "words";
 /// Part of the key of a page's cached section words: to be changed whenever [`html::sections`] or
 /// [`german::each_word`] read a page differently, or the key of a page's terms ([`hash_terms`]) changes.
-const SECTION_WORDS_VERSION: &str = "section-words-3";
+const SECTION_WORDS_VERSION: &str = "section-words-4";
+/// The keys of the pages' extra terms, beside the words store ([`TermsKeys`]).
+const TERMS_FILE: &str = "terme.bin";
+/// Raised when [`TermsKeys`] changes.
+const TERMS_FORMAT: u32 = 1;
+
+/// Per page URL: the key of the section words its terms were made from, the key of the expansions they
+/// were made with ([`expansions_key`]) and their key ([`hash_terms`]). Kept apart from the words store:
+/// when the expansions change (a word new to the site), every page's entry changes here, and this file
+/// is a few hundred kilobytes where the words store is tens of megabytes.
+type TermsKeys = Vec<(String, Key, Key, Key)>;
 
 /// Indexes the searchable pages of a rendered site. Returns the index files to add to the output.
 pub fn index(
@@ -283,7 +293,8 @@ pub fn index(
     let pages = searchable_pages(files, stored, settings);
     let stores = settings.cache.as_ref().map(|cache| cache.join(PAGES_DIR));
     let store = stores.as_deref().map(|dir| Store::new(dir, WORDS_STORE));
-    let (words, saved) = read_words(&pages, store.as_ref())?;
+    let terms_file = stores.as_deref().map(|dir| dir.join(TERMS_FILE));
+    let (words, saved) = read_words(&pages, store.as_ref(), terms_file.as_deref())?;
     let counted: Vec<vocabulary::CountedPage> = pages
         .iter()
         .zip(&words)
@@ -305,7 +316,10 @@ pub fn index(
     let key = expansions_key(expansions);
     let terms = terms(&words, expansions, &key, vocabulary.changed.as_ref());
     if let Some(store) = &store {
-        save_words(store, saved, &pages, &words, &terms);
+        save_words(store, saved, &pages, &words);
+    }
+    if let Some(path) = &terms_file {
+        save_terms_keys(path, &pages, &words, &terms);
     }
     let max = settings.max_shard_pages.max(1);
     let shards = shards(&pages, settings.min_shard_pages.min(max), max);
@@ -481,13 +495,22 @@ struct CachedWords {
 }
 
 /// The section words of every page, from the cache where the page's HTML did not change (read from the
-/// HTML otherwise). The one scan of a page for its words: both the site's lexicon and the page's extra
+/// HTML otherwise), with the keys of their terms where [`TERMS_FILE`] (at `terms_file`) has them for
+/// those words. The one scan of a page for its words: both the site's lexicon and the page's extra
 /// terms are made from them. Also returns how many entries the store held.
 fn read_words(
     pages: &[Page],
     store: Option<&Store>,
+    terms_file: Option<&Path>,
 ) -> Result<(Vec<CachedWords>, usize), SearchError> {
-    let cached = store.map(Store::load).unwrap_or_default();
+    let (cached, terms_keys) = rayon::join(
+        || store.map(Store::load).unwrap_or_default(),
+        || terms_file.and_then(load_terms_keys).unwrap_or_default(),
+    );
+    let terms_keys: HashMap<&str, (&Key, &Key, &Key)> = terms_keys
+        .iter()
+        .map(|(url, words, made_with, key)| (url.as_str(), (words, made_with, key)))
+        .collect();
     let read: Vec<CachedWords> = pages
         .par_iter()
         .map(|page| {
@@ -498,10 +521,13 @@ fn read_words(
             let entry = cached.get(&page.url);
             let decoded = entry.and_then(|entry| decode_section_words(&entry.value));
             match (entry, decoded) {
-                (Some(entry), Some((words, terms))) if entry.key == key => Ok(CachedWords {
+                (Some(entry), Some(words)) if entry.key == key => Ok(CachedWords {
                     words,
                     key,
-                    terms: Some(terms),
+                    terms: terms_keys
+                        .get(page.url.as_str())
+                        .filter(|(words, ..)| **words == key)
+                        .map(|&(_, made_with, terms)| (*made_with, *terms)),
                     fresh: false,
                     earlier: None,
                 }),
@@ -510,9 +536,7 @@ fn read_words(
                     key,
                     terms: None,
                     fresh: true,
-                    earlier: entry
-                        .zip(decoded)
-                        .map(|(entry, (words, _))| (entry.key, words)),
+                    earlier: entry.zip(decoded).map(|(entry, words)| (entry.key, words)),
                 }),
             }
         })
@@ -520,50 +544,72 @@ fn read_words(
     Ok((read, cached.len()))
 }
 
-/// Saves the pages' section words with their terms' keys: only entries that changed, or the whole
-/// store when pages came or went.
-fn save_words(store: &Store, saved: usize, pages: &[Page], words: &[CachedWords], terms: &[Terms]) {
-    let changed: Vec<(&str, Entry)> = pages
-        .iter()
-        .zip(words)
-        .zip(terms)
-        .filter(|((_, cached), terms)| {
-            cached.fresh || cached.terms != Some((*terms.expansions_key, terms.key))
-        })
-        .map(|((page, cached), terms)| {
-            let value = encode_section_words(&cached.words, (*terms.expansions_key, terms.key));
-            (
-                page.url.as_str(),
-                Entry {
-                    key: cached.key,
-                    value,
-                },
-            )
-        })
-        .collect();
+/// Saves the pages' section words: only entries that changed, or the whole store when pages came or
+/// went.
+fn save_words(store: &Store, saved: usize, pages: &[Page], words: &[CachedWords]) {
     // The cache only saves time: a build that cannot write it still succeeds.
     if saved == pages.len() {
+        let changed: Vec<(&str, Entry)> = pages
+            .iter()
+            .zip(words)
+            .filter(|(_, cached)| cached.fresh)
+            .map(|(page, cached)| (page.url.as_str(), words_entry(cached)))
+            .collect();
         if !changed.is_empty() {
             let entries: Vec<(&str, &Entry)> = changed.iter().map(|(u, e)| (*u, e)).collect();
             let _ = store.update(pages.len(), &entries);
         }
         return;
     }
-    let mut changed: HashMap<&str, Entry> = changed.into_iter().collect();
     let all: Vec<(&str, Entry)> = pages
+        .iter()
+        .zip(words)
+        .map(|(page, cached)| (page.url.as_str(), words_entry(cached)))
+        .collect();
+    let entries: Vec<(&str, &Entry)> = all.iter().map(|(u, e)| (*u, e)).collect();
+    let _ = store.save(&entries);
+}
+
+/// A page's entry in the words store.
+fn words_entry(cached: &CachedWords) -> Entry {
+    Entry {
+        key: cached.key,
+        value: encode_section_words(&cached.words),
+    }
+}
+
+/// The keys of the pages' terms the last build saved at `path`, if they can be read.
+fn load_terms_keys(path: &Path) -> Option<TermsKeys> {
+    crate::cache::read(path, &crate::cache::format_stamp(TERMS_FORMAT))
+}
+
+/// Saves the keys of the pages' terms at `path` when any of them changed (a failure only costs the next
+/// build time). Entries of pages that went stay until the next change: an entry only counts for the
+/// words it names.
+fn save_terms_keys(path: &Path, pages: &[Page], words: &[CachedWords], terms: &[Terms]) {
+    let unchanged = words
+        .iter()
+        .zip(terms)
+        .all(|(cached, terms)| cached.terms == Some((*terms.expansions_key, terms.key)));
+    if unchanged {
+        return;
+    }
+    let keys: TermsKeys = pages
         .iter()
         .zip(words)
         .zip(terms)
         .map(|((page, cached), terms)| {
-            let entry = changed.remove(page.url.as_str()).unwrap_or_else(|| Entry {
-                key: cached.key,
-                value: encode_section_words(&cached.words, (*terms.expansions_key, terms.key)),
-            });
-            (page.url.as_str(), entry)
+            (
+                page.url.clone(),
+                cached.key,
+                *terms.expansions_key,
+                terms.key,
+            )
         })
         .collect();
-    let entries: Vec<(&str, &Entry)> = all.iter().map(|(u, e)| (*u, e)).collect();
-    let _ = store.save(&entries);
+    if crate::cache::write(path, &crate::cache::format_stamp(TERMS_FORMAT), &keys).is_err() {
+        let _ = std::fs::remove_file(path);
+    }
 }
 
 /// A page's section words, read from its HTML.
@@ -584,12 +630,10 @@ fn section_words(html: &str) -> SectionWords {
 }
 
 /// A page's section words and (the key of the expansions, the key of its terms).
-fn encode_section_words(words: &SectionWords, terms: (Key, Key)) -> Vec<u8> {
+fn encode_section_words(words: &SectionWords) -> Vec<u8> {
     let mut e = Encoder(Vec::with_capacity(
-        words.words.len() + words.sections.len() * 6 + 72,
+        words.words.len() + words.sections.len() * 6 + 8,
     ));
-    e.0.extend_from_slice(&terms.0);
-    e.0.extend_from_slice(&terms.1);
     e.uint(words.sections.len() as u64);
     for &(end, to) in &words.sections {
         e.uint(end as u64);
@@ -599,10 +643,8 @@ fn encode_section_words(words: &SectionWords, terms: (Key, Key)) -> Vec<u8> {
     e.0
 }
 
-fn decode_section_words(bytes: &[u8]) -> Option<(SectionWords, (Key, Key))> {
+fn decode_section_words(bytes: &[u8]) -> Option<SectionWords> {
     let mut d = Decoder::new(bytes);
-    let expansions: Key = d.take(32)?.try_into().ok()?;
-    let terms: Key = d.take(32)?.try_into().ok()?;
     let sections = (0..d.length()?)
         .map(|_| {
             let end = usize::try_from(d.uint()?).ok()?;
@@ -613,7 +655,7 @@ fn decode_section_words(bytes: &[u8]) -> Option<(SectionWords, (Key, Key))> {
     let words = d.str()?.to_string();
     let ordered = sections.windows(2).all(|w| w[0].1 <= w[1].1)
         && sections.iter().all(|&(_, to)| words.is_char_boundary(to));
-    (d.is_empty() && ordered).then_some((SectionWords { words, sections }, (expansions, terms)))
+    (d.is_empty() && ordered).then_some(SectionWords { words, sections })
 }
 
 /// A page's extra terms: every section of the page in order, with its terms (most have none).
