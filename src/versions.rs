@@ -18,6 +18,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
+use rayon::prelude::*;
 
 use crate::config::CONFIG_FILE;
 use crate::content::guideline::{Beschluss, GuidelineMeta};
@@ -214,15 +215,40 @@ pub fn build(log: &Log, fronts: fronts::Cache) -> Versions {
         .filter(|c| is_guideline_path(&c.path))
         .filter_map(|c| c.blob.as_deref());
     let fronts = fronts::read(log, guideline_blobs, fronts);
+    // Every version of a register entry parsed once, side by side (the loop below needs each one up to
+    // three times: its identity, and as the newer and the older side of a comparison).
+    let entry_blobs: std::collections::HashSet<&str> = log
+        .revisions
+        .iter()
+        .flat_map(|r| &r.changes)
+        .filter(|c| register::is_entry_path(&c.path))
+        .filter_map(|c| c.blob.as_deref())
+        .collect();
+    let entry_tables: HashMap<&str, Option<toml::Table>> = entry_blobs
+        .into_par_iter()
+        .map(|blob| (blob, log.blobs.get(blob).and_then(register::parse)))
+        .collect();
+    // Per entry id, the blob of its last Stand.
+    let mut last_entry_blob: HashMap<String, &str> = HashMap::new();
     for revision in &log.revisions {
         let mut touched_matrices: Vec<String> = Vec::new();
         for change in &revision.changes {
             let text = || change.blob.as_ref().and_then(|b| log.blobs.get(b));
             if register::is_entry_path(&change.path) {
-                match text() {
-                    Some(text) => {
+                match change.blob.as_deref().zip(text()) {
+                    Some((blob, text)) => {
+                        let version = EntryVersion {
+                            path: &change.path,
+                            text,
+                            table: entry_tables.get(blob).and_then(Option::as_ref),
+                        };
                         let id =
-                            add_register_stand(&mut register, &revision.commit, &change.path, text);
+                            add_register_stand(&mut register, &revision.commit, version, |id| {
+                                last_entry_blob
+                                    .get(id)
+                                    .map(|b| entry_tables.get(b).and_then(Option::as_ref))
+                            });
+                        last_entry_blob.insert(id.clone(), blob);
                         entry_owners.holds(&change.path, &id, &mut removals.register);
                     }
                     None => entry_owners.delete(&change.path),
@@ -299,24 +325,39 @@ pub fn build(log: &Log, fronts: fronts::Cache) -> Versions {
     }
 }
 
+/// A version of a register entry file: its path, text and the text parsed (`None`: not valid TOML).
+struct EntryVersion<'a> {
+    path: &'a str,
+    text: &'a str,
+    table: Option<&'a toml::Table>,
+}
+
 /// A new Stand of a register entry, unless only the file name changed; returns the entry's id.
-fn add_register_stand(
+/// `parsed_before` gives the parsed last Stand of an entry id.
+fn add_register_stand<'a>(
     register: &mut BTreeMap<String, Vec<RegisterStand>>,
     commit: &Commit,
-    path: &str,
-    text: &str,
+    version: EntryVersion,
+    parsed_before: impl Fn(&str) -> Option<Option<&'a toml::Table>>,
 ) -> String {
-    let (id, name) = register::identity_and_name(path, text);
+    let (id, name) = register::identity_and_name_of(version.path, version.table);
     let stands = register.entry(id.clone()).or_default();
     let previous = stands.last().map(|s| s.source.text.as_str());
-    if previous == Some(text) {
+    if previous == Some(version.text) {
         return id;
     }
-    let changes = register::field_changes(previous, text);
+    let changes = match previous {
+        None => register::field_changes_of(None, version.table),
+        // The previous Stand as parsed, or parsed here if it is not known by its blob.
+        Some(text) => match parsed_before(&id) {
+            Some(before) => register::field_changes_of(Some(before), version.table),
+            None => register::field_changes(Some(text), version.text),
+        },
+    };
     stands.push(RegisterStand::new(
         commit.clone(),
-        path,
-        text,
+        version.path,
+        version.text,
         name,
         changes,
     ));

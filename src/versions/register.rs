@@ -68,12 +68,13 @@ pub fn is_entry_path(path: &str) -> bool {
 
 /// The entry's identity (see [`identity`]) and its `name` field, from one parse of `text`.
 pub fn identity_and_name(path: &str, text: &str) -> (String, Option<String>) {
-    let table = parse(text);
-    let field = |key: &str| {
-        table
-            .as_ref()
-            .and_then(|t| t.get(key).and_then(|v| v.as_str().map(str::to_string)))
-    };
+    identity_and_name_of(path, parse(text).as_ref())
+}
+
+/// [`identity_and_name`] of a file already parsed (`None`: not valid TOML).
+pub fn identity_and_name_of(path: &str, table: Option<&toml::Table>) -> (String, Option<String>) {
+    let field =
+        |key: &str| table.and_then(|t| t.get(key).and_then(|v| v.as_str().map(str::to_string)));
     let name = field("name");
     (field("id").unwrap_or_else(|| file_stem(path)), name)
 }
@@ -88,20 +89,31 @@ pub fn identity(path: &str, text: &str) -> String {
     identity_and_name(path, text).0
 }
 
-fn parse(text: &str) -> Option<toml::Table> {
+/// An entry's text as a TOML table; `None` when it is not valid TOML.
+pub fn parse(text: &str) -> Option<toml::Table> {
     text.parse::<toml::Table>().ok()
 }
 
 /// The fields that differ between two versions of an entry (`old = None`: the entry is new), in the order of
 /// the newer file's keys, removed fields last. `None` when either text is not valid TOML.
 pub fn field_changes(old: Option<&str>, new: &str) -> Option<Vec<FieldChange>> {
-    let new = parse(new)?;
+    let old = old.map(parse);
+    field_changes_of(old.as_ref().map(Option::as_ref), parse(new).as_ref())
+}
+
+/// [`field_changes`] of versions already parsed (`Some(None)`, `None`: not valid TOML).
+pub fn field_changes_of(
+    old: Option<Option<&toml::Table>>,
+    new: Option<&toml::Table>,
+) -> Option<Vec<FieldChange>> {
+    let new = new?;
+    let empty = toml::Table::new();
     let old = match old {
-        Some(text) => parse(text)?,
-        None => toml::Table::new(),
+        Some(table) => table?,
+        None => &empty,
     };
     let mut changes = Vec::new();
-    for (key, value) in &new {
+    for (key, value) in new {
         let before = old.get(key);
         if before != Some(value) {
             changes.push(FieldChange {
@@ -111,7 +123,7 @@ pub fn field_changes(old: Option<&str>, new: &str) -> Option<Vec<FieldChange>> {
             });
         }
     }
-    for (key, value) in &old {
+    for (key, value) in old {
         if !new.contains_key(key) {
             changes.push(FieldChange {
                 field: key.clone(),
