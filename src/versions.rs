@@ -14,7 +14,7 @@ pub mod fronts;
 pub mod raci;
 pub mod register;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -217,7 +217,7 @@ pub fn build(log: &Log, fronts: fronts::Cache) -> Versions {
     let fronts = fronts::read(log, guideline_blobs, fronts);
     // Every version of a register entry parsed once, side by side (the loop below needs each one up to
     // three times: its identity, and as the newer and the older side of a comparison).
-    let entry_blobs: std::collections::HashSet<&str> = log
+    let entry_blobs: HashSet<&str> = log
         .revisions
         .iter()
         .flat_map(|r| &r.changes)

@@ -53,7 +53,7 @@ pub(crate) enum Work {
         /// A Markdown body the template gets as `page.content`. It stays out of `context` until the page
         /// is rendered: the page key hashes it where it is.
         body: Option<Arc<Rendered>>,
-        /// The page's key, for the store (`None` for version pages, which their document keys).
+        /// The page's key, for the store (`None` for version pages: their document's key covers them).
         key: Option<Hash>,
     },
     /// Link the page the last build stored under the same key.
@@ -293,6 +293,7 @@ impl Shared<'_> {
         body: Option<&Arc<Rendered>>,
         fill: impl Fn(&mut PageContext),
     ) -> PageJob {
+        let output = output_path(path);
         let key = self.keys.as_ref().map(|keys| {
             let mut context = PageContext::Key(Vec::with_capacity(4096));
             fill(&mut context);
@@ -302,14 +303,14 @@ impl Shared<'_> {
             let key = page_key(
                 &keys.fingerprint,
                 template,
-                &output_path(path),
+                &output,
                 &bytes,
                 body.map(|b| &b.html_hash),
             );
             (key, keys.stored.and_then(|index| index.current_page(&key)))
         });
         if let Some((_, Some(file))) = &key
-            && file.path == output_path(path)
+            && file.path == output
         {
             return PageJob {
                 template,

@@ -270,11 +270,11 @@ const PAGES_DIR: &str = "pages";
 /// The store of the pages' section words.
 const WORDS_STORE: &str = "words";
 /// Part of the key of a page's cached section words: to be changed whenever [`html::sections`] or
-/// [`german::each_word`] read a page differently, or the key of a page's terms ([`hash_terms`]) changes.
+/// [`german::each_word`] read a page differently.
 const SECTION_WORDS_VERSION: &str = "section-words-4";
 /// The keys of the pages' extra terms, beside the words store ([`TermsKeys`]).
 const TERMS_FILE: &str = "terme.bin";
-/// Raised when [`TermsKeys`] changes.
+/// Raised when [`TermsKeys`] or the key of a page's terms ([`hash_terms`]) changes.
 const TERMS_FORMAT: u32 = 1;
 
 /// Per page URL: the key of the section words its terms were made from, the key of the expansions they
