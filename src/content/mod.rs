@@ -995,9 +995,7 @@ mod tests {
 
     #[test]
     fn bodies_of_unchanged_files_are_reused_until_text_or_links_change() {
-        let site = tempfile::tempdir().unwrap();
-        let dir = site.path().join(GUIDELINES_DIR);
-        std::fs::create_dir_all(&dir).unwrap();
+        let (site, dir) = site_with_guidelines();
         std::fs::write(dir.join("a.md"), guideline("a", "Siehe [B](b.md).\n")).unwrap();
         std::fs::write(dir.join("b.md"), guideline("b", "Text B.\n")).unwrap();
         let labels = labels();
@@ -1055,12 +1053,18 @@ mod tests {
             .unwrap();
     }
 
-    #[test]
-    fn a_file_is_read_again_when_its_size_times_or_inode_change_or_were_racy() {
+    /// An empty site with its guidelines folder: the site and the folder.
+    fn site_with_guidelines() -> (tempfile::TempDir, std::path::PathBuf) {
         let site = tempfile::tempdir().unwrap();
-        let cache = site.path().join(crate::CACHE_DIR);
         let dir = site.path().join(GUIDELINES_DIR);
         std::fs::create_dir_all(&dir).unwrap();
+        (site, dir)
+    }
+
+    #[test]
+    fn a_file_is_read_again_when_its_size_times_or_inode_change_or_were_racy() {
+        let (site, dir) = site_with_guidelines();
+        let cache = site.path().join(crate::CACHE_DIR);
         let file = dir.join("g.md");
         write_old(&file, &guideline("g", "Alter Text.\n"));
         let labels = labels();
@@ -1093,10 +1097,8 @@ mod tests {
 
     #[test]
     fn the_cache_on_disk_keeps_front_matter_problems_and_writes_only_what_changed() {
-        let site = tempfile::tempdir().unwrap();
+        let (site, dir) = site_with_guidelines();
         let cache = site.path().join(crate::CACHE_DIR);
-        let dir = site.path().join(GUIDELINES_DIR);
-        std::fs::create_dir_all(&dir).unwrap();
         for i in 0..5 {
             write_old(
                 &dir.join(format!("g{i}.md")),

@@ -1620,6 +1620,12 @@ mod tests {
         }
     }
 
+    /// `site` with the body of the page at `path` replaced by `body`.
+    fn edit_page(site: &mut [OutputFile], path: &str, body: &str) {
+        let page = site.iter().position(|f| f.path == path).unwrap();
+        site[page] = file(path, "data-pagefind-body", body);
+    }
+
     fn site() -> Vec<OutputFile> {
         vec![
             file("index.html", "", "<p>Start</p>"),
@@ -1907,13 +1913,9 @@ mod tests {
         );
 
         // One page's text: the pack stays, its changes are written beside it.
-        let page = site
-            .iter()
-            .position(|f| f.path == "leitlinien/p07/index.html")
-            .unwrap();
-        site[page] = file(
+        edit_page(
+            &mut site,
             "leitlinien/p07/index.html",
-            "data-pagefind-body",
             "<h1>Seite 7</h1><h2 id=\"x\">Abschnitt</h2><p>Neuer Text über Löschfristen.</p>",
         );
         let (edited, _) = native_index(&site, Some(cache));
@@ -2031,15 +2033,7 @@ mod tests {
             assert_eq!(report.updated, updated, "{what}: {report:?}");
         }
         // The terms of page b changed with the new word: it was read again.
-        let b = site
-            .iter()
-            .position(|f| f.path == "leitlinien/b/index.html")
-            .unwrap();
-        site[b] = file(
-            "leitlinien/b/index.html",
-            "data-pagefind-body",
-            "<h1>B</h1>",
-        );
+        edit_page(&mut site, "leitlinien/b/index.html", "<h1>B</h1>");
         let (cached, _) = native_index(&site, Some(cache));
         assert!(cached == native_index(&site, None).0);
     }
