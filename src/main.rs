@@ -372,9 +372,16 @@ fn publish(options: &regelwerk::publish::PublishOptions, verbose: bool) -> ExitC
             removed,
             cleanup_problems,
             timings,
+            served_after,
         }) => {
             report(&diagnostics, &options.root);
             print_timings(&timings);
+            if verbose {
+                eprintln!(
+                    "  Die neue Website wurde nach {:.2} s ausgeliefert; danach wurden die Caches gespeichert.",
+                    served_after.as_secs_f64()
+                );
+            }
             let source = match (&release.commit, release.uncommitted) {
                 (Some(commit), false) => format!("Commit {}", &commit[..12.min(commit.len())]),
                 _ => "nicht committete Änderungen".to_string(),

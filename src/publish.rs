@@ -16,7 +16,9 @@
 //! written): the release is written completely under a staging name and renamed into place, its record is
 //! written before that, and only then a new link `current.tmp-<pid>` is created and renamed over `current`
 //! (`rename` replaces a link atomically). A reader of `current` sees the old site or the new one, whole. Left-over
-//! staging folders are removed by the next publish, which holds the lock.
+//! staging folders are removed by the next publish, which holds the lock. What only later publishes use (the
+//! release's manifest, the page store's index, the content cache) is written after the switch, so that the
+//! reader does not wait for it; losing it costs the next publish time, not the site.
 //!
 //! A release that is about to be pruned is recycled: its folder becomes the next release's staging folder
 //! and only the files that differ are written or removed (as `build` does with its spare). Writing and
@@ -28,7 +30,7 @@
 //!
 //! For tests, the environment variable [`CRASH_ENV`] names a step at which the process aborts, as a
 //! `kill -9` would stop it there: `locked`, `writing` (half the files written), `written`, `recorded`,
-//! `released`, `linked`, `switched`, `pruning`.
+//! `released`, `linked`, `switched`, `caching` (the manifest written, the caches not), `pruning`.
 
 use std::fs::File;
 use std::io;
@@ -113,6 +115,9 @@ pub enum Published {
         /// Problems removing old releases: the new site is published all the same.
         cleanup_problems: Vec<String>,
         timings: Vec<(&'static str, Duration)>,
+        /// From the start of the publish (waiting for the lock included) to `current` showing the new
+        /// release: what a reader waits for. The caches for later builds are saved after that.
+        served_after: Duration,
     },
     /// Nothing changed; the reason, in German.
     Skipped {
@@ -163,6 +168,7 @@ fn crash_point(stage: &str) {
 
 /// Builds the site and makes it the one `<to>/current` shows, unless a newer commit is already published.
 pub fn publish(options: &PublishOptions) -> Result<Published, PublishError> {
+    let started = Instant::now();
     let to = &options.to;
     let releases = to.join(RELEASES);
     std::fs::create_dir_all(&releases).map_err(io_at(&releases))?;
@@ -278,32 +284,46 @@ pub fn publish(options: &PublishOptions) -> Result<Published, PublishError> {
         &id,
         current_id(to).as_deref(),
     );
-    let recycled = match write_release(&releases, &release, recycle.as_deref(), &files, &links) {
-        Err(_) if crate::output::sources_missing(&links) => {
-            // Pages of the store have gone missing (a cache cleared by hand): without the store, they are
-            // rendered again.
-            let _ = store.forget();
-            let again = crate::render_with(&build, None)?;
-            (files, links, store, stored, versions, current) = (
-                again.files,
-                again.links,
-                again.store,
-                again.stored,
-                again.versions,
-                again.current,
-            );
-            (warm, earlier_bodies) = (again.warm, again.earlier_bodies);
-            let recycle = recyclable(
-                &releases,
-                options.keep.max(1),
-                &id,
-                current_id(to).as_deref(),
-            );
-            write_release(&releases, &release, recycle.as_deref(), &files, &links)?
-        }
-        written => written?,
-    };
-    // The release is written; a store that cannot be updated only costs the next build time.
+    let (recycled, manifest) =
+        match write_release(&releases, &release, recycle.as_deref(), &files, &links) {
+            Err(_) if crate::output::sources_missing(&links) => {
+                // Pages of the store have gone missing (a cache cleared by hand): without the store, they are
+                // rendered again.
+                let _ = store.forget();
+                let again = crate::render_with(&build, None)?;
+                (files, links, store, stored, versions, current) = (
+                    again.files,
+                    again.links,
+                    again.store,
+                    again.stored,
+                    again.versions,
+                    again.current,
+                );
+                (warm, earlier_bodies) = (again.warm, again.earlier_bodies);
+                let recycle = recyclable(
+                    &releases,
+                    options.keep.max(1),
+                    &id,
+                    current_id(to).as_deref(),
+                );
+                write_release(&releases, &release, recycle.as_deref(), &files, &links)?
+            }
+            written => written?,
+        };
+    timings.push(("release", clock.elapsed()));
+
+    let clock = Instant::now();
+    switch_current(to, &id)?;
+    timings.push(("switch", clock.elapsed()));
+    let served_after = started.elapsed();
+
+    // The new site is served; what only helps later publishes is written now, still under the lock. An
+    // interruption from here on costs the next publish time, never the site: a release without its
+    // manifest is not recycled, and the store and the content cache are built so that a half-written
+    // save is noticed (see `reuse` and `content::Bodies`).
+    let clock = Instant::now();
+    let _ = crate::output::write_manifest(&manifest_path(&releases, &release.id), &manifest);
+    crash_point("caching");
     let _ = store.save(
         stored.as_ref(),
         &versions,
@@ -320,12 +340,9 @@ pub fn publish(options: &PublishOptions) -> Result<Published, PublishError> {
         versions,
         current,
         stored,
+        manifest,
     ));
-    timings.push(("release", clock.elapsed()));
-
-    let clock = Instant::now();
-    switch_current(to, &id)?;
-    timings.push(("switch", clock.elapsed()));
+    timings.push(("caches", clock.elapsed()));
 
     let (removed, cleanup_problems) = prune(&releases, options.keep.max(1), &id);
     drop(lock);
@@ -336,17 +353,19 @@ pub fn publish(options: &PublishOptions) -> Result<Published, PublishError> {
         removed,
         cleanup_problems,
         timings,
+        served_after,
     })
 }
 
 /// Writes the release folder under a staging name, its record, then renames the folder into place.
+/// Returns the release it recycled, and the manifest of the new one (written once it is served).
 fn write_release(
     releases: &Path,
     release: &Release,
     recycle: Option<&str>,
     files: &[OutputFile],
     links: &[crate::output::Link],
-) -> Result<Option<String>, PublishError> {
+) -> Result<(Option<String>, crate::output::Manifest), PublishError> {
     let pid = std::process::id();
     let staging = releases.join(format!(".staging-{}-{pid}", release.id));
     let after = crate::output::manifest(files, links);
@@ -370,7 +389,7 @@ fn write_release(
             crate::output::link_tree(&staging, links)?;
         }
         crash_point("written");
-        crate::output::write_manifest(&manifest_path(releases, &release.id), &after)
+        Ok(())
     })();
     if let Err(error) = written {
         let _ = std::fs::remove_dir_all(&staging);
@@ -400,7 +419,7 @@ fn write_release(
         });
     }
     crash_point("released");
-    Ok(before.and(recycle.map(str::to_string)))
+    Ok((before.and(recycle.map(str::to_string)), after))
 }
 
 /// Where a release's manifest is kept.

@@ -236,7 +236,8 @@ fn an_interrupted_publish_leaves_one_whole_site() {
 
     // The named steps of the test hook, in the order publish passes them (pruning needs more than --keep 2).
     for stage in [
-        "locked", "writing", "written", "recorded", "released", "linked", "switched", "pruning",
+        "locked", "writing", "written", "recorded", "released", "linked", "switched", "caching",
+        "pruning",
     ] {
         let old = current(&to);
         let new = next_commit(site.path(), &format!("Stand vor {stage}"));
