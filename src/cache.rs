@@ -58,13 +58,134 @@ pub fn write<T: Serialize>(path: &Path, stamp: &[u8], value: &T) -> io::Result<(
 
 /// Writes `bytes` to `path` under a temporary name, then renames it into place.
 pub fn write_bytes(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_via_temporary(path, bytes, false)
+}
+
+/// [`write_bytes`], the file synced to disk before it replaces the last one: for a file that is not
+/// checksummed as a whole, so that a crash cannot leave it half-written under its name.
+pub fn write_bytes_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_via_temporary(path, bytes, true)
+}
+
+fn write_via_temporary(path: &Path, bytes: &[u8], sync: bool) -> io::Result<()> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
     let mut temp = path.as_os_str().to_owned();
     temp.push(format!(".tmp{}", std::process::id()));
-    std::fs::write(&temp, bytes)?;
-    std::fs::rename(&temp, path)
+    let written = (|| {
+        let mut file = std::fs::File::create(&temp)?;
+        io::Write::write_all(&mut file, bytes)?;
+        if sync {
+            file.sync_data()?;
+        }
+        Ok(())
+    })();
+    written
+        .and_then(|()| std::fs::rename(&temp, path))
+        .inspect_err(|_| {
+            let _ = std::fs::remove_file(&temp);
+        })
+}
+
+/// Where a run's cache files go: onto the disk at once, or kept in memory until [`Writes::flush`].
+/// `publish` defers the search stage's files until the new site is served: they only help the next
+/// build, and replacing a few megabytes of files can stall on some disks (see README, „publish“). Writes
+/// keep their order; one that fails at the flush removes its file, so that no cache is left at an
+/// older state than the files written with it.
+#[derive(Debug, Default)]
+pub struct Writes {
+    deferred: Option<std::sync::Mutex<Vec<Deferred>>>,
+}
+
+#[derive(Debug)]
+enum Deferred {
+    File {
+        path: std::path::PathBuf,
+        bytes: Vec<u8>,
+        synced: bool,
+    },
+    Remove(std::path::PathBuf),
+}
+
+impl Writes {
+    /// Writes that happen at once.
+    pub const fn immediate() -> Self {
+        Writes { deferred: None }
+    }
+
+    /// Writes kept until [`Writes::flush`].
+    pub fn deferred() -> Self {
+        Writes {
+            deferred: Some(std::sync::Mutex::new(Vec::new())),
+        }
+    }
+
+    /// [`write`]: `value` with `stamp` at `path`.
+    pub fn value<T: Serialize>(&self, path: &Path, stamp: &[u8], value: &T) -> io::Result<()> {
+        self.bytes(path, encode(stamp, value)?, false)
+    }
+
+    /// [`write_bytes`], or with `synced` [`write_bytes_synced`].
+    pub fn bytes(&self, path: &Path, bytes: Vec<u8>, synced: bool) -> io::Result<()> {
+        self.put(Deferred::File {
+            path: path.to_path_buf(),
+            bytes,
+            synced,
+        })
+    }
+
+    /// Removes the file at `path` (a missing file is no error).
+    pub fn remove(&self, path: &Path) -> io::Result<()> {
+        self.put(Deferred::Remove(path.to_path_buf()))
+    }
+
+    fn put(&self, write: Deferred) -> io::Result<()> {
+        match &self.deferred {
+            Some(queue) => {
+                queue
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push(write);
+                Ok(())
+            }
+            None => write.run(),
+        }
+    }
+
+    /// Does the deferred writes, in order. Errors only cost the next build time: they are not
+    /// returned, and the file of a write that failed is removed.
+    pub fn flush(self) {
+        let Some(queue) = self.deferred else {
+            return;
+        };
+        for write in queue
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        {
+            if write.run().is_err()
+                && let Deferred::File { path, .. } = &write
+            {
+                let _ = std::fs::remove_file(path);
+            }
+        }
+    }
+}
+
+impl Deferred {
+    fn run(&self) -> io::Result<()> {
+        match self {
+            Deferred::File {
+                path,
+                bytes,
+                synced,
+            } => write_via_temporary(path, bytes, *synced),
+            Deferred::Remove(path) => match std::fs::remove_file(path) {
+                Err(err) if err.kind() != io::ErrorKind::NotFound => Err(err),
+                _ => Ok(()),
+            },
+        }
+    }
 }
 
 /// A file of bytes that a stamped file points into (the content cache keeps its bodies' HTML in one),
@@ -156,6 +277,43 @@ fn decode<T: DeserializeOwned>(bytes: &[u8], stamp: &[u8]) -> Option<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deferred_writes_wait_for_the_flush_and_keep_their_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.bin"), dir.path().join("b.bin"));
+        std::fs::write(&b, "alt").unwrap();
+        let writes = Writes::deferred();
+        writes.bytes(&a, b"eins".to_vec(), false).unwrap();
+        writes.bytes(&a, b"zwei".to_vec(), true).unwrap();
+        writes.remove(&b).unwrap();
+        writes.value(&b, &format_stamp(1), &sample()).unwrap();
+        assert!(!a.exists());
+        assert_eq!(std::fs::read(&b).unwrap(), b"alt");
+        writes.flush();
+        assert_eq!(std::fs::read(&a).unwrap(), b"zwei");
+        assert_eq!(read::<Sample>(&b, &format_stamp(1)), Some(sample()));
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 2, "no temporary file is left");
+
+        // At once: written before the call returns, errors returned.
+        let at_once = Writes::immediate();
+        at_once.bytes(&a, b"drei".to_vec(), false).unwrap();
+        assert_eq!(std::fs::read(&a).unwrap(), b"drei");
+        let blocked = dir.path().join("a.bin/unter");
+        assert!(at_once.bytes(&blocked, Vec::new(), false).is_err());
+
+        // A deferred write that fails removes the file it was to replace, never leaves it older.
+        let deferred = Writes::deferred();
+        deferred.bytes(&b, b"neu".to_vec(), false).unwrap();
+        std::fs::create_dir(
+            dir.path()
+                .join("b.bin.tmp".to_string() + &std::process::id().to_string()),
+        )
+        .unwrap();
+        deferred.flush();
+        assert!(!b.exists());
+    }
 
     #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
     struct Sample {

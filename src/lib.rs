@@ -67,6 +67,10 @@ pub struct BuildOptions {
     /// [`CACHE_DIR`]. Builds for another `base_url` (the preview) need their own: the pages differ, and
     /// each cache keeps only its last build.
     pub cache: PathBuf,
+    /// Whether the search stage keeps its cache files in memory ([`Rendered::cache_writes`]) for the
+    /// caller to write once the site is out (`publish`: after the switch). Otherwise they are written
+    /// as the stage goes.
+    pub defer_cache_writes: bool,
 }
 
 impl BuildOptions {
@@ -80,6 +84,7 @@ impl BuildOptions {
             base_url: None,
             today: today(),
             search: true,
+            defer_cache_writes: false,
         }
     }
 }
@@ -199,6 +204,9 @@ pub struct Rendered {
     pub earlier_bodies: content::Bodies,
     /// What the search stage indexed and how much of it came from the cache.
     pub search: search::Report,
+    /// The search stage's cache files, not yet written when [`BuildOptions::defer_cache_writes`] asked
+    /// for it: [`cache::Writes::flush`] writes them.
+    pub cache_writes: cache::Writes,
 }
 
 /// Why a build did not publish.
@@ -449,6 +457,11 @@ pub fn render_with(options: &BuildOptions, warm: Option<&Warm>) -> Result<Render
     }
     let mut files = site.files;
     timings.push(("render", clock.elapsed()));
+    let cache_writes = if options.defer_cache_writes {
+        cache::Writes::deferred()
+    } else {
+        cache::Writes::immediate()
+    };
     let search = if options.search {
         let clock = Instant::now();
         let stored: Vec<search::StoredPage> = site
@@ -464,7 +477,7 @@ pub fn render_with(options: &BuildOptions, warm: Option<&Warm>) -> Result<Render
                 })
             })
             .collect();
-        let report = match index_search(&checked, options, &mut files, &stored) {
+        let report = match index_search(&checked, options, &mut files, &stored, &cache_writes) {
             Err(_) if stored.iter().any(|page| !page.source.exists()) => {
                 // Pages of the store have gone missing (a cache cleared by hand): without the store,
                 // they are rendered again.
@@ -504,6 +517,7 @@ pub fn render_with(options: &BuildOptions, warm: Option<&Warm>) -> Result<Render
         search,
         earlier_bodies,
         warm,
+        cache_writes,
     })
 }
 
@@ -521,6 +535,7 @@ fn index_search(
     options: &BuildOptions,
     files: &mut Vec<OutputFile>,
     stored: &[search::StoredPage],
+    writes: &cache::Writes,
 ) -> Result<search::Report, BuildError> {
     let settings = search::Settings {
         language: &checked.config.language,
@@ -528,6 +543,7 @@ fn index_search(
         include_history: checked.config.search.include_history,
         glossary: &checked.glossary,
         cache: Some(options.cache.join(search::CACHE_DIR)),
+        writes,
         max_shard_pages: search::MAX_SHARD_PAGES,
         min_shard_pages: search::MIN_SHARD_PAGES,
     };
@@ -564,6 +580,13 @@ pub fn build_with(
     // The previous site is deleted in the background (see [`output`]).
     let written = match output::write_atomically(&options.output, &rendered.files, &rendered.links)
     {
+        Err(error) if output::damaged_cache(&error) => {
+            // A search file from the cache did not hold its recorded hash: without that cache, the
+            // index is made again.
+            let _ = std::fs::remove_dir_all(options.cache.join(search::CACHE_DIR));
+            rendered = render_with(options, warm)?;
+            output::write_atomically(&options.output, &rendered.files, &rendered.links)
+        }
         Err(_) if output::sources_missing(&rendered.links) => {
             // Pages of the store have gone missing (a cache cleared by hand): without the store, they are
             // rendered again.
@@ -589,7 +612,9 @@ pub fn build_with(
         warm: next,
         earlier_bodies,
         search,
+        cache_writes,
     } = rendered;
+    cache_writes.flush();
     // The site is written; caches that cannot be updated only cost the next build time.
     let _ = store.save(
         stored.as_ref(),

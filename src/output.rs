@@ -162,7 +162,7 @@ impl Places {
 pub fn manifest(files: &[OutputFile], links: &[Link]) -> Manifest {
     let mut entries: Vec<(String, [u8; 32])> = files
         .par_iter()
-        .map(|f| (f.path.clone(), *blake3::hash(&f.bytes).as_bytes()))
+        .map(|f| (f.path.clone(), f.hash()))
         .collect();
     entries.extend(links.iter().map(|l| (l.path.clone(), l.hash)));
     sorted_manifest(entries)
@@ -237,7 +237,7 @@ pub fn update_tree(
     )?;
     changed_files
         .par_iter()
-        .try_for_each(|file| std::fs::write(dir.join(&file.path), &file.bytes))?;
+        .try_for_each(|file| write_file(dir, file))?;
     changed_links
         .par_iter()
         .try_for_each(|link| place_link(dir, link))
@@ -312,9 +312,50 @@ pub fn sources_missing(links: &[Link]) -> bool {
 /// Writes all files under `dir` (directories first, then files in parallel).
 pub fn write_tree(dir: &Path, files: &[OutputFile]) -> io::Result<()> {
     create_dirs(dir, files.iter().map(|f| f.path.as_str()))?;
-    files
-        .par_iter()
-        .try_for_each(|file| std::fs::write(dir.join(&file.path), &file.bytes))
+    files.par_iter().try_for_each(|file| write_file(dir, file))
+}
+
+/// Writes one file under `dir`; first checks a file whose hash a cache recorded against it (the bytes of
+/// such a file are read here for the first time: see [`OutputFile::bytes`]).
+fn write_file(dir: &Path, file: &OutputFile) -> io::Result<()> {
+    if let Some(hash) = file.hash
+        && *blake3::hash(&file.bytes).as_bytes() != hash
+    {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            DamagedCache {
+                path: file.path.clone(),
+            },
+        ));
+    }
+    std::fs::write(dir.join(&file.path), &file.bytes)
+}
+
+/// A file taken from a cache whose bytes do not hold the hash the cache recorded: the cache is damaged
+/// (by hand, or by the disk). The build that meets it makes the file again without that cache.
+#[derive(Debug)]
+pub struct DamagedCache {
+    /// The file's path in the site.
+    pub path: String,
+}
+
+impl std::fmt::Display for DamagedCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: die Datei aus dem Cache ist beschädigt (sie wird ohne den Cache neu erzeugt)",
+            self.path
+        )
+    }
+}
+
+impl std::error::Error for DamagedCache {}
+
+/// Whether writing failed because a file from a cache was damaged ([`DamagedCache`]).
+pub fn damaged_cache(error: &io::Error) -> bool {
+    error
+        .get_ref()
+        .is_some_and(|inner| inner.is::<DamagedCache>())
 }
 
 /// Links (or copies) all `links` under `dir`.
@@ -480,10 +521,7 @@ mod tests {
     }
 
     fn file(path: &str, text: &str) -> OutputFile {
-        OutputFile {
-            path: path.into(),
-            bytes: text.as_bytes().to_vec(),
-        }
+        OutputFile::new(path, text.as_bytes().to_vec())
     }
 
     #[test]

@@ -18,7 +18,8 @@
 //! (`rename` replaces a link atomically). A reader of `current` sees the old site or the new one, whole. Left-over
 //! staging folders are removed by the next publish, which holds the lock. What only later publishes use (the
 //! release's manifest, the page store's index, the content cache) is written after the switch, so that the
-//! reader does not wait for it; losing it costs the next publish time, not the site.
+//! reader does not wait for it; losing it costs the next publish time, not the site. So are the search
+//! stage's cache files ([`crate::cache::Writes`]).
 //!
 //! A release that is about to be pruned is recycled: its folder becomes the next release's staging folder
 //! and only the files that differ are written or removed (as `build` does with its spare). Writing and
@@ -210,6 +211,7 @@ pub fn publish(options: &PublishOptions) -> Result<Published, PublishError> {
         base_url: None,
         today: options.today,
         search: true,
+        defer_cache_writes: true,
     };
     // Build until HEAD stands still during a build, so the release is the commit it is named after.
     let mut attempt = 0;
@@ -237,6 +239,7 @@ pub fn publish(options: &PublishOptions) -> Result<Published, PublishError> {
         mut current,
         mut warm,
         mut earlier_bodies,
+        mut cache_writes,
         diagnostics,
         timings: build_timings,
         ..
@@ -286,10 +289,17 @@ pub fn publish(options: &PublishOptions) -> Result<Published, PublishError> {
     );
     let (recycled, manifest) =
         match write_release(&releases, &release, recycle.as_deref(), &files, &links) {
-            Err(_) if crate::output::sources_missing(&links) => {
-                // Pages of the store have gone missing (a cache cleared by hand): without the store, they are
-                // rendered again.
-                let _ = store.forget();
+            Err(error) if damaged_or_missing(&error, &links) => {
+                // A search file from the cache did not hold its recorded hash, or pages of the store have
+                // gone missing (a cache cleared by hand): without that cache, they are made again.
+                match error {
+                    PublishError::Io { error, .. } if crate::output::damaged_cache(&error) => {
+                        let _ = std::fs::remove_dir_all(build.cache.join(crate::search::CACHE_DIR));
+                    }
+                    _ => {
+                        let _ = store.forget();
+                    }
+                }
                 let again = crate::render_with(&build, None)?;
                 (files, links, store, stored, versions, current) = (
                     again.files,
@@ -299,7 +309,8 @@ pub fn publish(options: &PublishOptions) -> Result<Published, PublishError> {
                     again.versions,
                     again.current,
                 );
-                (warm, earlier_bodies) = (again.warm, again.earlier_bodies);
+                (warm, earlier_bodies, cache_writes) =
+                    (again.warm, again.earlier_bodies, again.cache_writes);
                 let recycle = recyclable(
                     &releases,
                     options.keep.max(1),
@@ -319,11 +330,12 @@ pub fn publish(options: &PublishOptions) -> Result<Published, PublishError> {
 
     // The new site is served; what only helps later publishes is written now, still under the lock. An
     // interruption from here on costs the next publish time, never the site: a release without its
-    // manifest is not recycled, and the store and the content cache are built so that a half-written
-    // save is noticed (see `reuse` and `content::Bodies`).
+    // manifest is not recycled, and the search files, the store and the content cache are built so that
+    // a half-written save is noticed (see `search`, `reuse` and `content::Bodies`).
     let clock = Instant::now();
     let _ = crate::output::write_manifest(&manifest_path(&releases, &release.id), &manifest);
     crash_point("caching");
+    cache_writes.flush();
     let _ = store.save(
         stored.as_ref(),
         &versions,
@@ -420,6 +432,13 @@ fn write_release(
     }
     crash_point("released");
     Ok((before.and(recycle.map(str::to_string)), after))
+}
+
+/// Whether writing a release failed because a cache was damaged ([`crate::output::damaged_cache`]) or
+/// pages of the store are missing: then the site is made again without that cache.
+fn damaged_or_missing(error: &PublishError, links: &[crate::output::Link]) -> bool {
+    matches!(error, PublishError::Io { error, .. } if crate::output::damaged_cache(error))
+        || crate::output::sources_missing(links)
 }
 
 /// Where a release's manifest is kept.
@@ -674,7 +693,7 @@ fn newer_shown(shown: &Release, head: &Head) -> String {
 fn content_hash(files: &[OutputFile], links: &[crate::output::Link]) -> String {
     let mut sorted: Vec<(&str, &[u8])> = files
         .iter()
-        .map(|f| (f.path.as_str(), f.bytes.as_slice()))
+        .map(|f| (f.path.as_str(), &f.bytes[..]))
         .chain(links.iter().map(|l| (l.path.as_str(), l.hash.as_slice())))
         .collect();
     sorted.sort_by(|a, b| a.0.cmp(b.0));
@@ -736,10 +755,7 @@ mod tests {
 
     #[test]
     fn content_hash_depends_on_paths_and_bytes_only() {
-        let f = |p: &str, b: &str| OutputFile {
-            path: p.into(),
-            bytes: b.as_bytes().to_vec(),
-        };
+        let f = |p: &str, b: &str| OutputFile::new(p, b.as_bytes().to_vec());
         let one = content_hash(&[f("a", "1"), f("b", "2")], &[]);
         assert_eq!(one, content_hash(&[f("b", "2"), f("a", "1")], &[]));
         assert_ne!(one, content_hash(&[f("a", "12"), f("b", "")], &[]));

@@ -336,7 +336,7 @@ impl Store {
                         };
                         let entry = StoredFile {
                             path: path.clone(),
-                            hash: *blake3::hash(&file.bytes).as_bytes(),
+                            hash: file.hash(),
                             key: page_keys.get(path.as_str()).map(|&&key| key),
                             search: None,
                         };
@@ -357,7 +357,7 @@ impl Store {
                 let html = std::str::from_utf8(&file.bytes).unwrap_or_default();
                 let entry = StoredFile {
                     path: path.clone(),
-                    hash: *blake3::hash(&file.bytes).as_bytes(),
+                    hash: file.hash(),
                     key: Some(*key),
                     search: Some(searchable(html)),
                 };
@@ -462,10 +462,7 @@ mod tests {
     }
 
     fn file(path: &str, text: &str) -> OutputFile {
-        OutputFile {
-            path: path.into(),
-            bytes: text.as_bytes().to_vec(),
-        }
+        OutputFile::new(path, text.as_bytes().to_vec())
     }
 
     #[test]

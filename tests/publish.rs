@@ -117,6 +117,19 @@ fn publish_switches_current_keeps_n_releases_and_skips_older_commits() {
     let first = git(site.path(), &["rev-parse", "HEAD"]).trim().to_string();
     let out = publish(site.path(), &to);
     assert!(String::from_utf8_lossy(&out.stdout).contains(&first[..12]));
+    // The caches for the next publish were written after the switch: the search index's among them.
+    let search_cache = site.path().join(".regelwerk-cache/search");
+    let packs = std::fs::read_dir(&search_cache)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "pack")
+        })
+        .count();
+    assert!(packs > 0, "no search pack in {}", search_cache.display());
     assert_eq!(current(&to), expected(site.path()));
     assert_eq!(
         std::fs::read_link(to.join("current")).unwrap(),

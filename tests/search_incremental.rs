@@ -165,3 +165,35 @@ fn native_index_updates_in_place_and_equals_clean_builds() {
         );
     }
 }
+
+#[test]
+fn a_damaged_search_pack_is_caught_where_it_is_written_and_the_index_made_again() {
+    let site = valid_site();
+    build(site.path());
+    // A byte flipped in the middle of each shard's pack: inside a file's bytes, which the pack's
+    // checksum does not cover (the file's own hash, in the pack's listing, does).
+    let cache = site.path().join(".regelwerk-cache/search");
+    let mut damaged = Vec::new();
+    for entry in std::fs::read_dir(&cache).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "pack") {
+            let mut bytes = std::fs::read(&path).unwrap();
+            let middle = bytes.len() / 2;
+            bytes[middle] ^= 0x55;
+            std::fs::write(&path, &bytes).unwrap();
+            damaged.push((path, bytes));
+        }
+    }
+    assert!(!damaged.is_empty());
+    // A new output folder: every file is written, and checked against its hash first.
+    std::fs::remove_dir_all(site.path().join("public")).unwrap();
+    build(site.path());
+    assert!(
+        index(site.path()) == clean_index(site.path()),
+        "the index written differs from a clean build"
+    );
+    // The search cache was made again: no pack is the damaged one.
+    for (path, bytes) in damaged {
+        assert_ne!(std::fs::read(&path).ok(), Some(bytes), "{}", path.display());
+    }
+}

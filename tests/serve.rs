@@ -410,7 +410,7 @@ fn a_page_shown_ahead_of_the_build_is_the_page_the_build_makes() {
         let page = checked
             .edited_page(root, rel, today)
             .unwrap_or_else(|| panic!("{rel} is shown ahead"));
-        (page.path, page.bytes)
+        (page.path, page.bytes.to_vec())
     })
     .collect();
     assert_eq!(

@@ -29,12 +29,41 @@ use crate::reuse::{CurrentPages, DocumentKey, Hash, Index, Store, StoredFile, Ve
 use crate::theme::{Theme, error_chain};
 use crate::versions::Versions;
 
-/// One file of the built site.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One file of the built site. Two files are equal when their paths and bytes are.
+#[derive(Debug, Clone)]
 pub struct OutputFile {
     /// Path inside the output directory, with `/`.
     pub path: String,
-    pub bytes: Vec<u8>,
+    /// The file's bytes: owned, or a part of a cache file mapped into memory (search index files an
+    /// earlier build wrote), which is read only if the file is written.
+    pub bytes: bytes::Bytes,
+    /// BLAKE3 of `bytes`, when a cache recorded it: the output's manifest then need not read the bytes.
+    pub hash: Option<Hash>,
+}
+
+impl PartialEq for OutputFile {
+    fn eq(&self, other: &Self) -> bool {
+        self.path == other.path && self.bytes == other.bytes
+    }
+}
+
+impl Eq for OutputFile {}
+
+impl OutputFile {
+    /// A file whose hash is not known yet.
+    pub fn new(path: impl Into<String>, bytes: impl Into<bytes::Bytes>) -> Self {
+        OutputFile {
+            path: path.into(),
+            bytes: bytes.into(),
+            hash: None,
+        }
+    }
+
+    /// BLAKE3 of the bytes: the recorded one, or computed.
+    pub fn hash(&self) -> Hash {
+        self.hash
+            .unwrap_or_else(|| *blake3::hash(&self.bytes).as_bytes())
+    }
 }
 
 /// One page of the site: which template, where to, and what to do with it.
@@ -392,10 +421,7 @@ impl Shared<'_> {
         }
         shared.extend(context_of(hidden.into_iter().collect()));
         rendered
-            .map(|html| OutputFile {
-                path: path.clone(),
-                bytes: html.into_bytes(),
-            })
+            .map(|html| OutputFile::new(path.clone(), html.into_bytes()))
             .map_err(|err| {
                 Diagnostic::file(
                     format!("themes/{}/templates/{}", self.config.theme, template),
@@ -613,18 +639,20 @@ pub fn render(
         .collect();
     page_paths.sort_unstable();
     files.push(sitemap(config, &page_paths));
-    files.push(OutputFile {
-        path: "robots.txt".into(),
-        bytes: format!(
+    files.push(OutputFile::new(
+        "robots.txt",
+        format!(
             "User-agent: *\nAllow: /\nSitemap: {}sitemap.xml\n",
             config.base_url
         )
         .into_bytes(),
-    });
-    files.extend(theme.static_files.iter().map(|(path, bytes)| OutputFile {
-        path: path.clone(),
-        bytes: bytes.clone(),
-    }));
+    ));
+    files.extend(
+        theme
+            .static_files
+            .iter()
+            .map(|(path, bytes)| OutputFile::new(path.clone(), bytes.clone())),
+    );
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Site {
         files,
@@ -717,10 +745,7 @@ fn sitemap(config: &Config, pages: &[&str]) -> OutputFile {
         xml.push_str("</loc></url>\n");
     }
     xml.push_str("</urlset>\n");
-    OutputFile {
-        path: "sitemap.xml".into(),
-        bytes: xml.into_bytes(),
-    }
+    OutputFile::new("sitemap.xml", xml.into_bytes())
 }
 
 #[cfg(test)]

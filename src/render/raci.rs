@@ -359,7 +359,7 @@ mod tests {
             .find(|j| j.url_path == path)
             .unwrap();
         let mut base = shared.base.clone();
-        String::from_utf8(shared.render(&mut base, job).unwrap().bytes).unwrap()
+        String::from_utf8(shared.render(&mut base, job).unwrap().bytes.to_vec()).unwrap()
     }
 
     #[test]

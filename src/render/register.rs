@@ -628,10 +628,10 @@ fn labelled_entry_job(labels: &Labels, versions: &Versions, entry: &Entry) -> Pa
 pub(crate) fn files(shared: &Shared, content: &Content, versions: &Versions) -> Vec<OutputFile> {
     let entries = sorted_entries(content);
     let mut files = data::files(shared.config, content, &entries);
-    files.push(OutputFile {
-        path: data::CHANGELOG.into(),
-        bytes: data::changelog_csv(&history::changelog(shared, content, versions)),
-    });
+    files.push(OutputFile::new(
+        data::CHANGELOG,
+        data::changelog_csv(&history::changelog(shared, content, versions)),
+    ));
     files
 }
 

@@ -784,10 +784,10 @@ fn document(
         &fassung_paths,
         &comparisons,
     );
-    out.files.push(OutputFile {
-        path: format!("{}versions.json", base(id)),
-        bytes: json.into_bytes(),
-    });
+    out.files.push(OutputFile::new(
+        format!("{}versions.json", base(id)),
+        json.into_bytes(),
+    ));
     out
 }
 
@@ -1309,10 +1309,7 @@ fn feed(shared: &Shared, subjects: &[(Subject, &DocHistory)], others: &[Change])
         ));
     }
     xml.push_str("</feed>\n");
-    OutputFile {
-        path: "aenderungen.atom".into(),
-        bytes: xml.into_bytes(),
-    }
+    OutputFile::new("aenderungen.atom", xml.into_bytes())
 }
 
 #[cfg(test)]

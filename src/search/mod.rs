@@ -99,11 +99,40 @@ impl std::fmt::Display for SearchError {
 
 impl std::error::Error for SearchError {}
 
-/// One file of an index, its path relative to the index's folder.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One file of an index, its path relative to the index's folder. Two files are equal when their paths
+/// and bytes are.
+#[derive(Debug, Clone)]
 pub struct IndexFile {
     pub path: String,
-    pub bytes: Vec<u8>,
+    /// Owned, or a part of the shard's cached pack, mapped (see [`read_shard_files`]).
+    pub bytes: bytes::Bytes,
+    /// BLAKE3 of `bytes`, when the cache recorded it.
+    pub hash: Option<Key>,
+}
+
+impl PartialEq for IndexFile {
+    fn eq(&self, other: &Self) -> bool {
+        self.path == other.path && self.bytes == other.bytes
+    }
+}
+
+impl Eq for IndexFile {}
+
+impl IndexFile {
+    /// A file whose hash is not known yet.
+    pub fn new(path: impl Into<String>, bytes: impl Into<bytes::Bytes>) -> Self {
+        IndexFile {
+            path: path.into(),
+            bytes: bytes.into(),
+            hash: None,
+        }
+    }
+
+    /// BLAKE3 of the bytes: the recorded one, or computed.
+    fn hash(&self) -> Key {
+        self.hash
+            .unwrap_or_else(|| *blake3::hash(&self.bytes).as_bytes())
+    }
 }
 
 /// One search index being built: pages in, files out.
@@ -146,6 +175,8 @@ pub struct Settings<'a> {
     pub glossary: &'a Glossary,
     /// The cache folder ([`CACHE_DIR`] in the build's cache folder), or `None` for no cache.
     pub cache: Option<PathBuf>,
+    /// Where the cache's files are written (at once, or after the build: see [`crate::cache::Writes`]).
+    pub writes: &'a crate::cache::Writes,
     /// See [`MAX_SHARD_PAGES`].
     pub max_shard_pages: usize,
     /// See [`MIN_SHARD_PAGES`].
@@ -310,16 +341,16 @@ pub fn index(
     let earlier = settings.cache.as_deref().and_then(Vocabulary::load);
     let vocabulary = Vocabulary::of(&counted, settings.glossary, earlier);
     if let Some(cache) = &settings.cache {
-        vocabulary.save(cache);
+        vocabulary.save(cache, settings.writes);
     }
     let expansions = &vocabulary.expansions;
     let key = expansions_key(expansions);
     let terms = terms(&words, expansions, &key, vocabulary.changed.as_ref());
     if let Some(store) = &store {
-        save_words(store, saved, &pages, &words);
+        save_words(store, saved, &pages, &words, settings.writes);
     }
     if let Some(path) = &terms_file {
-        save_terms_keys(path, &pages, &words, &terms);
+        save_terms_keys(path, &pages, &words, &terms, settings.writes);
     }
     let max = settings.max_shard_pages.max(1);
     let shards = shards(&pages, settings.min_shard_pages.min(max), max);
@@ -359,6 +390,7 @@ pub fn index(
                     out.push(OutputFile {
                         path: format!("{OUTPUT_DIR}pagefind.js"),
                         bytes: file.bytes,
+                        hash: file.hash,
                     });
                 }
                 continue;
@@ -369,15 +401,16 @@ pub fn index(
             out.push(OutputFile {
                 path: format!("{OUTPUT_DIR}{name}/{}", file.path),
                 bytes: file.bytes,
+                hash: file.hash,
             });
         }
         names.push(format!("{name}/"));
     }
     let manifest = serde_json::json!({ "indexes": names });
-    out.push(OutputFile {
-        path: MANIFEST.to_string(),
-        bytes: format!("{manifest}\n").into_bytes(),
-    });
+    out.push(OutputFile::new(
+        MANIFEST.to_string(),
+        format!("{manifest}\n").into_bytes(),
+    ));
     out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok((out, report))
 }
@@ -546,7 +579,13 @@ fn read_words(
 
 /// Saves the pages' section words: only entries that changed, or the whole store when pages came or
 /// went.
-fn save_words(store: &Store, saved: usize, pages: &[Page], words: &[CachedWords]) {
+fn save_words(
+    store: &Store,
+    saved: usize,
+    pages: &[Page],
+    words: &[CachedWords],
+    writes: &crate::cache::Writes,
+) {
     // The cache only saves time: a build that cannot write it still succeeds.
     if saved == pages.len() {
         let changed: Vec<(&str, Entry)> = pages
@@ -557,7 +596,7 @@ fn save_words(store: &Store, saved: usize, pages: &[Page], words: &[CachedWords]
             .collect();
         if !changed.is_empty() {
             let entries: Vec<(&str, &Entry)> = changed.iter().map(|(u, e)| (*u, e)).collect();
-            let _ = store.update(pages.len(), &entries);
+            let _ = store.update(pages.len(), &entries, writes);
         }
         return;
     }
@@ -567,7 +606,7 @@ fn save_words(store: &Store, saved: usize, pages: &[Page], words: &[CachedWords]
         .map(|(page, cached)| (page.url.as_str(), words_entry(cached)))
         .collect();
     let entries: Vec<(&str, &Entry)> = all.iter().map(|(u, e)| (*u, e)).collect();
-    let _ = store.save(&entries);
+    let _ = store.save(&entries, writes);
 }
 
 /// A page's entry in the words store.
@@ -586,7 +625,13 @@ fn load_terms_keys(path: &Path) -> Option<TermsKeys> {
 /// Saves the keys of the pages' terms at `path` when any of them changed (a failure only costs the next
 /// build time). Entries of pages that went stay until the next change: an entry only counts for the
 /// words it names.
-fn save_terms_keys(path: &Path, pages: &[Page], words: &[CachedWords], terms: &[Terms]) {
+fn save_terms_keys(
+    path: &Path,
+    pages: &[Page],
+    words: &[CachedWords],
+    terms: &[Terms],
+    writes: &crate::cache::Writes,
+) {
     let unchanged = words
         .iter()
         .zip(terms)
@@ -607,7 +652,10 @@ fn save_terms_keys(path: &Path, pages: &[Page], words: &[CachedWords], terms: &[
             )
         })
         .collect();
-    if crate::cache::write(path, &crate::cache::format_stamp(TERMS_FORMAT), &keys).is_err() {
+    if writes
+        .value(path, &crate::cache::format_stamp(TERMS_FORMAT), &keys)
+        .is_err()
+    {
         let _ = std::fs::remove_file(path);
     }
 }
@@ -930,10 +978,10 @@ fn build_shard(
         .collect();
     if let Some(cache) = &settings.cache {
         // The cache only saves time: a build that cannot write it still succeeds.
-        let _ = write_cached(cache, name, &key, &files, &contents);
+        let _ = write_cached(cache, name, &key, &files, &contents, settings.writes);
         let path = state_path(cache, name);
         if let Some(state) = state
-            && state.save(&path).is_err()
+            && state.save(&path, settings.writes).is_err()
         {
             let _ = std::fs::remove_file(&path);
         }
@@ -1033,7 +1081,7 @@ fn build_native(
                 })
                 .collect();
             // The cache only saves time: a build that cannot write it still succeeds.
-            let _ = store.save(&entries);
+            let _ = store.save(&entries, settings.writes);
         }
     }
     drop(cached);
@@ -1195,7 +1243,7 @@ fn update_native(
         .map(|(&i, (_, entry))| (pages[i].0.url.as_str(), entry))
         .collect();
     // The cache only saves time: a build that cannot write it still succeeds.
-    let _ = store.update(pages.len(), &entries);
+    let _ = store.update(pages.len(), &entries, settings.writes);
     let state = native::state::ShardState {
         version: state.version,
         pages: state_pages,
@@ -1220,9 +1268,15 @@ const STATE_EXTENSION: &str = "state";
 fn earlier_compressed(cache: &Path, name: &str) -> native::write::Compressed {
     let mut compressed = native::write::Compressed::default();
     if let Some((_, files)) = read_shard_files(cache, name) {
-        for (_, content, bytes) in files {
-            if content != [0; 32] {
-                compressed.0.insert(content, bytes);
+        for file in files {
+            if file.content != [0; 32] {
+                compressed.0.insert(
+                    file.content,
+                    native::write::EarlierFile {
+                        bytes: file.bytes,
+                        hash: file.hash,
+                    },
+                );
             }
         }
     }
@@ -1255,9 +1309,9 @@ fn used_wasm(files: &[IndexFile], language: &str) -> Option<String> {
 }
 
 /// The first line of a shard's pack.
-const PACK_MAGIC: &[u8] = b"regelwerk search cache 3\n";
+const PACK_MAGIC: &[u8] = b"regelwerk search cache 4\n";
 /// Raised when the layout of a pack's file of changes changes.
-const PACK_CHANGES_FORMAT: u32 = 1;
+const PACK_CHANGES_FORMAT: u32 = 2;
 /// A build writes the whole pack again when the files it would write into the file of changes are
 /// more than this share of the pack.
 const PACK_CHANGES_SHARE: usize = 4;
@@ -1266,9 +1320,13 @@ const PACK_CHANGES_SHARE: usize = 4;
 /// page writes a little, not the whole index again (39 MB at 10,000 pages):
 ///
 /// - `<shard>.pack`: all of the shard's files as of a full write — one file to create instead of a
-///   thousand small ones: the magic line, a blake3 checksum of the rest, the key of the build that
+///   thousand small ones: the magic line, a blake3 checksum of its listing, the key of the build that
 ///   wrote it (length, bytes), then per file path length, path, the blake3 hash of its content before
-///   compression (zeros if unknown), length, bytes (little-endian);
+///   compression (zeros if unknown), the blake3 hash of its bytes, length, bytes (little-endian). The
+///   listing is everything but the files' bytes, which their own hashes name: a build reads only the
+///   listing (the bytes are mapped, and read only where a file is written or an index chunk updated),
+///   and the output's manifest takes the recorded hashes instead of hashing 39 MB again. The pack is
+///   synced to disk before it replaces the last one, so a crash cannot leave it half-written;
 /// - `<shard>.pack-neu` ([`PackChanges`]): the files of a later build, each either a file of the pack
 ///   (by path) or its bytes, with that build's key. It is written by every build until its bytes reach
 ///   a [`PACK_CHANGES_SHARE`]th of the pack; then the pack is written anew and it is removed.
@@ -1286,13 +1344,29 @@ fn changes_path(cache: &Path, name: &str) -> PathBuf {
 struct PackChanges {
     pack: Key,
     key: String,
-    /// Path, hash of the content before compression, and the bytes unless the pack has the file.
-    files: Vec<(String, Key, Option<Vec<u8>>)>,
+    /// Path, hash of the content before compression, hash of the bytes, and the bytes unless the pack
+    /// has the file.
+    files: Vec<(String, Key, Key, Option<bytes::Bytes>)>,
 }
 
-/// A shard's file as cached: its path, the hash of its content before compression, its bytes (a part
-/// of the mapped pack, or of the changes).
-type CachedFile = (String, Key, bytes::Bytes);
+/// A shard's file as cached.
+struct CachedFile {
+    path: String,
+    /// blake3 of the content before compression (zeros if unknown).
+    content: Key,
+    /// blake3 of `bytes`.
+    hash: Key,
+    /// A part of the mapped pack, or of the changes.
+    bytes: bytes::Bytes,
+}
+
+/// A file in a mapped pack: the hashes of its content and of its bytes, and where the bytes are.
+#[derive(Clone)]
+struct PackEntry {
+    content: Key,
+    hash: Key,
+    range: std::ops::Range<usize>,
+}
 
 /// The shard's files if its last build had `key`.
 fn read_cached(cache: &Path, name: &str, key: &str) -> Option<Vec<IndexFile>> {
@@ -1310,9 +1384,10 @@ fn read_cached(cache: &Path, name: &str, key: &str) -> Option<Vec<IndexFile>> {
     let (_, files) = read_shard_files(cache, name)?;
     let files: Vec<IndexFile> = files
         .into_iter()
-        .map(|(path, _, bytes)| IndexFile {
-            path,
-            bytes: bytes.to_vec(),
+        .map(|file| IndexFile {
+            path: file.path,
+            bytes: file.bytes,
+            hash: Some(file.hash),
         })
         .collect();
     (!files.is_empty()).then_some(files)
@@ -1326,47 +1401,58 @@ fn read_changes(cache: &Path, name: &str) -> Option<PackChanges> {
 }
 
 /// The shard's files as its last build left them (the pack with its changes), and that build's key.
-/// The pack is mapped, and checked against its checksum, not copied.
+/// The pack is mapped, its listing checked against its checksum; the files' bytes are not read.
 fn read_shard_files(cache: &Path, name: &str) -> Option<(String, Vec<CachedFile>)> {
     let (sum, map) = map_pack(&pack_path(cache, name))?;
-    let body = map.get(PACK_MAGIC.len() + 32..)?;
-    if blake3::hash(body).as_bytes() != &sum {
-        return None;
-    }
     let key = pack_key(&map)?.to_string();
-    let entries: Vec<(String, Key, std::ops::Range<usize>)> = pack_entries(&map)?
+    let entries: Vec<(String, PackEntry)> = pack_entries(&map, &sum)?
         .into_iter()
-        .map(|(path, (content, range))| (path.to_string(), content, range))
+        .map(|(path, entry)| (path.to_string(), entry))
         .collect();
     let pack = bytes::Bytes::from_owner(map);
     let Some(changes) = read_changes(cache, name).filter(|c| c.pack == sum) else {
         let files = entries
             .into_iter()
-            .map(|(path, content, range)| (path, content, pack.slice(range)))
+            .map(|(path, entry)| CachedFile {
+                path,
+                content: entry.content,
+                hash: entry.hash,
+                bytes: pack.slice(entry.range),
+            })
             .collect();
         return Some((key, files));
     };
-    let in_pack: HashMap<&str, (Key, std::ops::Range<usize>)> = entries
+    let in_pack: HashMap<&str, &PackEntry> = entries
         .iter()
-        .map(|(path, content, range)| (path.as_str(), (*content, range.clone())))
+        .map(|(path, entry)| (path.as_str(), entry))
         .collect();
     let files = changes
         .files
         .into_iter()
-        .map(|(path, content, bytes)| match bytes {
-            Some(bytes) => Some((path, content, bytes::Bytes::from(bytes))),
+        .map(|(path, content, hash, bytes)| match bytes {
+            Some(bytes) => Some(CachedFile {
+                path,
+                content,
+                hash,
+                bytes,
+            }),
             None => {
-                let (content, range) = in_pack.get(path.as_str())?.clone();
-                Some((path, content, pack.slice(range)))
+                let entry = in_pack.get(path.as_str())?;
+                Some(CachedFile {
+                    path,
+                    content: entry.content,
+                    hash: entry.hash,
+                    bytes: pack.slice(entry.range.clone()),
+                })
             }
         })
         .collect::<Option<Vec<_>>>()?;
     Some((changes.key, files))
 }
 
-/// A pack mapped into memory, with the checksum it carries (checked by [`read_shard_files`], not
-/// here: [`write_cached`] only compares with it, and a pack that does not hold its checksum is never
-/// used).
+/// A pack mapped into memory, with the checksum of its listing (checked by [`pack_entries`], not
+/// here: [`read_cached`] only reads the key, and a pack whose listing does not hold its checksum is
+/// never used).
 fn map_pack(path: &Path) -> Option<(Key, memmap2::Mmap)> {
     let file = std::fs::File::open(path).ok()?;
     // SAFETY: packs are only ever replaced by rename, never changed in place.
@@ -1383,29 +1469,40 @@ fn pack_key(map: &[u8]) -> Option<&str> {
     std::str::from_utf8(rest.get(..len)?).ok()
 }
 
-/// A mapped pack's files by path: the hash of their content and where their bytes are.
-fn pack_entries(map: &[u8]) -> Option<HashMap<&str, (Key, std::ops::Range<usize>)>> {
-    let start = PACK_MAGIC.len() + 32;
-    let mut at = start;
-    let mut take = |n: usize| -> Option<(usize, &[u8])> {
+/// A mapped pack's files by path; `None` unless its listing holds the checksum `sum`.
+fn pack_entries<'a>(map: &'a [u8], sum: &Key) -> Option<HashMap<&'a str, PackEntry>> {
+    let mut at = PACK_MAGIC.len() + 32;
+    let mut listing = blake3::Hasher::new();
+    // The next `n` bytes, and where they start; part of the listing unless they are a file's bytes.
+    let mut take = |n: usize, listed: bool| -> Option<(usize, &'a [u8])> {
         let bytes = map.get(at..at.checked_add(n)?)?;
+        if listed {
+            listing.update(bytes);
+        }
         at += n;
         Some((at - n, bytes))
     };
-    let (_, len) = take(4)?;
-    take(u32::from_le_bytes(len.try_into().ok()?) as usize)?;
+    let (_, len) = take(4, true)?;
+    take(u32::from_le_bytes(len.try_into().ok()?) as usize, true)?;
     let mut files = HashMap::new();
-    while let Some((_, len)) = take(4) {
-        let (_, path) = take(u32::from_le_bytes(len.try_into().ok()?) as usize)?;
+    while let Some((_, len)) = take(4, true) {
+        let (_, path) = take(u32::from_le_bytes(len.try_into().ok()?) as usize, true)?;
         let path = std::str::from_utf8(path).ok()?;
-        let (_, content) = take(32)?;
-        let content: Key = content.try_into().ok()?;
-        let (_, len) = take(8)?;
+        let (_, content) = take(32, true)?;
+        let (_, hash) = take(32, true)?;
+        let (_, len) = take(8, true)?;
         let len = usize::try_from(u64::from_le_bytes(len.try_into().ok()?)).ok()?;
-        let (from, _) = take(len)?;
-        files.insert(path, (content, from..from + len));
+        let (from, _) = take(len, false)?;
+        files.insert(
+            path,
+            PackEntry {
+                content: content.try_into().ok()?,
+                hash: hash.try_into().ok()?,
+                range: from..from + len,
+            },
+        );
     }
-    Some(files)
+    (listing.finalize().as_bytes() == sum).then_some(files)
 }
 
 /// Keeps a shard's files for the next build: as changes to the shard's pack when they are few, else
@@ -1416,41 +1513,42 @@ fn write_cached(
     key: &str,
     files: &[IndexFile],
     contents: &native::Contents,
+    writes: &crate::cache::Writes,
 ) -> std::io::Result<()> {
     std::fs::create_dir_all(cache)?;
     let content = |file: &IndexFile| *contents.get(&file.path).unwrap_or(&[0; 32]);
     if let Some((sum, map)) = map_pack(&pack_path(cache, name))
-        && let Some(in_pack) = pack_entries(&map)
+        && let Some(in_pack) = pack_entries(&map, &sum)
     {
-        let in_pack: HashMap<&str, (Key, &[u8])> = in_pack
-            .into_iter()
-            .map(|(path, (content, range))| (path, (content, &map[range])))
-            .collect();
         let pack_size = map.len();
         let mut new_bytes = 0;
-        let changes: Vec<(String, Key, Option<Vec<u8>>)> = files
+        let changes: Vec<(String, Key, Key, Option<bytes::Bytes>)> = files
             .iter()
             .map(|file| {
                 let content = content(file);
                 // The same content compresses to the same bytes (see `native::write::Compressed`):
                 // only files without a content hash are compared byte for byte.
-                let same = in_pack.get(file.path.as_str()).is_some_and(|(c, bytes)| {
-                    *c == content
-                        && bytes.len() == file.bytes.len()
-                        && (content != [0; 32] || *bytes == file.bytes.as_slice())
+                let same = in_pack.get(file.path.as_str()).filter(|entry| {
+                    entry.content == content
+                        && entry.range.len() == file.bytes.len()
+                        && (content != [0; 32] || map[entry.range.clone()] == file.bytes[..])
                 });
-                if !same {
-                    new_bytes += file.bytes.len();
+                match same {
+                    Some(entry) => (file.path.clone(), content, entry.hash, None),
+                    None => {
+                        new_bytes += file.bytes.len();
+                        (
+                            file.path.clone(),
+                            content,
+                            file.hash(),
+                            Some(file.bytes.clone()),
+                        )
+                    }
                 }
-                (
-                    file.path.clone(),
-                    content,
-                    (!same).then(|| file.bytes.clone()),
-                )
             })
             .collect();
         if new_bytes * PACK_CHANGES_SHARE <= pack_size {
-            return crate::cache::write(
+            return writes.value(
                 &changes_path(cache, name),
                 &crate::cache::format_stamp(PACK_CHANGES_FORMAT),
                 &PackChanges {
@@ -1461,29 +1559,33 @@ fn write_cached(
             );
         }
     }
+    let hashes: Vec<Key> = files.par_iter().map(IndexFile::hash).collect();
     let size: usize = files
         .iter()
-        .map(|f| f.path.len() + f.bytes.len() + 44)
+        .map(|f| f.path.len() + f.bytes.len() + 76)
         .sum();
     let mut pack = Vec::with_capacity(PACK_MAGIC.len() + 32 + 4 + key.len() + size);
     pack.extend_from_slice(PACK_MAGIC);
     pack.extend_from_slice(&[0; 32]);
-    pack.extend_from_slice(&(key.len() as u32).to_le_bytes());
-    pack.extend_from_slice(key.as_bytes());
-    for file in files {
-        pack.extend_from_slice(&(file.path.len() as u32).to_le_bytes());
-        pack.extend_from_slice(file.path.as_bytes());
-        pack.extend_from_slice(&content(file));
-        pack.extend_from_slice(&(file.bytes.len() as u64).to_le_bytes());
+    let mut listing = blake3::Hasher::new();
+    let mut put = |pack: &mut Vec<u8>, bytes: &[u8]| {
+        listing.update(bytes);
+        pack.extend_from_slice(bytes);
+    };
+    put(&mut pack, &(key.len() as u32).to_le_bytes());
+    put(&mut pack, key.as_bytes());
+    for (file, hash) in files.iter().zip(&hashes) {
+        put(&mut pack, &(file.path.len() as u32).to_le_bytes());
+        put(&mut pack, file.path.as_bytes());
+        put(&mut pack, &content(file));
+        put(&mut pack, hash);
+        put(&mut pack, &(file.bytes.len() as u64).to_le_bytes());
         pack.extend_from_slice(&file.bytes);
     }
-    let sum = blake3::hash(&pack[PACK_MAGIC.len() + 32..]);
+    let sum = listing.finalize();
     pack[PACK_MAGIC.len()..PACK_MAGIC.len() + 32].copy_from_slice(sum.as_bytes());
-    crate::cache::write_bytes(&pack_path(cache, name), &pack)?;
-    match std::fs::remove_file(changes_path(cache, name)) {
-        Err(err) if err.kind() != std::io::ErrorKind::NotFound => Err(err),
-        _ => Ok(()),
-    }
+    writes.bytes(&pack_path(cache, name), pack, true)?;
+    writes.remove(&changes_path(cache, name))
 }
 
 #[cfg(test)]
@@ -1584,18 +1686,12 @@ mod tests {
         fn files(self: Box<Self>) -> Result<Vec<IndexFile>, SearchError> {
             self.log.lock().unwrap().extend(self.pages.iter().cloned());
             Ok(vec![
-                IndexFile {
-                    path: "pagefind-entry.json".into(),
-                    bytes: format!("{}", self.pages.len()).into_bytes(),
-                },
-                IndexFile {
-                    path: "pagefind-ui.js".into(),
-                    bytes: b"ui".to_vec(),
-                },
-                IndexFile {
-                    path: "pagefind.js".into(),
-                    bytes: b"js".to_vec(),
-                },
+                IndexFile::new(
+                    "pagefind-entry.json",
+                    format!("{}", self.pages.len()).into_bytes(),
+                ),
+                IndexFile::new("pagefind-ui.js", b"ui".to_vec()),
+                IndexFile::new("pagefind.js", b"js".to_vec()),
             ])
         }
     }
@@ -1614,10 +1710,10 @@ mod tests {
     }
 
     fn file(path: &str, main: &str, body: &str) -> OutputFile {
-        OutputFile {
-            path: path.into(),
-            bytes: format!("<html><body><main {main}>{body}</main></body></html>").into_bytes(),
-        }
+        OutputFile::new(
+            path,
+            format!("<html><body><main {main}>{body}</main></body></html>").into_bytes(),
+        )
     }
 
     /// `site` with the body of the page at `path` replaced by `body`.
@@ -1645,20 +1741,19 @@ mod tests {
                 "<h1>A alt</h1>",
             ),
             file("seiten/s/index.html", "data-pagefind-body", "<h1>S</h1>"),
-            OutputFile {
-                path: "css/x.css".into(),
-                bytes: b"main{}".to_vec(),
-            },
+            OutputFile::new("css/x.css", b"main{}".to_vec()),
         ]
     }
 
     fn settings<'a>(glossary: &'a Glossary, cache: Option<PathBuf>) -> Settings<'a> {
+        static AT_ONCE: crate::cache::Writes = crate::cache::Writes::immediate();
         Settings {
             language: "de",
             base_path: "/ki/",
             include_history: false,
             glossary,
             cache,
+            writes: &AT_ONCE,
             max_shard_pages: MAX_SHARD_PAGES,
             min_shard_pages: 1,
         }
@@ -1690,7 +1785,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            files[0].bytes,
+            &files[0].bytes[..],
             b"{\"indexes\":[\"leitlinien/\",\"seiten/\"]}\n"
         );
         // Shards are built in parallel: the order in which they finish varies.
@@ -1786,7 +1881,7 @@ mod tests {
         let (files, report) = index(&site(), &[], &settings, &recorder).unwrap();
         assert_eq!(report.shards, 1);
         let manifest = files.iter().find(|f| f.path == MANIFEST).unwrap();
-        assert_eq!(manifest.bytes, b"{\"indexes\":[\"gemeinsam/\"]}\n");
+        assert_eq!(&manifest.bytes[..], b"{\"indexes\":[\"gemeinsam/\"]}\n");
     }
 
     #[test]
@@ -1798,7 +1893,7 @@ mod tests {
         let (files, report) = index(&site(), &[], &settings, &recorder).unwrap();
         assert_eq!(report.shards, 1);
         let manifest = files.iter().find(|f| f.path == MANIFEST).unwrap();
-        assert_eq!(manifest.bytes, b"{\"indexes\":[\"leitlinien/\"]}\n");
+        assert_eq!(&manifest.bytes[..], b"{\"indexes\":[\"leitlinien/\"]}\n");
 
         // Without room (the shard would exceed the maximum), they keep a shard of their own.
         settings.max_shard_pages = 2;
@@ -1806,7 +1901,7 @@ mod tests {
         assert_eq!(report.shards, 2);
         let manifest = files.iter().find(|f| f.path == MANIFEST).unwrap();
         assert_eq!(
-            manifest.bytes,
+            &manifest.bytes[..],
             b"{\"indexes\":[\"gemeinsam/\",\"leitlinien/\"]}\n"
         );
     }
@@ -1937,9 +2032,12 @@ mod tests {
         // Every page changed, with much new text: a new pack, no changes beside it.
         for (i, file) in site.iter_mut().enumerate() {
             if file.path.starts_with("leitlinien/p") {
-                let html = String::from_utf8(file.bytes.clone()).unwrap();
+                let html = String::from_utf8(file.bytes.to_vec()).unwrap();
                 let text: Vec<String> = (0..300).map(|n| format!("wort{i}x{n}")).collect();
-                file.bytes = html.replace("über Daten", &text.join(" ")).into_bytes();
+                file.bytes = html
+                    .replace("über Daten", &text.join(" "))
+                    .into_bytes()
+                    .into();
             }
         }
         let (rewritten, _) = native_index(&site, Some(cache));
@@ -2045,13 +2143,16 @@ mod tests {
         let mut site = german_site();
         let (clean, _) = native_index(&site, None);
         native_index(&site, Some(cache));
-        site[0].bytes.extend_from_slice(b" ");
+        site[0].bytes = [&site[0].bytes[..], b" "].concat().into();
         let clean_edited = native_index(&site, None).0;
-        // Damage every cache file in its middle; the packs keep their magic, the stores their checksum.
+        // Damage every cache file in its middle but the packs (below); the stores keep their checksum.
         let mut damaged = 0;
+        let mut packs = Vec::new();
         for entry in walkdir::WalkDir::new(cache) {
             let entry = entry.unwrap();
-            if entry.file_type().is_file() {
+            if entry.path().extension().is_some_and(|e| e == "pack") {
+                packs.push(entry.path().to_path_buf());
+            } else if entry.file_type().is_file() {
                 let mut bytes = std::fs::read(entry.path()).unwrap();
                 let middle = bytes.len() / 2;
                 bytes[middle] ^= 0x55;
@@ -2062,7 +2163,9 @@ mod tests {
         assert!(damaged >= 3, "{damaged}");
         let (rebuilt, report) = native_index(&site, Some(cache));
         assert!(rebuilt == clean_edited);
-        assert_eq!(report.read, 43, "every page is read again");
+        // The edited page's shard is made anew from every page; the other shard (one page) is unchanged
+        // and its pack intact.
+        assert_eq!((report.rebuilt, report.read), (1, 42), "{report:?}");
         // Foreign files in the cache folders are ignored.
         std::fs::write(
             cache.join("pages/words.1-0.bin"),
@@ -2070,8 +2173,44 @@ mod tests {
         )
         .unwrap();
         std::fs::write(cache.join("pages/shard-leitlinien.1-0.bin"), [0xff; 100]).unwrap();
-        site[0].bytes.pop();
+        let shorter = site[0].bytes.len() - 1;
+        site[0].bytes.truncate(shorter);
         assert!(native_index(&site, Some(cache)).0 == clean);
+
+        // A pack's listing is checked, its files' bytes are not read: a damaged file keeps the hash the
+        // listing records for it, and fails it where the output checks it before writing it
+        // (`output::DamagedCache`; the build then makes the index again, tests/search_incremental.rs).
+        assert!(!packs.is_empty());
+        for pack in &packs {
+            let mut bytes = std::fs::read(pack).unwrap();
+            let sum: Key = bytes[PACK_MAGIC.len()..PACK_MAGIC.len() + 32]
+                .try_into()
+                .unwrap();
+            // The largest chunk of the index (the runtime's files are not every shard's).
+            let range = pack_entries(&bytes, &sum)
+                .expect("an intact listing")
+                .into_iter()
+                .filter(|(path, _)| path.starts_with("index/"))
+                .map(|(_, e)| e.range)
+                .max_by_key(|r| r.len())
+                .unwrap();
+            bytes[range.start + range.len() / 2] ^= 0x55;
+            std::fs::write(pack, &bytes).unwrap();
+        }
+        let (from_damaged, _) = native_index(&site, Some(cache));
+        let fails_its_hash = |f: &OutputFile| {
+            f.hash
+                .is_some_and(|h| h != *blake3::hash(&f.bytes).as_bytes())
+        };
+        assert_eq!(
+            from_damaged.iter().filter(|f| fails_its_hash(f)).count(),
+            packs.len(),
+            "one damaged file per pack, each caught by its hash"
+        );
+        let intact: Vec<&OutputFile> = from_damaged.iter().filter(|f| !fails_its_hash(f)).collect();
+        assert_eq!(intact.len(), clean.len() - packs.len());
+        assert!(intact.iter().all(|f| clean.contains(f)));
+        let _ = std::fs::remove_dir_all(cache);
         // Stores of shards that are gone are removed.
         site.retain(|f| !f.path.starts_with("register/"));
         native_index(&site, Some(cache));

@@ -67,10 +67,7 @@ impl SearchIndex for PagefindShard {
                     .map(|c| c.as_os_str().to_string_lossy())
                     .collect::<Vec<_>>()
                     .join("/");
-                Some(IndexFile {
-                    path,
-                    bytes: f.contents,
-                })
+                Some(IndexFile::new(path, f.contents))
             })
             .collect();
         out.sort_by(|a, b| a.path.cmp(&b.path));

@@ -20,6 +20,8 @@ use std::path::{Path, PathBuf};
 use hashbrown::HashMap;
 use rayon::prelude::*;
 
+use crate::cache::Writes;
+
 /// The first line of every bucket file; the version changes whenever any value's encoding does.
 const MAGIC: &[u8] = b"regelwerk search pages 1\n";
 /// Pages per bucket file, about.
@@ -111,7 +113,12 @@ impl Store {
 
     /// Replaces the entries of `changed` (URL, entry) in the store as saved with `total` entries,
     /// rewriting only their buckets. Errors only cost time on the next build.
-    pub fn update(&self, total: usize, changed: &[(&str, &Entry)]) -> std::io::Result<()> {
+    pub fn update(
+        &self,
+        total: usize,
+        changed: &[(&str, &Entry)],
+        writes: &Writes,
+    ) -> std::io::Result<()> {
         let count = Self::buckets(total);
         let mut buckets: HashMap<usize, Vec<(&str, &Entry)>> = HashMap::new();
         for &(url, entry) in changed {
@@ -132,22 +139,9 @@ impl Store {
             let mut members: Vec<(&str, &Entry)> =
                 entries.iter().map(|(url, e)| (url.as_str(), e)).collect();
             members.sort_unstable_by(|a, b| a.0.cmp(b.0));
-            self.write_bucket(count, bucket, &serialize(&members))?;
+            writes.bytes(&path, serialize(&members), false)?;
         }
         Ok(())
-    }
-
-    fn write_bucket(&self, count: usize, bucket: usize, bytes: &[u8]) -> std::io::Result<()> {
-        let temporary = self.dir.join(format!(
-            ".{}.{count}-{bucket}.tmp-{}",
-            self.name,
-            std::process::id()
-        ));
-        std::fs::write(&temporary, bytes)
-            .and_then(|()| std::fs::rename(&temporary, self.path(count, bucket)))
-            .inspect_err(|_| {
-                let _ = std::fs::remove_file(&temporary);
-            })
     }
 
     /// The bucket count of a file name of this store (`<name>.<count>-<i>.bin`).
@@ -162,7 +156,7 @@ impl Store {
 
     /// Saves exactly `entries` (URL, entry): bucket files whose content did not change are left alone,
     /// files of the store with another bucket count are removed. Errors only cost time on the next build.
-    pub fn save(&self, entries: &[(&str, &Entry)]) -> std::io::Result<()> {
+    pub fn save(&self, entries: &[(&str, &Entry)], writes: &Writes) -> std::io::Result<()> {
         std::fs::create_dir_all(&self.dir)?;
         let count = Self::buckets(entries.len());
         let mut buckets: Vec<Vec<(&str, &Entry)>> = vec![Vec::new(); count];
@@ -179,14 +173,14 @@ impl Store {
                 if std::fs::read(&path).is_ok_and(|old| old == bytes) {
                     return Ok(());
                 }
-                self.write_bucket(count, bucket, &bytes)
+                writes.bytes(&path, bytes, false)
             })?;
         for entry in std::fs::read_dir(&self.dir)?.flatten() {
             let stale = self
                 .bucket_file(&entry.file_name().to_string_lossy())
                 .is_some_and(|c| c != count);
             if stale {
-                let _ = std::fs::remove_file(entry.path());
+                let _ = writes.remove(&entry.path());
             }
         }
         Ok(())
@@ -408,17 +402,19 @@ mod tests {
             value: vec![b; 3],
         };
         let (a, b) = (entry(1), entry(2));
-        store.save(&[("/a/", &a), ("/b/", &b)]).unwrap();
+        store
+            .save(&[("/a/", &a), ("/b/", &b)], &Writes::immediate())
+            .unwrap();
         let loaded = store.load();
         assert_eq!(loaded.len(), 2);
         assert_eq!(loaded["/a/"], a);
-        store.save(&[("/a/", &a)]).unwrap();
+        store.save(&[("/a/", &a)], &Writes::immediate()).unwrap();
         assert_eq!(store.load().len(), 1);
 
         // More pages: more buckets; the files of the old count go.
         let many: Vec<(String, Entry)> = (0..600).map(|i| (format!("/{i}/"), entry(3))).collect();
         let refs: Vec<(&str, &Entry)> = many.iter().map(|(u, e)| (u.as_str(), e)).collect();
-        store.save(&refs).unwrap();
+        store.save(&refs, &Writes::immediate()).unwrap();
         let files = std::fs::read_dir(dir.path()).unwrap().count();
         assert_eq!(files, 3);
         assert_eq!(store.load().len(), 600);

@@ -145,7 +145,7 @@ impl Vocabulary {
 
     /// Keeps the vocabulary for the next build (a failure only costs that build time); a vocabulary
     /// taken unchanged from the last build's file is not written again.
-    pub fn save(&self, cache: &Path) {
+    pub fn save(&self, cache: &Path, writes: &crate::cache::Writes) {
         if self.unchanged {
             return;
         }
@@ -163,7 +163,7 @@ impl Vocabulary {
                 .map(|(word, terms)| (word.clone(), terms.clone()))
                 .collect(),
         };
-        let _ = crate::cache::write(&path(cache), &crate::cache::program_stamp(FORMAT), &file);
+        let _ = writes.value(&path(cache), &crate::cache::program_stamp(FORMAT), &file);
     }
 }
 
@@ -376,7 +376,7 @@ mod tests {
         let ka = key("a");
         let a = words(&["einsatzplanung", "planung"]);
         let saved = Vocabulary::of(&[page("/a/", &ka, &a)], &glossary, None);
-        saved.save(dir.path());
+        saved.save(dir.path(), &crate::cache::Writes::immediate());
         let read = Vocabulary::load(dir.path()).expect("saved");
         assert_eq!(read.pages, saved.pages);
         assert_eq!(read.counts, saved.counts);
@@ -385,7 +385,7 @@ mod tests {
         // Nothing changed: the file is left as it is.
         let again = Vocabulary::of(&[page("/a/", &ka, &a)], &glossary, Some(read));
         std::fs::remove_file(path(dir.path())).unwrap();
-        again.save(dir.path());
+        again.save(dir.path(), &crate::cache::Writes::immediate());
         assert!(!path(dir.path()).exists());
     }
 }

@@ -36,18 +36,9 @@ pub const LIST_SEPARATOR: &str = " | ";
 /// The three data files.
 pub(crate) fn files(config: &Config, content: &Content, entries: &[&Entry]) -> Vec<OutputFile> {
     vec![
-        OutputFile {
-            path: JSON.into(),
-            bytes: json(config, entries).into_bytes(),
-        },
-        OutputFile {
-            path: CSV.into(),
-            bytes: csv(entries),
-        },
-        OutputFile {
-            path: SCHEMA.into(),
-            bytes: json_schema(config, content).into_bytes(),
-        },
+        OutputFile::new(JSON, json(config, entries).into_bytes()),
+        OutputFile::new(CSV, csv(entries)),
+        OutputFile::new(SCHEMA, json_schema(config, content).into_bytes()),
     ]
 }
 

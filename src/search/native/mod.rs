@@ -254,10 +254,7 @@ pub fn finish(
         include_characters: WORD_SYMBOLS.to_vec(),
     };
     let entry = serde_json::to_string(&entry).map_err(|e| SearchError(e.to_string()))?;
-    files.push(IndexFile {
-        path: "pagefind-entry.json".into(),
-        bytes: entry.into_bytes(),
-    });
+    files.push(IndexFile::new("pagefind-entry.json", entry.into_bytes()));
     files.extend(runtime.files.iter().cloned());
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok((files, contents, layout))
@@ -738,7 +735,7 @@ mod tests {
                                 || f.path == "pagefind.js"
                                 || f.path == "wasm.de.pagefind"
                         })
-                        .map(|f| (f.path.clone(), f.bytes.clone())),
+                        .map(|f| (f.path.clone(), f.bytes.to_vec())),
                 )
                 .collect()
         };

@@ -46,20 +46,13 @@ impl ShardState {
     }
 
     /// Saves the state at `path` (a temporary file renamed into place).
-    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+    pub fn save(&self, path: &Path, writes: &crate::cache::Writes) -> std::io::Result<()> {
         let body = encode(self);
         let mut bytes = Vec::with_capacity(MAGIC.len() + 32 + body.len());
         bytes.extend_from_slice(MAGIC);
         bytes.extend_from_slice(blake3::hash(&body).as_bytes());
         bytes.extend_from_slice(&body);
-        let mut temporary = path.as_os_str().to_owned();
-        temporary.push(format!(".tmp-{}", std::process::id()));
-        let temporary = std::path::PathBuf::from(temporary);
-        std::fs::write(&temporary, &bytes)
-            .and_then(|()| std::fs::rename(&temporary, path))
-            .inspect_err(|_| {
-                let _ = std::fs::remove_file(&temporary);
-            })
+        writes.bytes(path, bytes, false)
     }
 }
 
@@ -197,7 +190,9 @@ mod tests {
         };
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.state");
-        state.save(&path).unwrap();
+        state
+            .save(&path, &crate::cache::Writes::immediate())
+            .unwrap();
         assert_eq!(ShardState::load(&path, "v1 de"), Some(state));
         assert_eq!(ShardState::load(&path, "v2 de"), None);
         let bytes = std::fs::read(&path).unwrap();

@@ -326,7 +326,7 @@ fn order_variants(word: &mut PackedWord, old: &[(Arc<str>, usize)], changes: &[C
 
 /// An earlier build's chunk, decompressed, checked against its content hash and decoded.
 fn decode_chunk(chunk: &ChunkSummary, earlier: &Compressed) -> Option<Vec<PackedWord>> {
-    let compressed = earlier.0.get(&chunk.content)?;
+    let compressed = &earlier.0.get(&chunk.content)?.bytes;
     let mut bytes = Vec::with_capacity(compressed.len() * 4);
     GzDecoder::new(&compressed[..])
         .read_to_end(&mut bytes)
@@ -500,7 +500,13 @@ mod tests {
                 .contents
                 .iter()
                 .zip(&written.files)
-                .map(|(content, file)| (*content, bytes::Bytes::from(file.bytes.clone())))
+                .map(|(content, file)| {
+                    let earlier = write::EarlierFile {
+                        bytes: file.bytes.clone(),
+                        hash: *blake3::hash(&file.bytes).as_bytes(),
+                    };
+                    (*content, earlier)
+                })
                 .collect(),
         )
     }
@@ -536,7 +542,7 @@ mod tests {
             let mut files: Vec<_> = w
                 .files
                 .iter()
-                .map(|f| (f.path.clone(), f.bytes.clone()))
+                .map(|f| (f.path.clone(), f.bytes.to_vec()))
                 .collect();
             files.sort();
             files
@@ -601,11 +607,11 @@ mod tests {
         assert!(result.unwrap().is_none());
         // A damaged chunk.
         let mut damaged = earlier(&written);
-        for bytes in damaged.0.values_mut() {
-            let mut changed = bytes.to_vec();
+        for file in damaged.0.values_mut() {
+            let mut changed = file.bytes.to_vec();
             let middle = changed.len() / 2;
             changed[middle] ^= 0x55;
-            *bytes = bytes::Bytes::from(changed);
+            file.bytes = bytes::Bytes::from(changed);
         }
         let result = update(&written.layout, vec![change()], "de", &damaged);
         assert!(result.unwrap().is_none());
@@ -620,7 +626,7 @@ mod tests {
         let words = decode_chunk(chunk, &earlier).unwrap();
         assert_eq!(write::encode_chunk(&words).len(), {
             let mut bytes = Vec::new();
-            GzDecoder::new(&earlier.0[&chunk.content][..])
+            GzDecoder::new(&earlier.0[&chunk.content].bytes[..])
                 .read_to_end(&mut bytes)
                 .unwrap();
             bytes.len() - write::DECOMPRESSED_MARK.len()

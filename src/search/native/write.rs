@@ -53,7 +53,15 @@ pub struct PackedWord {
 /// whose content did not change is taken from here instead of being compressed again (gzip is
 /// deterministic, so the bytes are the same).
 #[derive(Debug, Clone, Default)]
-pub struct Compressed(pub HashMap<[u8; 32], bytes::Bytes>);
+pub struct Compressed(pub HashMap<[u8; 32], EarlierFile>);
+
+/// A compressed file of an earlier build.
+#[derive(Debug, Clone)]
+pub struct EarlierFile {
+    pub bytes: bytes::Bytes,
+    /// blake3 of `bytes` (for the output's manifest).
+    pub hash: [u8; 32],
+}
 
 /// The index of one language: its files (paths relative to the index folder) and its entry in
 /// `pagefind-entry.json`.
@@ -377,14 +385,19 @@ pub fn assemble(
     let compressed: Vec<Option<(IndexFile, [u8; 32])>> = raw
         .into_par_iter()
         .map(|(path, bytes, content)| {
-            let bytes = match (earlier.0.get(&content), bytes) {
-                (Some(compressed), _) => compressed.to_vec(),
-                (None, Some(bytes)) => {
-                    compress(&bytes).map_err(|e| SearchError(format!("gzip: {e}")))?
-                }
+            let file = match (earlier.0.get(&content), bytes) {
+                (Some(earlier), _) => IndexFile {
+                    path,
+                    bytes: earlier.bytes.clone(),
+                    hash: Some(earlier.hash),
+                },
+                (None, Some(bytes)) => IndexFile::new(
+                    path,
+                    compress(&bytes).map_err(|e| SearchError(format!("gzip: {e}")))?,
+                ),
                 (None, None) => return Ok(None),
             };
-            Ok(Some((IndexFile { path, bytes }, content)))
+            Ok(Some((file, content)))
         })
         .collect::<Result<_, SearchError>>()?;
     let Some(compressed) = compressed.into_iter().collect::<Option<Vec<_>>>() else {
