@@ -325,32 +325,41 @@ pub fn index(
     let stores = settings.cache.as_ref().map(|cache| cache.join(PAGES_DIR));
     let store = stores.as_deref().map(|dir| Store::new(dir, WORDS_STORE));
     let terms_file = stores.as_deref().map(|dir| dir.join(TERMS_FILE));
-    let (words, saved) = read_words(&pages, store.as_ref(), terms_file.as_deref())?;
-    let counted: Vec<vocabulary::CountedPage> = pages
-        .iter()
-        .zip(&words)
-        .map(|(page, cached)| vocabulary::CountedPage {
-            url: &page.url,
-            key: &cached.key,
-            words: &cached.words,
-            earlier: cached
-                .fresh
-                .then(|| cached.earlier.as_ref().map(|(key, words)| (key, words))),
-        })
-        .collect();
+    let stored_words = store.as_ref().map(Store::lazy);
+    let source = WordsSource {
+        pages: &pages,
+        store: stored_words.as_ref(),
+    };
+    let (words, same_pages) = read_words(&source, terms_file.as_deref())?;
     let earlier = settings.cache.as_deref().and_then(Vocabulary::load);
-    let vocabulary = Vocabulary::of(&counted, settings.glossary, earlier);
+    if Vocabulary::needs_all_words(
+        earlier.as_ref(),
+        &counted(&pages, &words),
+        settings.glossary,
+    ) {
+        source.load_all(&words)?;
+    }
+    let vocabulary = Vocabulary::of(&counted(&pages, &words), settings.glossary, earlier);
     if let Some(cache) = &settings.cache {
         vocabulary.save(cache, settings.writes);
     }
     let expansions = &vocabulary.expansions;
     let key = expansions_key(expansions);
-    let terms = terms(&words, expansions, &key, vocabulary.changed.as_ref());
+    let fresh: Vec<&SectionWords> = words
+        .iter()
+        .filter(|cached| cached.fresh)
+        .filter_map(|cached| cached.words.get())
+        .collect();
+    let changed = vocabulary.changed.as_ref().map(|changed| Changed {
+        changed,
+        elsewhere: !vocabulary.changed_only_in(&fresh),
+    });
+    let terms = terms(&source, &words, expansions, &key, changed.as_ref())?;
     if let Some(store) = &store {
-        save_words(store, saved, &pages, &words, settings.writes);
+        save_words(store, &source, same_pages, &words, settings.writes);
     }
     if let Some(path) = &terms_file {
-        save_terms_keys(path, &pages, &words, &terms, settings.writes);
+        save_terms_keys(path, &pages, &words, &terms, !same_pages, settings.writes);
     }
     let max = settings.max_shard_pages.max(1);
     let shards = shards(&pages, settings.min_shard_pages.min(max), max);
@@ -413,6 +422,22 @@ pub fn index(
     ));
     out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok((out, report))
+}
+
+/// The pages as the vocabulary counts them, with the words loaded so far.
+fn counted<'a>(pages: &'a [Page], words: &'a [CachedWords]) -> Vec<vocabulary::CountedPage<'a>> {
+    pages
+        .iter()
+        .zip(words)
+        .map(|(page, cached)| vocabulary::CountedPage {
+            url: &page.url,
+            key: &cached.key,
+            words: cached.words.get(),
+            earlier: cached
+                .fresh
+                .then(|| cached.earlier.as_ref().map(|(key, words)| (key, words))),
+        })
+        .collect()
 }
 
 /// The pages that take part in the search, rendered (`files`) or reused (`stored`), in path order.
@@ -514,9 +539,12 @@ impl SectionWords {
     }
 }
 
-/// A page's section words, and what the cache knew of its extra terms.
+/// A page's section words: read from its HTML when it changed, else from the words store — when
+/// something needs them ([`WordsSource::words`]). A build after an edit needs the words of the pages it
+/// changed; the store holds every page's (≈ 60 MB at 10,000 pages), and reading it all took ≈ 50 ms.
 struct CachedWords {
-    words: SectionWords,
+    /// Loaded on first use where the page did not change.
+    words: std::sync::OnceLock<SectionWords>,
     /// The key of the page's entry in the store (its HTML).
     key: Key,
     /// The expansions the cached terms were made with and the terms' key ([`Terms::key`]).
@@ -527,23 +555,65 @@ struct CachedWords {
     earlier: Option<(Key, SectionWords)>,
 }
 
-/// The section words of every page, from the cache where the page's HTML did not change (read from the
-/// HTML otherwise), with the keys of their terms where [`TERMS_FILE`] (at `terms_file`) has them for
-/// those words. The one scan of a page for its words: both the site's lexicon and the page's extra
-/// terms are made from them. Also returns how many entries the store held.
+/// Where the section words of the pages come from: the words store, a bucket at a time, or the page.
+struct WordsSource<'a> {
+    pages: &'a [Page<'a>],
+    store: Option<&'a store::LazyStore<'a>>,
+}
+
+impl WordsSource<'_> {
+    /// The words of page `i`: loaded from the store on first use, or read from the page where the store
+    /// does not have them for its key.
+    fn words<'w>(
+        &self,
+        i: usize,
+        cached: &'w CachedWords,
+    ) -> Result<&'w SectionWords, SearchError> {
+        if let Some(words) = cached.words.get() {
+            return Ok(words);
+        }
+        let page = &self.pages[i];
+        let stored = self
+            .store
+            .and_then(|store| store.get(&page.url))
+            .filter(|entry| entry.key == cached.key)
+            .and_then(|entry| decode_section_words(&entry.value));
+        let words = match stored {
+            Some(words) => words,
+            None => section_words(&page.html()?),
+        };
+        Ok(cached.words.get_or_init(|| words))
+    }
+
+    /// Loads the words of every page.
+    fn load_all(&self, words: &[CachedWords]) -> Result<(), SearchError> {
+        words
+            .par_iter()
+            .enumerate()
+            .try_for_each(|(i, cached)| self.words(i, cached).map(|_| ()))
+    }
+}
+
+/// Each page's key of its section words and what the caches know of them: the key of its terms where
+/// [`TERMS_FILE`] (at `terms_file`) has them for those words — then the words themselves stay in the
+/// store until needed — and, for a page whose words changed, its words now (the one scan of a page for
+/// its words: both the site's lexicon and the page's extra terms are made from them) and those the store
+/// had. Also returns whether the terms file names exactly these pages (then the words store does too, and
+/// only changed entries need writing).
 fn read_words(
-    pages: &[Page],
-    store: Option<&Store>,
+    source: &WordsSource,
     terms_file: Option<&Path>,
-) -> Result<(Vec<CachedWords>, usize), SearchError> {
-    let (cached, terms_keys) = rayon::join(
-        || store.map(Store::load).unwrap_or_default(),
-        || terms_file.and_then(load_terms_keys).unwrap_or_default(),
-    );
+) -> Result<(Vec<CachedWords>, bool), SearchError> {
+    let terms_keys = terms_file.and_then(load_terms_keys).unwrap_or_default();
     let terms_keys: HashMap<&str, (&Key, &Key, &Key)> = terms_keys
         .iter()
         .map(|(url, words, made_with, key)| (url.as_str(), (words, made_with, key)))
         .collect();
+    let pages = source.pages;
+    let same_pages = terms_keys.len() == pages.len()
+        && pages
+            .iter()
+            .all(|page| terms_keys.contains_key(page.url.as_str()));
     let read: Vec<CachedWords> = pages
         .par_iter()
         .map(|page| {
@@ -551,21 +621,30 @@ fn read_words(
             hasher.update(SECTION_WORDS_VERSION.as_bytes());
             hasher.update(&page.hash);
             let key = *hasher.finalize().as_bytes();
-            let entry = cached.get(&page.url);
+            if let Some(&(_, made_with, terms)) = terms_keys
+                .get(page.url.as_str())
+                .filter(|(words, ..)| **words == key)
+            {
+                return Ok(CachedWords {
+                    words: std::sync::OnceLock::new(),
+                    key,
+                    terms: Some((*made_with, *terms)),
+                    fresh: false,
+                    earlier: None,
+                });
+            }
+            let entry = source.store.and_then(|store| store.get(&page.url));
             let decoded = entry.and_then(|entry| decode_section_words(&entry.value));
             match (entry, decoded) {
                 (Some(entry), Some(words)) if entry.key == key => Ok(CachedWords {
-                    words,
+                    words: words.into(),
                     key,
-                    terms: terms_keys
-                        .get(page.url.as_str())
-                        .filter(|(words, ..)| **words == key)
-                        .map(|&(_, made_with, terms)| (*made_with, *terms)),
+                    terms: None,
                     fresh: false,
                     earlier: None,
                 }),
                 (entry, decoded) => Ok(CachedWords {
-                    words: section_words(&page.html()?),
+                    words: section_words(&page.html()?).into(),
                     key,
                     terms: None,
                     fresh: true,
@@ -574,25 +653,26 @@ fn read_words(
             }
         })
         .collect::<Result<_, SearchError>>()?;
-    Ok((read, cached.len()))
+    Ok((read, same_pages))
 }
 
-/// Saves the pages' section words: only entries that changed, or the whole store when pages came or
-/// went.
+/// Saves the pages' section words: only entries that changed, or, when pages came or went
+/// (`same_pages` false), the whole store (every page's words loaded).
 fn save_words(
     store: &Store,
-    saved: usize,
-    pages: &[Page],
+    source: &WordsSource,
+    same_pages: bool,
     words: &[CachedWords],
     writes: &crate::cache::Writes,
 ) {
+    let pages = source.pages;
     // The cache only saves time: a build that cannot write it still succeeds.
-    if saved == pages.len() {
+    if same_pages {
         let changed: Vec<(&str, Entry)> = pages
             .iter()
             .zip(words)
             .filter(|(_, cached)| cached.fresh)
-            .map(|(page, cached)| (page.url.as_str(), words_entry(cached)))
+            .filter_map(|(page, cached)| Some((page.url.as_str(), words_entry(cached)?)))
             .collect();
         if !changed.is_empty() {
             let entries: Vec<(&str, &Entry)> = changed.iter().map(|(u, e)| (*u, e)).collect();
@@ -600,21 +680,24 @@ fn save_words(
         }
         return;
     }
+    if source.load_all(words).is_err() {
+        return;
+    }
     let all: Vec<(&str, Entry)> = pages
         .iter()
         .zip(words)
-        .map(|(page, cached)| (page.url.as_str(), words_entry(cached)))
+        .filter_map(|(page, cached)| Some((page.url.as_str(), words_entry(cached)?)))
         .collect();
     let entries: Vec<(&str, &Entry)> = all.iter().map(|(u, e)| (*u, e)).collect();
     let _ = store.save(&entries, writes);
 }
 
-/// A page's entry in the words store.
-fn words_entry(cached: &CachedWords) -> Entry {
-    Entry {
+/// A page's entry in the words store, if its words are loaded.
+fn words_entry(cached: &CachedWords) -> Option<Entry> {
+    Some(Entry {
         key: cached.key,
-        value: encode_section_words(&cached.words),
-    }
+        value: encode_section_words(cached.words.get()?),
+    })
 }
 
 /// The keys of the pages' terms the last build saved at `path`, if they can be read.
@@ -622,21 +705,22 @@ fn load_terms_keys(path: &Path) -> Option<TermsKeys> {
     crate::cache::read(path, &crate::cache::format_stamp(TERMS_FORMAT))
 }
 
-/// Saves the keys of the pages' terms at `path` when any of them changed (a failure only costs the next
-/// build time). Entries of pages that went stay until the next change: an entry only counts for the
-/// words it names.
+/// Saves the keys of the pages' terms at `path` when any of them changed or pages came or went (a failure
+/// only costs the next build time). The file also tells the next build which pages the words store
+/// holds (see [`read_words`]).
 fn save_terms_keys(
     path: &Path,
     pages: &[Page],
     words: &[CachedWords],
     terms: &[Terms],
+    pages_changed: bool,
     writes: &crate::cache::Writes,
 ) {
     let unchanged = words
         .iter()
         .zip(terms)
         .all(|(cached, terms)| cached.terms == Some((*terms.expansions_key, terms.key)));
-    if unchanged {
+    if unchanged && !pages_changed {
         return;
     }
     let keys: TermsKeys = pages
@@ -719,7 +803,10 @@ struct Terms<'a> {
     key: Key,
     /// The key of the expansions they were made with ([`expansions_key`]).
     expansions_key: &'a Key,
-    words: &'a SectionWords,
+    /// The page's number, its words and where they come from.
+    page: usize,
+    words: &'a CachedWords,
+    source: &'a WordsSource<'a>,
     expansions: &'a Expansions,
     /// The terms, where they were made for their key (a page whose HTML or expansions changed).
     made: Option<PageTerms>,
@@ -727,11 +814,14 @@ struct Terms<'a> {
 
 impl Terms<'_> {
     /// The page's extra terms.
-    fn make(&self) -> std::borrow::Cow<'_, PageTerms> {
-        match &self.made {
+    fn make(&self) -> Result<std::borrow::Cow<'_, PageTerms>, SearchError> {
+        Ok(match &self.made {
             Some(terms) => std::borrow::Cow::Borrowed(terms),
-            None => std::borrow::Cow::Owned(page_terms(self.words, self.expansions)),
-        }
+            None => std::borrow::Cow::Owned(page_terms(
+                self.source.words(self.page, self.words)?,
+                self.expansions,
+            )),
+        })
     }
 }
 
@@ -753,49 +843,72 @@ fn expansions_key(expansions: &Expansions) -> Key {
     *hasher.finalize().as_bytes()
 }
 
+/// What a word new to the site (or one gone) changed in the expansions ([`vocabulary::Changed`]), and
+/// whether pages that did not change have any of those words (`elsewhere`): if not, their terms are
+/// kept without loading their words.
+struct Changed<'a> {
+    changed: &'a vocabulary::Changed,
+    elsewhere: bool,
+}
+
 /// Every page's [`Terms`]: the key from the cache where the page's HTML is the same as then and so are
 /// the expansions, or at least those of the page's words (`changed`, from the vocabulary); made from its
 /// section words otherwise.
 fn terms<'a>(
+    source: &'a WordsSource<'a>,
     words: &'a [CachedWords],
     expansions: &'a Expansions,
     expansions_key: &'a Key,
-    changed: Option<&vocabulary::Changed>,
-) -> Vec<Terms<'a>> {
+    changed: Option<&Changed>,
+) -> Result<Vec<Terms<'a>>, SearchError> {
     // A word as it stands in a page's section words: on a line of its own.
     let changed = changed.map(|c| {
-        let lines: Vec<String> = c.words.iter().map(|w| format!("\n{w}\n")).collect();
-        (c.earlier, lines)
+        let lines: Vec<String> = c.changed.words.iter().map(|w| format!("\n{w}\n")).collect();
+        (c.changed.earlier, lines, c.elsewhere)
     });
-    let unaffected = |words: &SectionWords| {
-        changed.as_ref().map(|(earlier, lines)| {
-            let text = &words.words;
-            let has = |line: &String| text.starts_with(&line[1..]) || text.contains(line.as_str());
-            (*earlier, !lines.iter().any(has))
-        })
+    let has_changed_word = |words: &SectionWords, lines: &[String]| {
+        let text = &words.words;
+        lines
+            .iter()
+            .any(|line| text.starts_with(&line[1..]) || text.contains(line.as_str()))
     };
     words
         .par_iter()
-        .map(|page| {
-            let (key, made) = match page.terms {
-                Some((made_with, key)) if made_with == *expansions_key => (key, None),
-                Some((made_with, key)) if unaffected(&page.words) == Some((made_with, true)) => {
-                    (key, None)
+        .enumerate()
+        .map(|(i, cached)| {
+            let kept = match (cached.terms, &changed) {
+                (Some((made_with, key)), _) if made_with == *expansions_key => Some(key),
+                (Some((made_with, key)), Some((earlier, lines, elsewhere)))
+                    if made_with == *earlier =>
+                {
+                    let unaffected = if cached.fresh || *elsewhere {
+                        !has_changed_word(source.words(i, cached)?, lines)
+                    } else {
+                        // An unchanged page, and only changed pages have the words.
+                        true
+                    };
+                    unaffected.then_some(key)
                 }
-                _ => {
-                    let terms = page_terms(&page.words, expansions);
+                _ => None,
+            };
+            let (key, made) = match kept {
+                Some(key) => (key, None),
+                None => {
+                    let terms = page_terms(source.words(i, cached)?, expansions);
                     let mut hasher = blake3::Hasher::new();
                     hash_terms(&mut hasher, &terms);
                     (*hasher.finalize().as_bytes(), Some(terms))
                 }
             };
-            Terms {
+            Ok(Terms {
                 key,
                 expansions_key,
-                words: &page.words,
+                page: i,
+                words: cached,
+                source,
                 expansions,
                 made,
-            }
+            })
         })
         .collect()
 }
@@ -840,7 +953,7 @@ fn read_native(
     page: &Page,
     terms: &Terms,
 ) -> Result<native::PageData, SearchError> {
-    Ok(reader.read_with_terms(&page.url, &page.html()?, &terms.make()))
+    Ok(reader.read_with_terms(&page.url, &page.html()?, &terms.make()?))
 }
 
 /// Groups pages into shards: name → indices into `pages`, sorted by name.
@@ -960,7 +1073,10 @@ fn build_shard(
             for batch in pages.chunks(BATCH_PAGES) {
                 let batch: Vec<(String, String)> = batch
                     .par_iter()
-                    .map(|(page, terms)| Ok((page.url.clone(), indexed_html(page, &terms.make())?)))
+                    .map(|(page, terms)| {
+                        let terms = terms.make()?;
+                        Ok((page.url.clone(), indexed_html(page, &terms)?))
+                    })
                     .collect::<Result<_, SearchError>>()?;
                 index.add_pages(batch)?;
             }
@@ -1622,8 +1738,13 @@ mod tests {
             // The changed word only as the beginning of another word.
             one_section(&["kreisverwaltungsamt"]),
         ];
+        // Every page's words are loaded: the source is never asked.
+        let source = WordsSource {
+            pages: &[],
+            store: None,
+        };
         let uncached = |words: &SectionWords| CachedWords {
-            words: words.clone(),
+            words: words.clone().into(),
             key: [0; 32],
             terms: None,
             fresh: true,
@@ -1631,7 +1752,8 @@ mod tests {
         };
         let fresh: Vec<CachedWords> = pages.iter().map(uncached).collect();
         // The last build made every page's terms with the expansions before.
-        let cached: Vec<CachedWords> = terms(&fresh, &before, &key_before, None)
+        let cached: Vec<CachedWords> = terms(&source, &fresh, &before, &key_before, None)
+            .unwrap()
             .iter()
             .zip(&pages)
             .map(|(terms, words)| CachedWords {
@@ -1644,10 +1766,21 @@ mod tests {
             earlier: key_before,
             words: vec!["kreisverwaltung".into()],
         };
-        let kept = terms(&cached, &after, &key_after, Some(&changed));
+        let everywhere = |changed| Changed {
+            changed,
+            elsewhere: true,
+        };
+        let kept = terms(
+            &source,
+            &cached,
+            &after,
+            &key_after,
+            Some(&everywhere(&changed)),
+        )
+        .unwrap();
         let made: Vec<bool> = kept.iter().map(|t| t.made.is_some()).collect();
         assert_eq!(made, [false, true, true, false]);
-        let anew = terms(&fresh, &after, &key_after, None);
+        let anew = terms(&source, &fresh, &after, &key_after, None).unwrap();
         let keys = |terms: &[Terms]| terms.iter().map(|t| t.key).collect::<Vec<_>>();
         assert_eq!(keys(&kept), keys(&anew));
         assert_ne!(
@@ -1659,9 +1792,16 @@ mod tests {
         // Terms made with other expansions than the ones before are made again.
         let other = vocabulary::Changed {
             earlier: [7; 32],
-            ..changed
+            words: changed.words.clone(),
         };
-        let again = terms(&cached, &after, &key_after, Some(&other));
+        let again = terms(
+            &source,
+            &cached,
+            &after,
+            &key_after,
+            Some(&everywhere(&other)),
+        )
+        .unwrap();
         assert!(again.iter().all(|t| t.made.is_some()));
     }
     use std::sync::Mutex;

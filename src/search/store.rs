@@ -91,6 +91,32 @@ impl Store {
             })
     }
 
+    /// The store read a bucket at a time, as entries are asked for ([`LazyStore::get`]).
+    pub fn lazy(&self) -> LazyStore<'_> {
+        let mut counts: Vec<usize> = std::fs::read_dir(&self.dir)
+            .map(|dir| {
+                dir.flatten()
+                    .filter_map(|entry| self.bucket_file(&entry.file_name().to_string_lossy()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        counts.sort_unstable();
+        counts.dedup();
+        // Files of more than one bucket count are left by a save that stopped half-way: then all are
+        // read at once, as `load` merges them.
+        let count = match counts[..] {
+            [count] => Some(count),
+            _ => None,
+        };
+        LazyStore {
+            store: self,
+            count,
+            buckets: (0..count.unwrap_or(1))
+                .map(|_| std::sync::OnceLock::new())
+                .collect(),
+        }
+    }
+
     /// The entries of `urls` in the store as saved with `total` entries, reading only their buckets.
     pub fn load_some(&self, total: usize, urls: &[&str]) -> HashMap<String, Entry> {
         let count = Self::buckets(total);
@@ -184,6 +210,38 @@ impl Store {
             }
         }
         Ok(())
+    }
+}
+
+/// A [`Store`] whose buckets are read when one of their entries is first asked for: for a build that needs
+/// a few entries of many and learns which only as it goes.
+pub struct LazyStore<'a> {
+    store: &'a Store,
+    /// The bucket count of the store's files; `None` when there are files of several counts (all are
+    /// read at once) or none.
+    count: Option<usize>,
+    buckets: Vec<std::sync::OnceLock<HashMap<String, Entry>>>,
+}
+
+impl LazyStore<'_> {
+    /// The entry saved for `url`, if any.
+    pub fn get(&self, url: &str) -> Option<&Entry> {
+        let (bucket, entries) = match self.count {
+            Some(count) => {
+                let bucket = bucket_of(url, count);
+                (bucket, &self.buckets[bucket])
+            }
+            None => (0, &self.buckets[0]),
+        };
+        entries
+            .get_or_init(|| match self.count {
+                Some(count) => std::fs::read(self.store.path(count, bucket))
+                    .ok()
+                    .and_then(|bytes| parse(&bytes))
+                    .unwrap_or_default(),
+                None => self.store.load(),
+            })
+            .get(url)
     }
 }
 
@@ -391,6 +449,44 @@ mod tests {
         assert_eq!(Decoder::new(&[0x80]).uint(), None);
         assert_eq!(Decoder::new(&[0xff; 11]).uint(), None);
         assert_eq!(Decoder::new(&[5, b'a']).str(), None);
+    }
+
+    #[test]
+    fn a_lazy_store_reads_only_the_buckets_asked_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path(), "w");
+        let entry = |i: usize| Entry {
+            key: [(i % 251) as u8; 32],
+            value: i.to_le_bytes().to_vec(),
+        };
+        let many: Vec<(String, Entry)> = (0..600).map(|i| (format!("/{i}/"), entry(i))).collect();
+        let refs: Vec<(&str, &Entry)> = many.iter().map(|(u, e)| (u.as_str(), e)).collect();
+        store.save(&refs, &Writes::immediate()).unwrap();
+        let count = Store::buckets(600);
+        assert_eq!(count, 3);
+        // Every bucket but that of "/7/" is gone: its entries are still found, the others are not.
+        let kept = bucket_of("/7/", count);
+        for bucket in (0..count).filter(|&b| b != kept) {
+            std::fs::remove_file(store.path(count, bucket)).unwrap();
+        }
+        let lazy = store.lazy();
+        assert_eq!(lazy.get("/7/"), Some(&entry(7)));
+        for (i, (url, e)) in many.iter().enumerate() {
+            let found = lazy.get(url);
+            if bucket_of(url, count) == kept {
+                assert_eq!(found, Some(e), "{i}");
+            } else {
+                assert_eq!(found, None, "{i}");
+            }
+        }
+        // Files of two bucket counts (a save that stopped half-way): everything is read and merged.
+        std::fs::write(store.path(1, 0), serialize(&[("/neu/", &entry(1))])).unwrap();
+        let lazy = store.lazy();
+        assert_eq!(lazy.get("/neu/"), Some(&entry(1)));
+        assert_eq!(lazy.get("/7/"), Some(&entry(7)));
+        // No store at all: nothing.
+        let empty = tempfile::tempdir().unwrap();
+        assert_eq!(Store::new(empty.path(), "w").lazy().get("/7/"), None);
     }
 
     #[test]

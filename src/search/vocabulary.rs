@@ -30,7 +30,9 @@ const FORMAT: u32 = 1;
 pub(super) struct CountedPage<'a> {
     pub url: &'a str,
     pub key: &'a Key,
-    pub words: &'a SectionWords,
+    /// `None` while not loaded: an update of the last build's vocabulary reads the words of changed
+    /// pages only (which are), counting anew reads every page's ([`Vocabulary::needs_all_words`]).
+    pub words: Option<&'a SectionWords>,
     /// `None` for a page whose words are those of the cache.
     pub earlier: Option<Earlier<'a>>,
 }
@@ -68,19 +70,9 @@ impl Vocabulary {
     /// where it describes the pages as the words cache had them.
     pub fn of(pages: &[CountedPage], glossary: &Glossary, earlier: Option<Vocabulary>) -> Self {
         let glossary_key = glossary_key(glossary);
-        let before = pages
-            .iter()
-            .map(|page| match page.earlier {
-                None => Some((page.url, page.key)),
-                Some(earlier) => earlier.map(|(key, _)| (page.url, key)),
-            })
-            .collect::<Option<Vec<_>>>()
-            .map(|pages| fingerprint(pages.into_iter()));
         let after = fingerprint(pages.iter().map(|page| (page.url, page.key)));
         match earlier {
-            Some(mut vocabulary)
-                if Some(vocabulary.pages) == before && vocabulary.glossary == glossary_key =>
-            {
+            Some(mut vocabulary) if updates(&vocabulary, pages, &glossary_key) => {
                 let mut words_changed = false;
                 vocabulary.unchanged = pages.iter().all(|page| page.earlier.is_none());
                 for page in pages {
@@ -96,7 +88,7 @@ impl Vocabulary {
                             }
                         }
                     }
-                    for word in all_words(page.words) {
+                    for word in page.words.into_iter().flat_map(all_words) {
                         let count = vocabulary.counts.entry_ref(word).or_insert(0);
                         words_changed |= *count == 0;
                         *count += 1;
@@ -128,6 +120,35 @@ impl Vocabulary {
                 }
             }
         }
+    }
+
+    /// Whether every section that has one of the [`Changed`] words is among `pages` (the pages that
+    /// changed): then no other page's terms can have changed, and their words need not be looked at.
+    /// True when nothing changed.
+    pub fn changed_only_in(&self, pages: &[&SectionWords]) -> bool {
+        let Some(changed) = &self.changed else {
+            return true;
+        };
+        let mut sections: HashMap<&str, u32> =
+            changed.words.iter().map(|w| (w.as_str(), 0)).collect();
+        for word in pages.iter().flat_map(|words| all_words(words)) {
+            if let Some(count) = sections.get_mut(word) {
+                *count += 1;
+            }
+        }
+        sections
+            .iter()
+            .all(|(word, &count)| self.counts.get(*word).copied().unwrap_or(0) == count)
+    }
+
+    /// Whether making the vocabulary of `pages` needs every page's words: when `earlier` cannot be
+    /// updated (see [`Vocabulary::of`]).
+    pub fn needs_all_words(
+        earlier: Option<&Vocabulary>,
+        pages: &[CountedPage],
+        glossary: &Glossary,
+    ) -> bool {
+        !earlier.is_some_and(|earlier| updates(earlier, pages, &glossary_key(glossary)))
     }
 
     /// The vocabulary the last build saved in the search cache `cache`, if it can be read.
@@ -180,6 +201,21 @@ fn path(cache: &Path) -> PathBuf {
     cache.join(FILE)
 }
 
+/// Whether `vocabulary` (the last build's) describes `pages` as the words cache had them, with the
+/// glossary of `glossary_key`, and the words of the pages that changed since are loaded: then it is
+/// updated from those pages alone.
+fn updates(vocabulary: &Vocabulary, pages: &[CountedPage], glossary_key: &Key) -> bool {
+    let before = pages
+        .iter()
+        .map(|page| match page.earlier {
+            None => Some((page.url, page.key)),
+            Some(earlier) => page.words.and(earlier).map(|(key, _)| (page.url, key)),
+        })
+        .collect::<Option<Vec<_>>>()
+        .map(|pages| fingerprint(pages.into_iter()));
+    Some(vocabulary.pages) == before && vocabulary.glossary == *glossary_key
+}
+
 /// Every word of every section of a page, once per section.
 fn all_words(words: &SectionWords) -> impl Iterator<Item = &str> {
     words.words.split_terminator('\n')
@@ -190,7 +226,9 @@ fn count(pages: &[CountedPage]) -> HashMap<String, u32> {
     pages
         .par_iter()
         .fold(HashMap::new, |mut counts: HashMap<&str, u32>, page| {
-            for word in all_words(page.words) {
+            // Every page's words are loaded to count anew (`Vocabulary::needs_all_words`).
+            debug_assert!(page.words.is_some(), "{}: words not loaded", page.url);
+            for word in page.words.into_iter().flat_map(all_words) {
                 *counts.entry(word).or_insert(0) += 1;
             }
             counts
@@ -286,7 +324,7 @@ mod tests {
         CountedPage {
             url,
             key,
-            words,
+            words: Some(words),
             earlier: None,
         }
     }
@@ -346,6 +384,53 @@ mod tests {
         assert_eq!(changed.words.iter().collect::<Vec<_>>(), differing);
         assert!(changed.words.contains(&"kreisverwaltung".to_string()));
         assert!(anew.changed.is_none());
+        // Page a has a changed word too (its compound split anew): its words must be looked at.
+        // Only the changed page has the changed word: the other pages' words need not be looked at.
+        assert!(kept.changed_only_in(&[&b2]));
+        assert!(!kept.changed_only_in(&[]));
+        // Updating needs the changed page's words only; without the kept vocabulary, every page's.
+        let mut unloaded = page("/a/", &ka, &a);
+        unloaded.words = None;
+        let mut changed = page("/b/", &kb2, &b2);
+        changed.earlier = Some(Some((&kb, &b)));
+        let pages = [unloaded, changed];
+        let first = Vocabulary::of(
+            &[page("/a/", &ka, &a), page("/b/", &kb, &b)],
+            &glossary,
+            None,
+        );
+        assert!(!Vocabulary::needs_all_words(
+            Some(&first),
+            &pages,
+            &glossary
+        ));
+        assert!(Vocabulary::needs_all_words(None, &pages, &glossary));
+    }
+
+    #[test]
+    fn a_new_word_that_changes_the_terms_of_another_pages_word_is_found_there() {
+        let glossary = Glossary::default();
+        let (ka, kb, kb2) = (key("a"), key("b"), key("b2"));
+        let a = words(&["einsatzplanung", "verwaltung"]);
+        let b = words(&["verwaltung"]);
+        let first = Vocabulary::of(
+            &[page("/a/", &ka, &a), page("/b/", &kb, &b)],
+            &glossary,
+            None,
+        );
+        // Page b brings „planung“, the tail of a compound on page a: that compound's terms change.
+        let b2 = words(&["verwaltung", "planung"]);
+        let mut changed = page("/b/", &kb2, &b2);
+        changed.earlier = Some(Some((&kb, &b)));
+        let kept = Vocabulary::of(&[page("/a/", &ka, &a), changed], &glossary, Some(first));
+        let new = kept.changed.as_ref().expect("the expansions changed");
+        assert!(
+            new.words.contains(&"einsatzplanung".to_string()),
+            "{:?}",
+            new.words
+        );
+        assert!(!kept.changed_only_in(&[&b2]), "page a has a changed word");
+        assert!(kept.changed_only_in(&[&a, &b2]));
     }
 
     #[test]
