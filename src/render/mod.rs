@@ -94,19 +94,21 @@ pub(crate) enum Work {
 /// from its values written out as JSON and never converted into the template engine's value tree,
 /// which costs several times more (building, keying and dropping the values of every page was a third
 /// of a one-page rebuild's render stage on a large site).
-pub(crate) enum PageContext {
-    Key(Vec<u8>),
-    Values(tera::Context),
+pub(crate) enum PageContext<'a> {
+    /// The bytes the page's key is made from.
+    Key(&'a mut Vec<u8>),
+    /// The values the template gets.
+    Values(&'a mut tera::Context),
 }
 
-impl PageContext {
+impl PageContext<'_> {
     /// Adds the value `name` to the page's context.
     pub fn insert<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) {
         match self {
             PageContext::Key(bytes) => {
                 push_str(bytes, name);
                 // JSON values end where they end: names and values cannot run into each other.
-                if serde_json::to_writer(&mut *bytes, value).is_err() {
+                if serde_json::to_writer(&mut **bytes, value).is_err() {
                     bytes.push(0xff);
                 }
             }
@@ -115,7 +117,16 @@ impl PageContext {
     }
 }
 
-impl PageJob {
+/// A version page (Stand, Synopse, Fassungen) to render: version pages are not keyed one by one here —
+/// their document's key, or the page keys inside `versions::render`, decide what is rendered at all.
+pub(crate) struct VersionJob {
+    pub template: &'static str,
+    /// Site-relative URL path of the page.
+    pub url_path: String,
+    pub context: tera::Context,
+}
+
+impl VersionJob {
     /// The file a page is written to: `x/` becomes `x/index.html`.
     fn output_path(&self) -> String {
         output_path(&self.url_path)
@@ -324,11 +335,8 @@ impl Shared<'_> {
     ) -> PageJob {
         let output = output_path(path);
         let key = self.keys.as_ref().map(|keys| {
-            let mut context = PageContext::Key(Vec::with_capacity(4096));
-            fill(&mut context);
-            let PageContext::Key(bytes) = context else {
-                unreachable!("filled as a key")
-            };
+            let mut bytes = Vec::with_capacity(4096);
+            fill(&mut PageContext::Key(&mut bytes));
             let key = page_key(
                 &keys.fingerprint,
                 template,
@@ -347,11 +355,8 @@ impl Shared<'_> {
                 work: Work::Stored((*file).clone()),
             };
         }
-        let mut context = PageContext::Values(tera::Context::new());
-        fill(&mut context);
-        let PageContext::Values(context) = context else {
-            unreachable!("filled with values")
-        };
+        let mut context = tera::Context::new();
+        fill(&mut PageContext::Values(&mut context));
         PageJob {
             template,
             url_path: path.to_string(),
@@ -370,28 +375,28 @@ impl Shared<'_> {
         template: &'static str,
         path: &str,
         fill: impl FnOnce(&mut tera::Context),
-    ) -> PageJob {
+    ) -> VersionJob {
         let mut context = tera::Context::new();
         fill(&mut context);
-        PageJob {
+        VersionJob {
             template,
             url_path: path.to_string(),
-            work: Work::Render {
-                context,
-                body: None,
-                key: None,
-            },
+            context,
         }
     }
 
-    /// Renders `job`, a version page or a page of a build without keys, with `shared`, a copy of the
-    /// shared context (see [`Shared::render_values`]).
-    fn render(&self, shared: &mut tera::Context, job: PageJob) -> Result<OutputFile, Diagnostic> {
+    /// Renders a page job with `shared`, a copy of the shared context (see [`Shared::render_values`]);
+    /// `None` for a page the job takes from the store (only a keyed build has such jobs).
+    fn render(
+        &self,
+        shared: &mut tera::Context,
+        job: PageJob,
+    ) -> Option<Result<OutputFile, Diagnostic>> {
         let Work::Render { context, body, .. } = job.work else {
-            unreachable!("only current pages of a keyed build are taken from the store")
+            return None;
         };
         let values = page_values(context, body.as_deref());
-        self.render_values(shared, job.template, &job.url_path, values)
+        Some(self.render_values(shared, job.template, &job.url_path, values))
     }
 
     /// Renders `template` to `path` with `shared`, a copy of the shared context: the page's `values` are
@@ -574,8 +579,12 @@ pub fn render(
 
     let pages: Vec<(&'static str, String)> = jobs
         .iter()
-        .chain(&version_jobs)
         .map(|j| (j.template, j.url_path.clone()))
+        .chain(
+            version_jobs
+                .iter()
+                .map(|j| (j.template, j.url_path.clone())),
+        )
         .collect();
     let current: Vec<Result<CurrentPage, Diagnostic>> = jobs
         .into_par_iter()
@@ -596,7 +605,17 @@ pub fn render(
         .collect();
     let versioned: Vec<Result<OutputFile, Diagnostic>> = version_jobs
         .into_par_iter()
-        .map_init(|| shared.base.clone(), |base, job| shared.render(base, job))
+        .map_init(
+            || shared.base.clone(),
+            |base, job| {
+                shared.render_values(
+                    base,
+                    job.template,
+                    &job.url_path,
+                    page_values(job.context, None),
+                )
+            },
+        )
         .collect();
     let mut files = Vec::with_capacity(pages.len() + theme.static_files.len() + 2);
     let mut current_pages = CurrentPages::default();
@@ -677,7 +696,8 @@ pub fn edited_page(
         Edited::Entry(entry) => register::entry_job(&shared, content, versions, entry),
         _ => guidelines::edited_job(&shared, content, versions, edited)?,
     };
-    Some(shared.render(&mut shared.base.clone(), job))
+    // Its `Shared` has no keys: nothing is taken from the store.
+    shared.render(&mut shared.base.clone(), job)
 }
 
 fn shared<'a>(
@@ -759,13 +779,11 @@ mod tests {
             let tera::Value::Object(values) = value else {
                 panic!("an object")
             };
-            let mut context = PageContext::Key(Vec::new());
+            let mut bytes = Vec::new();
+            let mut context = PageContext::Key(&mut bytes);
             for (name, value) in &values {
                 context.insert(name, value);
             }
-            let PageContext::Key(bytes) = context else {
-                panic!("a key")
-            };
             page_key(&fingerprint, "page.html", "a/index.html", &bytes, None)
         };
         let pairs = [

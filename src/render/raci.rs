@@ -359,7 +359,15 @@ mod tests {
             .find(|j| j.url_path == path)
             .unwrap();
         let mut base = shared.base.clone();
-        String::from_utf8(shared.render(&mut base, job).unwrap().bytes.to_vec()).unwrap()
+        String::from_utf8(
+            shared
+                .render(&mut base, job)
+                .unwrap()
+                .unwrap()
+                .bytes
+                .to_vec(),
+        )
+        .unwrap()
     }
 
     #[test]

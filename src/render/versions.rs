@@ -27,7 +27,7 @@ use crate::content::{Content, Doc, GuidelineMeta, RenderSettings, render_body};
 use crate::diagnostics::SourceText;
 use crate::render::history::{self, Change, Crumb, Removal, StandLink, changed_by};
 use crate::render::{
-    DateContext, OutputFile, PageJob, Previous, Shared, TocContext, output_path, toc,
+    DateContext, OutputFile, PageJob, Previous, Shared, TocContext, VersionJob, output_path, toc,
 };
 use crate::reuse::{DocumentKey, DocumentPages, Hash, StoredFile, VersionPages};
 use crate::versions::{DocHistory, Stand, Versions};
@@ -434,7 +434,7 @@ pub(crate) fn render(
     settings: &RenderSettings,
     others: &[Change],
     previous: Option<&Previous>,
-) -> (Vec<PageJob>, Vec<OutputFile>, VersionPages) {
+) -> (Vec<VersionJob>, Vec<OutputFile>, VersionPages) {
     let published = historical_published(content, versions);
     let build = previous.map(|p| {
         let mut key = DocumentKey::new(&p.fingerprint);
@@ -443,7 +443,7 @@ pub(crate) fn render(
         }
         blake3::Hash::from_bytes(key.finish())
     });
-    let per_doc: Vec<(Vec<PageJob>, Vec<OutputFile>, DocumentPages)> = subjects
+    let per_doc: Vec<(Vec<VersionJob>, Vec<OutputFile>, DocumentPages)> = subjects
         .par_iter()
         .map(|(subject, history)| {
             let key = build
@@ -464,7 +464,7 @@ pub(crate) fn render(
             let paths = out
                 .jobs
                 .iter()
-                .map(PageJob::output_path)
+                .map(VersionJob::output_path)
                 .chain(out.files.iter().map(|f| f.path.clone()))
                 .collect();
             let pages = DocumentPages::Rendered {
@@ -803,7 +803,7 @@ struct PageReuse<'a> {
 /// key of every page (for the next build).
 #[derive(Default)]
 struct DocumentOutput {
-    jobs: Vec<PageJob>,
+    jobs: Vec<VersionJob>,
     files: Vec<OutputFile>,
     reused: Vec<StoredFile>,
     page_keys: Vec<(String, Hash)>,
