@@ -99,41 +99,9 @@ impl std::fmt::Display for SearchError {
 
 impl std::error::Error for SearchError {}
 
-/// One file of an index, its path relative to the index's folder. Two files are equal when their paths
-/// and bytes are.
-#[derive(Debug, Clone)]
-pub struct IndexFile {
-    pub path: String,
-    /// Owned, or a part of the shard's cached pack, mapped (see [`read_shard_files`]).
-    pub bytes: bytes::Bytes,
-    /// BLAKE3 of `bytes`, when the cache recorded it.
-    pub hash: Option<Key>,
-}
-
-impl PartialEq for IndexFile {
-    fn eq(&self, other: &Self) -> bool {
-        self.path == other.path && self.bytes == other.bytes
-    }
-}
-
-impl Eq for IndexFile {}
-
-impl IndexFile {
-    /// A file whose hash is not known yet.
-    pub fn new(path: impl Into<String>, bytes: impl Into<bytes::Bytes>) -> Self {
-        IndexFile {
-            path: path.into(),
-            bytes: bytes.into(),
-            hash: None,
-        }
-    }
-
-    /// BLAKE3 of the bytes: the recorded one, or computed.
-    fn hash(&self) -> Key {
-        self.hash
-            .unwrap_or_else(|| *blake3::hash(&self.bytes).as_bytes())
-    }
-}
+/// One file of an index, its path relative to the index's folder: owned bytes, or a part of the shard's
+/// cached pack, mapped (see [`read_shard_files`]), with the hash the cache recorded.
+pub type IndexFile = OutputFile;
 
 /// One search index being built: pages in, files out.
 pub trait SearchIndex {
