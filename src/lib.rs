@@ -180,9 +180,10 @@ impl Warm {
     }
 }
 
-/// A site checked and rendered in memory, not yet written: what [`build`] writes and what
-/// [`publish`] turns into a release.
-pub struct Rendered {
+/// A site checked and rendered in memory, before the search stage ([`render_pages`]): its pages and
+/// other files, not yet written. [`Paged::index`] makes its search index; [`render_with`] does both.
+pub struct Paged {
+    /// The rendered files, sorted by path (after [`Paged::with_index`], with the index's files).
     pub files: Vec<OutputFile>,
     /// Files reused from an earlier build, linked into the output instead of written.
     pub links: Vec<output::Link>,
@@ -202,11 +203,28 @@ pub struct Rendered {
     /// The content cache as this run read it from the cache folder (empty when `warm` came from an
     /// earlier run of this process): [`content::Bodies::save`] writes what changed since.
     pub earlier_bodies: content::Bodies,
-    /// What the search stage indexed and how much of it came from the cache.
-    pub search: search::Report,
     /// The search stage's cache files, not yet written when [`BuildOptions::defer_cache_writes`] asked
     /// for it: [`cache::Writes::flush`] writes them.
     pub cache_writes: cache::Writes,
+}
+
+/// The search index of a [`Paged`] site ([`Paged::index`]).
+pub struct Indexed {
+    /// The index's files, sorted by path.
+    pub files: Vec<OutputFile>,
+    /// What the search stage indexed and how much of it came from the cache.
+    pub report: search::Report,
+    /// How long it took.
+    pub took: Duration,
+}
+
+/// A site checked and rendered in memory with its search index, not yet written: what [`build`] writes
+/// and what [`publish`] turns into a release.
+pub struct Rendered {
+    /// The site's files, the index's among them.
+    pub site: Paged,
+    /// What the search stage indexed and how much of it came from the cache.
+    pub search: search::Report,
 }
 
 /// Why a build did not publish.
@@ -408,8 +426,30 @@ pub fn render_site(
 }
 
 /// Checks and renders the site in memory, reusing what an earlier run in this process left (`warm`) where it
-/// still applies. Writes nothing; `options.output` is only checked not to contain the site.
+/// still applies, and makes its search index when `options.search` asks for it. Writes nothing;
+/// `options.output` is only checked not to contain the site.
 pub fn render_with(options: &BuildOptions, warm: Option<&Warm>) -> Result<Rendered, BuildError> {
+    let site = render_pages(options, warm)?;
+    if !options.search {
+        return Ok(Rendered {
+            site,
+            search: search::Report::default(),
+        });
+    }
+    match site.index(options) {
+        Err(_) if site.stored_pages_missing() => {
+            // Pages of the store have gone missing (a cache cleared by hand): without the store, they
+            // are rendered again.
+            let _ = site.store.forget();
+            render_with(options, warm)
+        }
+        indexed => Ok(site.with_index(indexed?)),
+    }
+}
+
+/// Checks and renders the site in memory, like [`render_with`], but without the search stage: the caller
+/// runs [`Paged::index`] (`publish` does while it writes the pages).
+pub fn render_pages(options: &BuildOptions, warm: Option<&Warm>) -> Result<Paged, BuildError> {
     let mut timings = Vec::new();
     // The page store's index is read while the site is checked.
     let store = reuse::Store::new(&options.cache);
@@ -453,44 +493,8 @@ pub fn render_with(options: &BuildOptions, warm: Option<&Warm>) -> Result<Render
         // the cache goes, and the site is made again without it, before anything is written.
         let _ = std::fs::remove_dir_all(options.cache.join(content::CACHE_DIR));
         drop(site);
-        return render_with(options, None);
+        return render_pages(options, None);
     }
-    let mut files = site.files;
-    timings.push(("render", clock.elapsed()));
-    let cache_writes = if options.defer_cache_writes {
-        cache::Writes::deferred()
-    } else {
-        cache::Writes::immediate()
-    };
-    let search = if options.search {
-        let clock = Instant::now();
-        let stored: Vec<search::StoredPage> = site
-            .current
-            .reused
-            .iter()
-            .filter_map(|f| {
-                Some(search::StoredPage {
-                    path: &f.path,
-                    hash: f.hash,
-                    searchable: f.search?,
-                    source: store.file(&f.hash),
-                })
-            })
-            .collect();
-        let report = match index_search(&checked, options, &mut files, &stored, &cache_writes) {
-            Err(_) if stored.iter().any(|page| !page.source.exists()) => {
-                // Pages of the store have gone missing (a cache cleared by hand): without the store,
-                // they are rendered again.
-                let _ = store.forget();
-                return render_with(options, warm);
-            }
-            report => report?,
-        };
-        timings.push(("search", clock.elapsed()));
-        report
-    } else {
-        search::Report::default()
-    };
     let stored_files: Arc<Path> = Arc::from(store.files_dir());
     let links = site
         .versions
@@ -502,11 +506,14 @@ pub fn render_with(options: &BuildOptions, warm: Option<&Warm>) -> Result<Render
             dir: Arc::clone(&stored_files),
         })
         .collect();
-    let warm = Warm {
-        checked: Arc::new(checked),
+    timings.push(("render", clock.elapsed()));
+    let cache_writes = if options.defer_cache_writes {
+        cache::Writes::deferred()
+    } else {
+        cache::Writes::immediate()
     };
-    Ok(Rendered {
-        files,
+    Ok(Paged {
+        files: site.files,
         links,
         store,
         stored: index,
@@ -514,11 +521,77 @@ pub fn render_with(options: &BuildOptions, warm: Option<&Warm>) -> Result<Render
         current: site.current,
         diagnostics,
         timings,
-        search,
+        warm: Warm {
+            checked: Arc::new(checked),
+        },
         earlier_bodies,
-        warm,
         cache_writes,
     })
+}
+
+impl Paged {
+    /// The search stage: indexes the rendered pages and those reused from the store. Reads nothing but
+    /// the pages and the search caches, so it may run while the pages are written.
+    pub fn index(&self, options: &BuildOptions) -> Result<Indexed, BuildError> {
+        let clock = Instant::now();
+        let checked = self.warm.checked();
+        let settings = search::Settings {
+            language: &checked.config.language,
+            base_path: &checked.config.base_path,
+            include_history: checked.config.search.include_history,
+            glossary: &checked.glossary,
+            cache: Some(options.cache.join(search::CACHE_DIR)),
+            writes: &self.cache_writes,
+            max_shard_pages: search::MAX_SHARD_PAGES,
+            min_shard_pages: search::MIN_SHARD_PAGES,
+        };
+        let backend: &dyn search::Backend = match checked.config.search.backend {
+            config::SearchBackend::Native => &search::native::Native,
+            config::SearchBackend::Pagefind => &search::pagefind::Pagefind,
+        };
+        let (files, report) = search::index(&self.files, &self.stored_pages(), &settings, backend)
+            .map_err(|error| BuildError::Output {
+                path: options.output.join(search::OUTPUT_DIR),
+                error: std::io::Error::other(error),
+            })?;
+        Ok(Indexed {
+            files,
+            report,
+            took: clock.elapsed(),
+        })
+    }
+
+    /// The site with its search index.
+    pub fn with_index(mut self, indexed: Indexed) -> Rendered {
+        self.files.extend(indexed.files);
+        self.files.sort_by(|a, b| a.path.cmp(&b.path));
+        self.timings.push(("search", indexed.took));
+        Rendered {
+            site: self,
+            search: indexed.report,
+        }
+    }
+
+    /// The reused pages the search takes part of its index from, read from the store.
+    fn stored_pages(&self) -> Vec<search::StoredPage<'_>> {
+        self.current
+            .reused
+            .iter()
+            .filter_map(|f| {
+                Some(search::StoredPage {
+                    path: &f.path,
+                    hash: f.hash,
+                    searchable: f.search?,
+                    source: self.store.file(&f.hash),
+                })
+            })
+            .collect()
+    }
+
+    /// Whether reused pages the search reads have gone missing from the store (a cache cleared by hand).
+    pub fn stored_pages_missing(&self) -> bool {
+        self.stored_pages().iter().any(|page| !page.source.exists())
+    }
 }
 
 /// Drops `value` on another thread: freeing a whole site's documents, versions or pages takes
@@ -527,38 +600,6 @@ pub(crate) fn drop_later<T: Send + 'static>(value: T) {
     let _ = std::thread::Builder::new()
         .name("freigeben".into())
         .spawn(move || drop(value));
-}
-
-/// The search stage: indexes the rendered `files` and adds the index's files to them, sorted by path.
-fn index_search(
-    checked: &Checked,
-    options: &BuildOptions,
-    files: &mut Vec<OutputFile>,
-    stored: &[search::StoredPage],
-    writes: &cache::Writes,
-) -> Result<search::Report, BuildError> {
-    let settings = search::Settings {
-        language: &checked.config.language,
-        base_path: &checked.config.base_path,
-        include_history: checked.config.search.include_history,
-        glossary: &checked.glossary,
-        cache: Some(options.cache.join(search::CACHE_DIR)),
-        writes,
-        max_shard_pages: search::MAX_SHARD_PAGES,
-        min_shard_pages: search::MIN_SHARD_PAGES,
-    };
-    let backend: &dyn search::Backend = match checked.config.search.backend {
-        config::SearchBackend::Native => &search::native::Native,
-        config::SearchBackend::Pagefind => &search::pagefind::Pagefind,
-    };
-    let (index_files, report) =
-        search::index(files, stored, &settings, backend).map_err(|error| BuildError::Output {
-            path: options.output.join(search::OUTPUT_DIR),
-            error: std::io::Error::other(error),
-        })?;
-    files.extend(index_files);
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(report)
 }
 
 /// Checks, renders and writes the site; the output is replaced only if everything succeeded.
@@ -578,41 +619,53 @@ pub fn build_with(
     let mut rendered = render_with(options, warm)?;
     let clock = Instant::now();
     // The previous site is deleted in the background (see [`output`]).
-    let written = match output::write_atomically(&options.output, &rendered.files, &rendered.links)
-    {
-        Err(error) if output::damaged_cache(&error) => {
-            // A search file from the cache did not hold its recorded hash: without that cache, the
-            // index is made again.
-            let _ = std::fs::remove_dir_all(options.cache.join(search::CACHE_DIR));
-            rendered = render_with(options, warm)?;
-            output::write_atomically(&options.output, &rendered.files, &rendered.links)
-        }
-        Err(_) if output::sources_missing(&rendered.links) => {
-            // Pages of the store have gone missing (a cache cleared by hand): without the store, they are
-            // rendered again.
-            let _ = rendered.store.forget();
-            rendered = render_with(options, warm)?;
-            output::write_atomically(&options.output, &rendered.files, &rendered.links)
-        }
-        written => written,
-    };
+    let written =
+        match output::write_atomically(&options.output, &rendered.site.files, &rendered.site.links)
+        {
+            Err(error) if output::damaged_cache(&error) => {
+                // A search file from the cache did not hold its recorded hash: without that cache, the
+                // index is made again.
+                let _ = std::fs::remove_dir_all(options.cache.join(search::CACHE_DIR));
+                rendered = render_with(options, warm)?;
+                output::write_atomically(
+                    &options.output,
+                    &rendered.site.files,
+                    &rendered.site.links,
+                )
+            }
+            Err(_) if output::sources_missing(&rendered.site.links) => {
+                // Pages of the store have gone missing (a cache cleared by hand): without the store, they are
+                // rendered again.
+                let _ = rendered.site.store.forget();
+                rendered = render_with(options, warm)?;
+                output::write_atomically(
+                    &options.output,
+                    &rendered.site.files,
+                    &rendered.site.links,
+                )
+            }
+            written => written,
+        };
     let output::Written { cleanup, manifest } = written.map_err(|error| BuildError::Output {
         path: options.output.clone(),
         error,
     })?;
     let Rendered {
-        files,
-        links,
-        store,
-        stored,
-        versions,
-        current,
-        diagnostics,
-        mut timings,
-        warm: next,
-        earlier_bodies,
+        site:
+            Paged {
+                files,
+                links,
+                store,
+                stored,
+                versions,
+                current,
+                diagnostics,
+                mut timings,
+                warm: next,
+                earlier_bodies,
+                cache_writes,
+            },
         search,
-        cache_writes,
     } = rendered;
     cache_writes.flush();
     // The site is written; caches that cannot be updated only cost the next build time.

@@ -203,7 +203,6 @@ pub fn publish(options: &PublishOptions) -> Result<Published, PublishError> {
         });
     }
 
-    let mut timings = Vec::new();
     let build = BuildOptions {
         cache: options.root.join(crate::CACHE_DIR),
         root: options.root.clone(),
@@ -213,14 +212,21 @@ pub fn publish(options: &PublishOptions) -> Result<Published, PublishError> {
         search: true,
         defer_cache_writes: true,
     };
-    // Build until HEAD stands still during a build, so the release is the commit it is named after.
+    // Build until HEAD stands still during a build, so the release is the commit it is named after. Whether
+    // the site's files have uncommitted changes is asked while the site is rendered.
     let mut attempt = 0;
-    let (rendered, head) = loop {
+    let (mut paged, head, uncommitted) = loop {
         let before = head(&options.root);
-        let rendered = crate::render_with(&build, None)?;
+        let status = std::thread::spawn({
+            let root = options.root.clone();
+            move || has_uncommitted_changes(&root)
+        });
+        let paged = crate::render_pages(&build, None)?;
         let after = head(&options.root);
+        let uncommitted = status.join().unwrap_or(true);
         if before == after {
-            break (rendered, after);
+            let uncommitted = after.is_none() || uncommitted;
+            break (paged, after, uncommitted);
         }
         attempt += 1;
         if attempt == 3 {
@@ -230,47 +236,120 @@ pub fn publish(options: &PublishOptions) -> Result<Published, PublishError> {
             ));
         }
     };
-    let crate::Rendered {
-        mut files,
-        mut links,
-        mut store,
-        mut stored,
-        mut versions,
-        mut current,
-        mut warm,
-        mut earlier_bodies,
-        mut cache_writes,
-        diagnostics,
-        timings: build_timings,
-        ..
-    } = rendered;
-    timings.extend(build_timings);
-
-    let uncommitted = head.is_none() || has_uncommitted_changes(&options.root);
-    let id = match (&head, uncommitted) {
-        (Some(head), false) => head.commit[..12.min(head.commit.len())].to_string(),
-        _ => content_hash(&files, &links),
-    };
+    let mut timings = std::mem::take(&mut paged.timings);
 
     let shown = current_release(to);
-    if let Some(shown) = &shown {
-        if shown.id == id {
-            return Ok(Published::Skipped {
-                reason: format!("Der Stand {id} ist bereits veröffentlicht."),
-                diagnostics,
-            });
-        }
-        if let Some(head) = &head
-            && is_newer(&options.root, shown, head)
-        {
-            return Ok(Published::Skipped {
-                reason: newer_shown(shown, head),
-                diagnostics,
-            });
-        }
+    if let (Some(shown), Some(head)) = (&shown, &head)
+        && is_newer(&options.root, shown, head)
+    {
+        return Ok(Published::Skipped {
+            reason: newer_shown(shown, head),
+            diagnostics: paged.diagnostics,
+        });
+    }
+    let already = |id: &str| {
+        shown
+            .as_ref()
+            .is_some_and(|shown| shown.id == id)
+            .then(|| format!("Der Stand {id} ist bereits veröffentlicht."))
+    };
+    let committed = match (&head, uncommitted) {
+        (Some(head), false) => Some(head.commit[..12.min(head.commit.len())].to_string()),
+        _ => None,
+    };
+    if let Some(reason) = committed.as_deref().and_then(already) {
+        return Ok(Published::Skipped {
+            reason,
+            diagnostics: paged.diagnostics,
+        });
     }
 
     let clock = Instant::now();
+    let recycle = |id: &str| {
+        recyclable(
+            &releases,
+            options.keep.max(1),
+            id,
+            current_id(to).as_deref(),
+        )
+    };
+    let staged = match &committed {
+        // The release's name is known: its pages are written while the search index is made.
+        Some(id) => {
+            let mut staging = Staging::open(&releases, recycle(id).as_deref());
+            match write_while_indexing(&mut staging, &paged, &build) {
+                Ok(indexed) => Ok((staging, paged.with_index(indexed), id.clone())),
+                Err(error) => Err((staging, paged, error)),
+            }
+        }
+        // The release is named by a hash of its files: they are all made before it is written.
+        None => match index(&paged, &build) {
+            Ok(indexed) => {
+                let rendered = paged.with_index(indexed);
+                let id = content_hash(&rendered.site.files, &rendered.site.links);
+                if let Some(reason) = already(&id) {
+                    return Ok(Published::Skipped {
+                        reason,
+                        diagnostics: rendered.site.diagnostics,
+                    });
+                }
+                let mut staging = Staging::open(&releases, recycle(&id).as_deref());
+                match staging.write(&rendered.site.files, &rendered.site.links, Part::All) {
+                    Ok(()) => Ok((staging, rendered, id)),
+                    Err(error) => Err((staging, rendered.site, error)),
+                }
+            }
+            Err(error) => Err((Staging::none(&releases), paged, error)),
+        },
+    };
+    let (staging, rendered, id) = match staged {
+        Ok(staged) => staged,
+        Err((staging, site, error)) if retry_without_caches(&error, &site) => {
+            // A search file from the cache did not hold its recorded hash, or pages of the store have
+            // gone missing (a cache cleared by hand): without that cache, they are made again.
+            staging.discard();
+            if matches!(&error, PublishError::Io { error, .. } if crate::output::damaged_cache(error))
+            {
+                let _ = std::fs::remove_dir_all(build.cache.join(crate::search::CACHE_DIR));
+            } else {
+                let _ = site.store.forget();
+            }
+            drop(site);
+            let rendered = crate::render_with(&build, None)?;
+            let id = committed
+                .clone()
+                .unwrap_or_else(|| content_hash(&rendered.site.files, &rendered.site.links));
+            let mut staging = Staging::open(&releases, recycle(&id).as_deref());
+            if let Err(error) = staging.write(&rendered.site.files, &rendered.site.links, Part::All)
+            {
+                staging.discard();
+                return Err(error);
+            }
+            (staging, rendered, id)
+        }
+        Err((staging, _, error)) => {
+            staging.discard();
+            return Err(error);
+        }
+    };
+    let crate::Rendered {
+        site:
+            crate::Paged {
+                files,
+                links,
+                store,
+                stored,
+                versions,
+                current,
+                warm,
+                earlier_bodies,
+                cache_writes,
+                diagnostics,
+                timings: build_timings,
+            },
+        ..
+    } = rendered;
+    timings.extend(build_timings);
     let release = Release {
         id: id.clone(),
         commit: head.as_ref().map(|h| h.commit.clone()),
@@ -281,46 +360,7 @@ pub fn publish(options: &PublishOptions) -> Result<Published, PublishError> {
             .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
         files: files.len() + links.len(),
     };
-    let recycle = recyclable(
-        &releases,
-        options.keep.max(1),
-        &id,
-        current_id(to).as_deref(),
-    );
-    let (recycled, manifest) =
-        match write_release(&releases, &release, recycle.as_deref(), &files, &links) {
-            Err(error) if damaged_or_missing(&error, &links) => {
-                // A search file from the cache did not hold its recorded hash, or pages of the store have
-                // gone missing (a cache cleared by hand): without that cache, they are made again.
-                match error {
-                    PublishError::Io { error, .. } if crate::output::damaged_cache(&error) => {
-                        let _ = std::fs::remove_dir_all(build.cache.join(crate::search::CACHE_DIR));
-                    }
-                    _ => {
-                        let _ = store.forget();
-                    }
-                }
-                let again = crate::render_with(&build, None)?;
-                (files, links, store, stored, versions, current) = (
-                    again.files,
-                    again.links,
-                    again.store,
-                    again.stored,
-                    again.versions,
-                    again.current,
-                );
-                (warm, earlier_bodies, cache_writes) =
-                    (again.warm, again.earlier_bodies, again.cache_writes);
-                let recycle = recyclable(
-                    &releases,
-                    options.keep.max(1),
-                    &id,
-                    current_id(to).as_deref(),
-                );
-                write_release(&releases, &release, recycle.as_deref(), &files, &links)?
-            }
-            written => written?,
-        };
+    let (recycled, manifest) = staging.release(&releases, &release)?;
     timings.push(("release", clock.elapsed()));
 
     let clock = Instant::now();
@@ -369,76 +409,172 @@ pub fn publish(options: &PublishOptions) -> Result<Published, PublishError> {
     })
 }
 
-/// Writes the release folder under a staging name, its record, then renames the folder into place.
-/// Returns the release it recycled, and the manifest of the new one (written once it is served).
-fn write_release(
-    releases: &Path,
-    release: &Release,
-    recycle: Option<&str>,
-    files: &[OutputFile],
-    links: &[crate::output::Link],
-) -> Result<(Option<String>, crate::output::Manifest), PublishError> {
-    let pid = std::process::id();
-    let staging = releases.join(format!(".staging-{}-{pid}", release.id));
-    let after = crate::output::manifest(files, links);
-    // The release to recycle leaves the releases first (its record is then an orphan, removed by `prune`);
-    // its manifest goes first of all, so that a half-updated folder is never trusted.
-    let before = recycle.and_then(|old| {
-        let manifest = crate::output::read_manifest(&manifest_path(releases, old))?;
-        std::fs::remove_file(manifest_path(releases, old)).ok()?;
-        std::fs::rename(releases.join(old), &staging).ok()?;
-        Some(manifest)
-    });
-    let written = (|| {
-        if let Some(before) = &before {
-            crate::output::update_tree(&staging, before, &after, files, links)?;
-            crash_point("writing");
-        } else {
-            let (first, second) = files.split_at(files.len() / 2);
-            crate::output::write_tree(&staging, first)?;
-            crash_point("writing");
-            crate::output::write_tree(&staging, second)?;
-            crate::output::link_tree(&staging, links)?;
-        }
-        crash_point("written");
-        Ok(())
-    })();
-    if let Err(error) = written {
-        let _ = std::fs::remove_dir_all(&staging);
-        return Err(PublishError::Io {
-            path: staging,
-            error,
-        });
-    }
-
-    // A release of the same id that is not shown (an earlier, pruned or interrupted one) is replaced.
-    let target = releases.join(&release.id);
-    if std::fs::symlink_metadata(&target).is_ok() {
-        std::fs::remove_dir_all(&target).map_err(io_at(&target))?;
-    }
-    let record = releases.join(format!("{}.json", release.id));
-    let record_tmp = releases.join(format!(".{}.json.tmp-{pid}", release.id));
-    let json = serde_json::to_string_pretty(release).expect("a release serializes");
-    std::fs::write(&record_tmp, json + "\n")
-        .and_then(|()| std::fs::rename(&record_tmp, &record))
-        .map_err(io_at(&record))?;
-    crash_point("recorded");
-    if let Err(error) = std::fs::rename(&staging, &target) {
-        let _ = std::fs::remove_dir_all(&staging);
-        return Err(PublishError::Io {
-            path: target,
-            error,
-        });
-    }
-    crash_point("released");
-    Ok((before.and(recycle.map(str::to_string)), after))
+/// The search stage of `paged`, its error as a publish's.
+fn index(paged: &crate::Paged, build: &BuildOptions) -> Result<crate::Indexed, PublishError> {
+    paged.index(build).map_err(PublishError::from)
 }
 
-/// Whether writing a release failed because a cache was damaged ([`crate::output::damaged_cache`]) or
-/// pages of the store are missing: then the site is made again without that cache.
-fn damaged_or_missing(error: &PublishError, links: &[crate::output::Link]) -> bool {
+/// Writes the pages of `paged` into `staging` while its search index is made on another thread, then
+/// the index's files; returns the index.
+fn write_while_indexing(
+    staging: &mut Staging,
+    paged: &crate::Paged,
+    build: &BuildOptions,
+) -> Result<crate::Indexed, PublishError> {
+    std::thread::scope(|scope| {
+        let search = scope.spawn(|| index(paged, build));
+        let pages = staging.write(&paged.files, &paged.links, Part::Pages);
+        let indexed = search
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        pages?;
+        staging.write(&indexed.files, &[], Part::Search)?;
+        Ok(indexed)
+    })
+}
+
+/// Whether a failed publish is made again without its caches: a search file from the cache did not
+/// hold its recorded hash ([`crate::output::damaged_cache`]), or pages of the store have gone missing.
+fn retry_without_caches(error: &PublishError, site: &crate::Paged) -> bool {
     matches!(error, PublishError::Io { error, .. } if crate::output::damaged_cache(error))
-        || crate::output::sources_missing(links)
+        || crate::output::sources_missing(&site.links)
+        || site.stored_pages_missing()
+}
+
+/// Which of a release's files a [`Staging::write`] writes: the search index's (under
+/// [`crate::search::OUTPUT_DIR`]), the others, or all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    All,
+    Pages,
+    Search,
+}
+
+impl Part {
+    fn holds(self, path: &str) -> bool {
+        match self {
+            Part::All => true,
+            Part::Pages => !path.starts_with(crate::search::OUTPUT_DIR),
+            Part::Search => path.starts_with(crate::search::OUTPUT_DIR),
+        }
+    }
+}
+
+/// A release being written under a staging name: a new folder, or the folder of a recycled release
+/// with the manifest of what it held.
+struct Staging {
+    path: PathBuf,
+    /// The recycled release and its manifest (what the folder held before).
+    recycled: Option<(String, crate::output::Manifest)>,
+    /// The files written so far.
+    written: crate::output::Manifest,
+}
+
+impl Staging {
+    /// The staging folder in `releases`, made from the release `recycle` if it can be. The release to
+    /// recycle leaves the releases first (its record is then an orphan, removed by `prune`); its
+    /// manifest goes first of all, so that a half-updated folder is never trusted.
+    fn open(releases: &Path, recycle: Option<&str>) -> Self {
+        let mut staging = Staging::none(releases);
+        staging.recycled = recycle.and_then(|old| {
+            let manifest = crate::output::read_manifest(&manifest_path(releases, old))?;
+            std::fs::remove_file(manifest_path(releases, old)).ok()?;
+            std::fs::rename(releases.join(old), &staging.path).ok()?;
+            Some((old.to_string(), manifest))
+        });
+        staging
+    }
+
+    /// A staging folder that nothing was written to yet.
+    fn none(releases: &Path) -> Self {
+        Staging {
+            path: releases.join(format!(".staging-{}", std::process::id())),
+            recycled: None,
+            written: crate::output::Manifest::new(),
+        }
+    }
+
+    /// Writes `files` and `links`, the release's files of `part`: into a recycled folder only what
+    /// differs from what it held of that part.
+    fn write(
+        &mut self,
+        files: &[OutputFile],
+        links: &[crate::output::Link],
+        part: Part,
+    ) -> Result<(), PublishError> {
+        let after = crate::output::manifest(files, links);
+        let written = match &self.recycled {
+            Some((_, held)) => {
+                let before: crate::output::Manifest = held
+                    .iter()
+                    .filter(|(path, _)| part.holds(path))
+                    .map(|(path, hash)| (path.clone(), *hash))
+                    .collect();
+                crate::output::update_tree(&self.path, &before, &after, files, links)
+                    .map(|()| crash_point_in(part, "writing"))
+            }
+            None => {
+                let (first, second) = files.split_at(files.len() / 2);
+                crate::output::write_tree(&self.path, first)
+                    .map(|()| crash_point_in(part, "writing"))
+                    .and_then(|()| crate::output::write_tree(&self.path, second))
+                    .and_then(|()| crate::output::link_tree(&self.path, links))
+            }
+        };
+        written.map_err(io_at(&self.path))?;
+        self.written.extend(after);
+        Ok(())
+    }
+
+    /// Gives the staging folder up: it is removed.
+    fn discard(self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+
+    /// Writes the release's record, then renames the folder into place. Returns the release it
+    /// recycled, and the manifest of the new one (written once it is served).
+    fn release(
+        self,
+        releases: &Path,
+        release: &Release,
+    ) -> Result<(Option<String>, crate::output::Manifest), PublishError> {
+        crash_point("written");
+        // A release of the same id that is not shown (an earlier, pruned or interrupted one) is replaced.
+        let target = releases.join(&release.id);
+        if std::fs::symlink_metadata(&target).is_ok()
+            && let Err(error) = std::fs::remove_dir_all(&target)
+        {
+            self.discard();
+            return Err(io_at(&target)(error));
+        }
+        let pid = std::process::id();
+        let record = releases.join(format!("{}.json", release.id));
+        let record_tmp = releases.join(format!(".{}.json.tmp-{pid}", release.id));
+        let json = serde_json::to_string_pretty(release).expect("a release serializes");
+        if let Err(error) = std::fs::write(&record_tmp, json + "\n")
+            .and_then(|()| std::fs::rename(&record_tmp, &record))
+        {
+            self.discard();
+            return Err(io_at(&record)(error));
+        }
+        crash_point("recorded");
+        if let Err(error) = std::fs::rename(&self.path, &target) {
+            self.discard();
+            return Err(PublishError::Io {
+                path: target,
+                error,
+            });
+        }
+        crash_point("released");
+        Ok((self.recycled.map(|(id, _)| id), self.written))
+    }
+}
+
+/// [`crash_point`] `stage` while the pages (or all files) are written, not the search index.
+fn crash_point_in(part: Part, stage: &str) {
+    if part != Part::Search {
+        crash_point(stage);
+    }
 }
 
 /// Where a release's manifest is kept.

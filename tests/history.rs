@@ -422,7 +422,7 @@ fn unchanged_version_pages_are_reused_and_one_commit_renders_only_its_document()
 
     let first = regelwerk::render_with(&options, None).unwrap();
     assert_eq!(
-        first.versions.counts().files_reused,
+        first.site.versions.counts().files_reused,
         0,
         "nothing to reuse yet"
     );
@@ -431,7 +431,7 @@ fn unchanged_version_pages_are_reused_and_one_commit_renders_only_its_document()
 
     // Nothing changed: every document's version pages come from the store, and the site is the same.
     let again = regelwerk::render_with(&options, None).unwrap();
-    let counts = again.versions.counts();
+    let counts = again.site.versions.counts();
     let reused = counts.documents_reused;
     assert!(reused >= 2, "documents with history are reused ({reused})");
     assert_eq!((counts.documents_rendered, counts.files_rendered), (0, 0));
@@ -454,18 +454,20 @@ fn unchanged_version_pages_are_reused_and_one_commit_renders_only_its_document()
     );
     commit_all(dir, "Geltungsbereich nochmals erweitert", T0 + 10 * DAY);
     let after = regelwerk::render_with(&options, None).unwrap();
-    let counts = after.versions.counts();
+    let counts = after.site.versions.counts();
     assert_eq!(
         (counts.documents_reused, counts.documents_rendered),
         (reused - 1, 1)
     );
     let rendered: Vec<String> = after
+        .site
         .files
         .iter()
         .map(|f| f.path.clone())
         .filter(|p| p.starts_with("leitlinien/grundsaetze/"))
         .collect();
     let reused_pages: Vec<&str> = after
+        .site
         .versions
         .reused()
         .map(|f| f.path.as_str())
@@ -526,6 +528,7 @@ fn unchanged_version_pages_are_reused_and_one_commit_renders_only_its_document()
     assert_eq!(tree(&dir.join("public")), now);
     let counts = regelwerk::render_with(&options, None)
         .unwrap()
+        .site
         .versions
         .counts();
     assert_eq!(counts.files_rendered, 0, "the store is whole again");
@@ -547,6 +550,7 @@ fn a_preview_with_its_own_cache_does_not_evict_the_builds_pages() {
     for (name, options) in [("build", &options), ("preview", &preview)] {
         let counts = regelwerk::render_with(options, None)
             .unwrap()
+            .site
             .versions
             .counts();
         assert_eq!(counts.files_rendered, 0, "{name}: {counts:?}");

@@ -215,6 +215,36 @@ fn a_store_cleared_by_hand_is_rendered_again() {
 }
 
 #[test]
+fn a_damaged_search_pack_is_made_again_while_the_pages_are_written() {
+    let site = valid_site();
+    let target = tempfile::tempdir().unwrap();
+    let to = target.path().join("www");
+    publish(site.path(), &to);
+    // A byte flipped inside a file of each search pack; the next commit changes no page, so every
+    // search file comes from the packs (while the pages are written), and the damaged one is caught.
+    let cache = site.path().join(regelwerk::CACHE_DIR).join("search");
+    let mut damaged = 0;
+    for entry in std::fs::read_dir(&cache).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "pack") {
+            let mut bytes = std::fs::read(&path).unwrap();
+            let middle = bytes.len() / 2;
+            bytes[middle] ^= 0x55;
+            std::fs::write(&path, &bytes).unwrap();
+            damaged += 1;
+        }
+    }
+    assert!(damaged > 0);
+    git(
+        site.path(),
+        &["commit", "-q", "--allow-empty", "-m", "leer"],
+    );
+    publish(site.path(), &to);
+    assert_eq!(current(&to), expected(site.path()));
+    assert!(leftovers(&to).is_empty(), "{:?}", leftovers(&to));
+}
+
+#[test]
 fn a_broken_site_is_not_published_and_current_stays() {
     let site = valid_site();
     let target = tempfile::tempdir().unwrap();

@@ -554,16 +554,25 @@ pub fn render(
     let labels = theme.markdown_labels();
     let settings = RenderSettings::new(config, &labels);
 
-    let mut jobs = guidelines::jobs(&shared, content, versions);
-    jobs.extend(motion::jobs(&shared, content));
-    jobs.extend(raci::jobs(&shared, content, versions));
-    jobs.extend(register::jobs(&shared, content, versions));
-    jobs.extend(search::jobs(&shared));
-    let mut other_changes = register::history::changes(&shared, content, versions);
-    other_changes.extend(raci::history::changes(&shared, content, versions));
-    // Every guideline with Stände, today's and removed ones, for the history pages and the feed.
-    let documents = versions::subjects(&shared, content, versions);
-    other_changes.extend(versions::removals(&shared, versions, &documents));
+    // The current pages' jobs and what the history pages are made from are independent: made side by side.
+    let (mut jobs, (documents, other_changes)) = rayon::join(
+        || {
+            let mut jobs = guidelines::jobs(&shared, content, versions);
+            jobs.extend(motion::jobs(&shared, content));
+            jobs.extend(raci::jobs(&shared, content, versions));
+            jobs.extend(register::jobs(&shared, content, versions));
+            jobs.extend(search::jobs(&shared));
+            jobs
+        },
+        || {
+            let mut other_changes = register::history::changes(&shared, content, versions);
+            other_changes.extend(raci::history::changes(&shared, content, versions));
+            // Every guideline with Stände, today's and removed ones, for the history pages and the feed.
+            let documents = versions::subjects(&shared, content, versions);
+            other_changes.extend(versions::removals(&shared, versions, &documents));
+            (documents, other_changes)
+        },
+    );
     // The site-wide history pages (changes, decisions, point in time) are keyed like any page; a
     // document's version pages are reused by their own keys, inside `versions::render`.
     jobs.extend(versions::site_pages(&shared, &documents, &other_changes));
@@ -586,37 +595,44 @@ pub fn render(
                 .map(|j| (j.template, j.url_path.clone())),
         )
         .collect();
-    let current: Vec<Result<CurrentPage, Diagnostic>> = jobs
-        .into_par_iter()
-        .map_init(
-            || shared.base.clone(),
-            |base, job| match job.work {
-                Work::Stored(file) => Ok(CurrentPage::Reused(file)),
-                Work::Render { context, body, key } => shared
-                    .render_values(
-                        base,
-                        job.template,
-                        &job.url_path,
-                        page_values(context, body.as_deref()),
-                    )
-                    .map(|file| CurrentPage::Rendered(file, key.unwrap_or_default())),
-            },
-        )
-        .collect();
-    let versioned: Vec<Result<OutputFile, Diagnostic>> = version_jobs
-        .into_par_iter()
-        .map_init(
-            || shared.base.clone(),
-            |base, job| {
-                shared.render_values(
-                    base,
-                    job.template,
-                    &job.url_path,
-                    page_values(job.context, None),
+    // The register's data files are made while the pages are rendered.
+    let ((current, versioned), register_files) = rayon::join(
+        || {
+            let current: Vec<Result<CurrentPage, Diagnostic>> = jobs
+                .into_par_iter()
+                .map_init(
+                    || shared.base.clone(),
+                    |base, job| match job.work {
+                        Work::Stored(file) => Ok(CurrentPage::Reused(file)),
+                        Work::Render { context, body, key } => shared
+                            .render_values(
+                                base,
+                                job.template,
+                                &job.url_path,
+                                page_values(context, body.as_deref()),
+                            )
+                            .map(|file| CurrentPage::Rendered(file, key.unwrap_or_default())),
+                    },
                 )
-            },
-        )
-        .collect();
+                .collect();
+            let versioned: Vec<Result<OutputFile, Diagnostic>> = version_jobs
+                .into_par_iter()
+                .map_init(
+                    || shared.base.clone(),
+                    |base, job| {
+                        shared.render_values(
+                            base,
+                            job.template,
+                            &job.url_path,
+                            page_values(job.context, None),
+                        )
+                    },
+                )
+                .collect();
+            (current, versioned)
+        },
+        || register::files(&shared, content, versions),
+    );
     let mut files = Vec::with_capacity(pages.len() + theme.static_files.len() + 2);
     let mut current_pages = CurrentPages::default();
     let mut errors = Vec::new();
@@ -640,7 +656,7 @@ pub fn render(
         return Err(errors);
     }
     files.extend(version_files);
-    files.extend(register::files(&shared, content, versions));
+    files.extend(register_files);
     // The sitemap lists the pages search engines may index: not the search page, Stände and Synopsen
     // (their templates say `noindex`).
     let reused_pages = version_pages.reused().filter_map(|f| {
