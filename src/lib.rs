@@ -592,6 +592,66 @@ impl Paged {
     pub fn stored_pages_missing(&self) -> bool {
         self.stored_pages().iter().any(|page| !page.source.exists())
     }
+
+    /// After writing the site failed (with `error`, if it was the writing): whether a cache was at fault,
+    /// which is then removed, so that the site can be made again without it. A search file from the cache
+    /// that did not hold its recorded hash ([`output::damaged_cache`]) takes the search cache with it;
+    /// pages of the store gone missing (a cache cleared by hand), the store's index.
+    pub fn forget_failed_cache(&self, error: Option<&std::io::Error>, cache: &Path) -> bool {
+        if error.is_some_and(output::damaged_cache) {
+            let _ = std::fs::remove_dir_all(cache.join(search::CACHE_DIR));
+            true
+        } else if output::sources_missing(&self.links) || self.stored_pages_missing() {
+            let _ = self.store.forget();
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Why writing the output with its search index beside it ([`write_indexing`]) failed.
+enum WriteFailure {
+    Io(std::io::Error),
+    Search(BuildError),
+}
+
+impl From<std::io::Error> for WriteFailure {
+    fn from(error: std::io::Error) -> Self {
+        WriteFailure::Io(error)
+    }
+}
+
+/// Writes the pages of `site` into the output while its search index is made on another thread (when
+/// `options.search` asks for one), then the index's files; the output is replaced once all is written.
+fn write_indexing(
+    options: &BuildOptions,
+    site: &Paged,
+) -> Result<(Option<Indexed>, output::Written), WriteFailure> {
+    let mut indexed = None;
+    let written = output::write_atomically_with(&options.output, |staging| {
+        std::thread::scope(|scope| {
+            let search = options.search.then(|| scope.spawn(|| site.index(options)));
+            let pages = staging.write(
+                &site.files,
+                &site.links,
+                output::Part::Outside(search::OUTPUT_DIR),
+            );
+            if let Some(search) = search {
+                let index = search
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                    .map_err(WriteFailure::Search)?;
+                pages?;
+                staging.write(&index.files, &[], output::Part::Inside(search::OUTPUT_DIR))?;
+                indexed = Some(index);
+                Ok(())
+            } else {
+                Ok::<(), WriteFailure>(pages?)
+            }
+        })
+    })?;
+    Ok((indexed, written))
 }
 
 /// Drops `value` on another thread: freeing a whole site's documents, versions or pages takes
@@ -616,40 +676,46 @@ pub fn build_with(
     options: &BuildOptions,
     warm: Option<&Warm>,
 ) -> Result<(Built, Warm), BuildError> {
-    let mut rendered = render_with(options, warm)?;
+    let site = render_pages(options, warm)?;
     let clock = Instant::now();
-    // The previous site is deleted in the background (see [`output`]).
-    let written =
-        match output::write_atomically(&options.output, &rendered.site.files, &rendered.site.links)
-        {
-            Err(error) if output::damaged_cache(&error) => {
-                // A search file from the cache did not hold its recorded hash: without that cache, the
-                // index is made again.
-                let _ = std::fs::remove_dir_all(options.cache.join(search::CACHE_DIR));
-                rendered = render_with(options, warm)?;
-                output::write_atomically(
-                    &options.output,
-                    &rendered.site.files,
-                    &rendered.site.links,
-                )
-            }
-            Err(_) if output::sources_missing(&rendered.site.links) => {
-                // Pages of the store have gone missing (a cache cleared by hand): without the store, they are
-                // rendered again.
-                let _ = rendered.site.store.forget();
-                rendered = render_with(options, warm)?;
-                output::write_atomically(
-                    &options.output,
-                    &rendered.site.files,
-                    &rendered.site.links,
-                )
-            }
-            written => written,
-        };
-    let output::Written { cleanup, manifest } = written.map_err(|error| BuildError::Output {
+    let output_error = |error| BuildError::Output {
         path: options.output.clone(),
         error,
-    })?;
+    };
+    // The previous site is deleted in the background (see [`output`]).
+    let (rendered, written) = match write_indexing(options, &site) {
+        Ok((Some(indexed), written)) => (site.with_index(indexed), written),
+        Ok((None, written)) => (
+            Rendered {
+                site,
+                search: search::Report::default(),
+            },
+            written,
+        ),
+        Err(failure) => {
+            let error = match &failure {
+                WriteFailure::Io(error) => Some(error),
+                WriteFailure::Search(_) => None,
+            };
+            if !site.forget_failed_cache(error, &options.cache) {
+                return Err(match failure {
+                    WriteFailure::Io(error) => output_error(error),
+                    WriteFailure::Search(error) => error,
+                });
+            }
+            // Without the cache at fault, the site is made again and written in one part.
+            drop(site);
+            let rendered = render_with(options, warm)?;
+            let written = output::write_atomically(
+                &options.output,
+                &rendered.site.files,
+                &rendered.site.links,
+            )
+            .map_err(output_error)?;
+            (rendered, written)
+        }
+    };
+    let output::Written { cleanup, manifest } = written;
     let Rendered {
         site:
             Paged {

@@ -22,7 +22,17 @@ use crate::render::OutputFile;
 pub type Manifest = BTreeMap<String, [u8; 32]>;
 
 /// Writes `files` (and `links`) into `output`, replacing its previous contents only once all files are
-/// written.
+/// written: [`write_atomically_with`] writing everything in one part.
+pub fn write_atomically(
+    output: &Path,
+    files: &[OutputFile],
+    links: &[Link],
+) -> io::Result<Written> {
+    write_atomically_with(output, |staging| staging.write(files, links, Part::All))
+}
+
+/// Lets `write` write the site into a staging folder (see [`Staging`]; it may write it in parts, and do
+/// other work in between), then replaces `output` with it, only if `write` succeeded.
 ///
 /// On Linux the staging directory and the output are exchanged atomically (`renameat2` with
 /// `RENAME_EXCHANGE`); elsewhere, or on file systems without it, the old output is renamed away and the new
@@ -30,11 +40,10 @@ pub type Manifest = BTreeMap<String, [u8; 32]>;
 ///
 /// Returns the background removal of untrusted leftovers (dropping it lets the removal go on unattended)
 /// and the manifest of the site written.
-pub fn write_atomically(
+pub fn write_atomically_with<E: From<io::Error>>(
     output: &Path,
-    files: &[OutputFile],
-    links: &[Link],
-) -> io::Result<Written> {
+    write: impl FnOnce(&mut Staging) -> Result<(), E>,
+) -> Result<Written, E> {
     let parent = output
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -56,8 +65,8 @@ pub fn write_atomically(
     }
     let spare_manifest = read_manifest(&places.spare_manifest);
     let _ = std::fs::remove_file(&places.spare_manifest);
-    let before = match spare_manifest {
-        Some(manifest) if std::fs::rename(&places.spare, &staging).is_ok() => manifest,
+    let held = match spare_manifest {
+        Some(manifest) if std::fs::rename(&places.spare, &staging).is_ok() => Some(manifest),
         _ => {
             if places.spare.exists() {
                 let trash = places.trash();
@@ -65,13 +74,12 @@ pub fn write_atomically(
                     leftovers.push(trash);
                 }
             }
-            Manifest::new()
+            None
         }
     };
 
-    let after = manifest(files, links);
-    let result = update_tree(&staging, &before, &after, files, links)
-        .and_then(|()| swap_in(&staging, output, &places));
+    let mut site = Staging::new(staging.clone(), held);
+    let result = write(&mut site).and_then(|()| Ok(swap_in(&staging, output, &places)?));
     match result {
         Ok(previous) => {
             // The previous site is the next build's spare, if its manifest is known.
@@ -85,6 +93,7 @@ pub fn write_atomically(
                     leftovers.push(previous);
                 }
             }
+            let after = site.into_manifest();
             write_manifest(&places.manifest, &after)?;
             Ok(Written {
                 cleanup: Removal::start(leftovers),
@@ -100,8 +109,115 @@ pub fn write_atomically(
                 }
             }
             let _ = std::fs::remove_file(&places.manifest);
+            drop(Removal::start(leftovers));
             Err(err)
         }
+    }
+}
+
+/// Which of a site's files a [`Staging::write`] writes: all, or those under a folder (a path prefix
+/// ending in `/`), or all others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part<'a> {
+    All,
+    Inside(&'a str),
+    Outside(&'a str),
+}
+
+impl Part<'_> {
+    /// Whether the file at `path` belongs to this part.
+    pub fn holds(self, path: &str) -> bool {
+        match self {
+            Part::All => true,
+            Part::Inside(folder) => path.starts_with(folder),
+            Part::Outside(folder) => !path.starts_with(folder),
+        }
+    }
+}
+
+/// A site being written into a staging folder, in one part or several ([`Part`]): a new folder, or one
+/// that holds an earlier site whose manifest says what it holds — then only what differs is written or
+/// removed.
+#[derive(Debug)]
+pub struct Staging {
+    path: PathBuf,
+    /// The manifest of the earlier site the folder holds, if it holds one.
+    held: Option<Manifest>,
+    /// The files written so far.
+    written: Manifest,
+    /// Called once in each part that writes pages: after half of a new folder's files, or after a held
+    /// site was updated (for tests that stop a publish there).
+    halfway: Option<fn()>,
+}
+
+impl Staging {
+    /// The staging folder `path`, holding the site of `held` (or nothing: then it is created).
+    pub fn new(path: PathBuf, held: Option<Manifest>) -> Self {
+        Staging {
+            path,
+            held,
+            written: Manifest::new(),
+            halfway: None,
+        }
+    }
+
+    /// Calls `halfway` in every [`Staging::write`] (see the field).
+    pub fn with_halfway(mut self, halfway: fn()) -> Self {
+        self.halfway = Some(halfway);
+        self
+    }
+
+    /// The folder.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes `files` and `links`, the site's files of `part`; of what the folder held, the files of
+    /// `part` that are not among them are removed.
+    pub fn write(&mut self, files: &[OutputFile], links: &[Link], part: Part) -> io::Result<()> {
+        let after = manifest(files, links);
+        match &self.held {
+            Some(held) => {
+                let of_part: Manifest;
+                let before = if part == Part::All {
+                    held
+                } else {
+                    of_part = held
+                        .iter()
+                        .filter(|(path, _)| part.holds(path))
+                        .map(|(path, hash)| (path.clone(), *hash))
+                        .collect();
+                    &of_part
+                };
+                update_tree(&self.path, before, &after, files, links)?;
+                self.halfway();
+            }
+            None => {
+                let (first, second) = files.split_at(files.len() / 2);
+                write_tree(&self.path, first)?;
+                self.halfway();
+                write_tree(&self.path, second)?;
+                link_tree(&self.path, links)?;
+            }
+        }
+        self.written.extend(after);
+        Ok(())
+    }
+
+    fn halfway(&self) {
+        if let Some(halfway) = self.halfway {
+            halfway();
+        }
+    }
+
+    /// Whether the folder held an earlier site.
+    pub fn recycled(&self) -> bool {
+        self.held.is_some()
+    }
+
+    /// The manifest of the files written.
+    pub fn into_manifest(self) -> Manifest {
+        self.written
     }
 }
 
@@ -608,6 +724,67 @@ mod tests {
             !out.join("alt").exists(),
             "a removed page and its empty folders are gone"
         );
+    }
+
+    #[test]
+    fn a_site_written_in_parts_equals_one_written_whole() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("public");
+        build(
+            &out,
+            &[
+                file("a.html", "1"),
+                file("weg.html", "x"),
+                file("suche/alt.idx", "alt"),
+                file("suche/bleibt.idx", "b"),
+            ],
+        );
+        build(&out, &[file("a.html", "1")]);
+        // The third build starts from the first one's site and writes it in two parts: each part
+        // removes only its own files that are gone.
+        let pages = [file("a.html", "2"), file("neu.html", "n")];
+        let index = [file("suche/bleibt.idx", "b"), file("suche/neu.idx", "n")];
+        let written = write_atomically_with(&out, |staging| {
+            assert!(staging.recycled());
+            staging.write(&pages, &[], Part::Outside("suche/"))?;
+            staging.write(&index, &[], Part::Inside("suche/"))
+        })
+        .unwrap();
+        written.cleanup.wait();
+        let whole: Vec<OutputFile> = pages.iter().chain(&index).cloned().collect();
+        assert_eq!(written.manifest, manifest(&whole, &[]));
+        let mut found: Vec<String> = walkdir::WalkDir::new(&out)
+            .into_iter()
+            .map(|e| e.unwrap())
+            .filter(|e| e.file_type().is_file())
+            .map(|e| {
+                let rel = e.path().strip_prefix(&out).unwrap().to_string_lossy();
+                format!("{rel}={}", std::fs::read_to_string(e.path()).unwrap())
+            })
+            .collect();
+        found.sort();
+        assert_eq!(
+            found,
+            [
+                "a.html=2",
+                "neu.html=n",
+                "suche/bleibt.idx=b",
+                "suche/neu.idx=n"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_failed_part_leaves_the_output_as_it_was() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("public");
+        build(&out, &[file("a.html", "1")]);
+        let failed: io::Result<Written> = write_atomically_with(&out, |staging| {
+            staging.write(&[file("a.html", "2")], &[], Part::Outside("suche/"))?;
+            Err(io::Error::other("die Suche schlug fehl"))
+        });
+        assert!(failed.is_err());
+        assert_eq!(std::fs::read_to_string(out.join("a.html")).unwrap(), "1");
     }
 
     #[test]

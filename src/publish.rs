@@ -43,6 +43,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::diagnostics::Diagnostics;
+use crate::output::Part;
 use crate::render::OutputFile;
 use crate::{BuildError, BuildOptions};
 
@@ -304,16 +305,17 @@ pub fn publish(options: &PublishOptions) -> Result<Published, PublishError> {
     };
     let (staging, rendered, id) = match staged {
         Ok(staged) => staged,
-        Err((staging, site, error)) if retry_without_caches(&error, &site) => {
-            // A search file from the cache did not hold its recorded hash, or pages of the store have
-            // gone missing (a cache cleared by hand): without that cache, they are made again.
+        Err((staging, site, error)) => {
             staging.discard();
-            if matches!(&error, PublishError::Io { error, .. } if crate::output::damaged_cache(error))
-            {
-                let _ = std::fs::remove_dir_all(build.cache.join(crate::search::CACHE_DIR));
-            } else {
-                let _ = site.store.forget();
+            let io_error = match &error {
+                PublishError::Io { error, .. } => Some(error),
+                _ => None,
+            };
+            if !site.forget_failed_cache(io_error, &build.cache) {
+                return Err(error);
             }
+            // Without the cache at fault (a damaged search file, pages gone from the store), the site
+            // is made again and written in one part.
             drop(site);
             let rendered = crate::render_with(&build, None)?;
             let id = committed
@@ -326,10 +328,6 @@ pub fn publish(options: &PublishOptions) -> Result<Published, PublishError> {
                 return Err(error);
             }
             (staging, rendered, id)
-        }
-        Err((staging, _, error)) => {
-            staging.discard();
-            return Err(error);
         }
     };
     let crate::Rendered {
@@ -423,51 +421,26 @@ fn write_while_indexing(
 ) -> Result<crate::Indexed, PublishError> {
     std::thread::scope(|scope| {
         let search = scope.spawn(|| index(paged, build));
-        let pages = staging.write(&paged.files, &paged.links, Part::Pages);
+        let pages = staging.write(
+            &paged.files,
+            &paged.links,
+            Part::Outside(crate::search::OUTPUT_DIR),
+        );
         let indexed = search
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
         pages?;
-        staging.write(&indexed.files, &[], Part::Search)?;
+        staging.write(&indexed.files, &[], Part::Inside(crate::search::OUTPUT_DIR))?;
         Ok(indexed)
     })
 }
 
-/// Whether a failed publish is made again without its caches: a search file from the cache did not
-/// hold its recorded hash ([`crate::output::damaged_cache`]), or pages of the store have gone missing.
-fn retry_without_caches(error: &PublishError, site: &crate::Paged) -> bool {
-    matches!(error, PublishError::Io { error, .. } if crate::output::damaged_cache(error))
-        || crate::output::sources_missing(&site.links)
-        || site.stored_pages_missing()
-}
-
-/// Which of a release's files a [`Staging::write`] writes: the search index's (under
-/// [`crate::search::OUTPUT_DIR`]), the others, or all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Part {
-    All,
-    Pages,
-    Search,
-}
-
-impl Part {
-    fn holds(self, path: &str) -> bool {
-        match self {
-            Part::All => true,
-            Part::Pages => !path.starts_with(crate::search::OUTPUT_DIR),
-            Part::Search => path.starts_with(crate::search::OUTPUT_DIR),
-        }
-    }
-}
-
-/// A release being written under a staging name: a new folder, or the folder of a recycled release
-/// with the manifest of what it held.
+/// A release being written under a staging name ([`crate::output::Staging`]): a new folder, or the folder
+/// of a recycled release with the manifest of what it held.
 struct Staging {
-    path: PathBuf,
-    /// The recycled release and its manifest (what the folder held before).
-    recycled: Option<(String, crate::output::Manifest)>,
-    /// The files written so far.
-    written: crate::output::Manifest,
+    site: crate::output::Staging,
+    /// The recycled release.
+    recycled: Option<String>,
 }
 
 impl Staging {
@@ -475,60 +448,43 @@ impl Staging {
     /// recycle leaves the releases first (its record is then an orphan, removed by `prune`); its
     /// manifest goes first of all, so that a half-updated folder is never trusted.
     fn open(releases: &Path, recycle: Option<&str>) -> Self {
-        let mut staging = Staging::none(releases);
-        staging.recycled = recycle.and_then(|old| {
+        let path = staging_path(releases);
+        let recycled = recycle.and_then(|old| {
             let manifest = crate::output::read_manifest(&manifest_path(releases, old))?;
             std::fs::remove_file(manifest_path(releases, old)).ok()?;
-            std::fs::rename(releases.join(old), &staging.path).ok()?;
+            std::fs::rename(releases.join(old), &path).ok()?;
             Some((old.to_string(), manifest))
         });
-        staging
+        let (recycled, held) = recycled.unzip();
+        Staging {
+            site: crate::output::Staging::new(path, held).with_halfway(|| crash_point("writing")),
+            recycled,
+        }
     }
 
     /// A staging folder that nothing was written to yet.
     fn none(releases: &Path) -> Self {
         Staging {
-            path: releases.join(format!(".staging-{}", std::process::id())),
+            site: crate::output::Staging::new(staging_path(releases), None),
             recycled: None,
-            written: crate::output::Manifest::new(),
         }
     }
 
-    /// Writes `files` and `links`, the release's files of `part`: into a recycled folder only what
-    /// differs from what it held of that part.
+    /// Writes `files` and `links`, the release's files of `part` (see [`crate::output::Staging::write`]).
     fn write(
         &mut self,
         files: &[OutputFile],
         links: &[crate::output::Link],
         part: Part,
     ) -> Result<(), PublishError> {
-        let after = crate::output::manifest(files, links);
-        let written = match &self.recycled {
-            Some((_, held)) => {
-                let before: crate::output::Manifest = held
-                    .iter()
-                    .filter(|(path, _)| part.holds(path))
-                    .map(|(path, hash)| (path.clone(), *hash))
-                    .collect();
-                crate::output::update_tree(&self.path, &before, &after, files, links)
-                    .map(|()| crash_point_in(part, "writing"))
-            }
-            None => {
-                let (first, second) = files.split_at(files.len() / 2);
-                crate::output::write_tree(&self.path, first)
-                    .map(|()| crash_point_in(part, "writing"))
-                    .and_then(|()| crate::output::write_tree(&self.path, second))
-                    .and_then(|()| crate::output::link_tree(&self.path, links))
-            }
-        };
-        written.map_err(io_at(&self.path))?;
-        self.written.extend(after);
-        Ok(())
+        self.site
+            .write(files, links, part)
+            .map_err(io_at(self.site.path()))
     }
 
     /// Gives the staging folder up: it is removed.
     fn discard(self) {
-        let _ = std::fs::remove_dir_all(&self.path);
+        let _ = std::fs::remove_dir_all(self.site.path());
     }
 
     /// Writes the release's record, then renames the folder into place. Returns the release it
@@ -558,7 +514,7 @@ impl Staging {
             return Err(io_at(&record)(error));
         }
         crash_point("recorded");
-        if let Err(error) = std::fs::rename(&self.path, &target) {
+        if let Err(error) = std::fs::rename(self.site.path(), &target) {
             self.discard();
             return Err(PublishError::Io {
                 path: target,
@@ -566,15 +522,13 @@ impl Staging {
             });
         }
         crash_point("released");
-        Ok((self.recycled.map(|(id, _)| id), self.written))
+        Ok((self.recycled, self.site.into_manifest()))
     }
 }
 
-/// [`crash_point`] `stage` while the pages (or all files) are written, not the search index.
-fn crash_point_in(part: Part, stage: &str) {
-    if part != Part::Search {
-        crash_point(stage);
-    }
+/// The staging folder of this process's release.
+fn staging_path(releases: &Path) -> PathBuf {
+    releases.join(format!(".staging-{}", std::process::id()))
 }
 
 /// Where a release's manifest is kept.
