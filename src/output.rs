@@ -9,7 +9,7 @@
 //! deletes little. A spare without its manifest (an interrupted build) is not trusted: it is deleted on a
 //! background thread and the site is written in full.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -175,21 +175,10 @@ impl Staging {
     /// Writes `files` and `links`, the site's files of `part`; of what the folder held, the files of
     /// `part` that are not among them are removed.
     pub fn write(&mut self, files: &[OutputFile], links: &[Link], part: Part) -> io::Result<()> {
-        let after = manifest(files, links);
+        let mut after = manifest(files, links);
         match &self.held {
             Some(held) => {
-                let of_part: Manifest;
-                let before = if part == Part::All {
-                    held
-                } else {
-                    of_part = held
-                        .iter()
-                        .filter(|(path, _)| part.holds(path))
-                        .map(|(path, hash)| (path.clone(), *hash))
-                        .collect();
-                    &of_part
-                };
-                update_tree(&self.path, before, &after, files, links)?;
+                update_tree(&self.path, held, part, &after, files, links)?;
                 self.halfway();
             }
             None => {
@@ -200,7 +189,8 @@ impl Staging {
                 link_tree(&self.path, links)?;
             }
         }
-        self.written.extend(after);
+        // Merged, not inserted one by one (see `sorted_manifest`).
+        self.written.append(&mut after);
         Ok(())
     }
 
@@ -232,16 +222,15 @@ pub struct Written {
 
 /// The files that differ between two sites: added, changed or gone, sorted.
 pub fn changed_paths(before: &Manifest, after: &Manifest) -> Vec<String> {
-    let same = unchanged(before, after);
-    let mut changed: Vec<String> = after
-        .keys()
-        .chain(before.keys().filter(|path| !after.contains_key(*path)))
-        .filter(|path| !same.contains(path.as_str()))
-        .cloned()
+    let (changed, removed) = differences(before, Part::All, after);
+    let mut paths: Vec<String> = changed
+        .into_iter()
+        .chain(removed)
+        .map(str::to_string)
         .collect();
-    changed.sort_unstable();
-    changed.dedup();
-    changed
+    paths.sort_unstable();
+    paths.dedup();
+    paths
 }
 
 /// Where the output's companions live, beside it.
@@ -308,29 +297,27 @@ pub fn write_manifest(path: &Path, manifest: &Manifest) -> io::Result<()> {
 }
 
 /// Turns `dir`, which holds the files of `before`, into the site of `after` (made of `files` and `links`):
-/// writes what is new or changed, removes what is gone, leaves the rest.
+/// writes what is new or changed, removes what is gone, leaves the rest. Of `before`, only the files of
+/// `part` are looked at: `after` is that part of the new site.
 pub fn update_tree(
     dir: &Path,
     before: &Manifest,
+    part: Part,
     after: &Manifest,
     files: &[OutputFile],
     links: &[Link],
 ) -> io::Result<()> {
-    let unchanged = unchanged(before, after);
+    let (changed, removed) = differences(before, part, after);
     let changed_files: Vec<&OutputFile> = files
         .iter()
-        .filter(|f| !unchanged.contains(f.path.as_str()))
+        .filter(|f| changed.contains(f.path.as_str()))
         .collect();
     let changed_links: Vec<&Link> = links
         .iter()
-        .filter(|l| !unchanged.contains(l.path.as_str()))
+        .filter(|l| changed.contains(l.path.as_str()))
         .collect();
     // Files that are gone, and every changed file that existed: a file may be a link into the store of
     // reused pages, which must not be overwritten in place.
-    let removed: Vec<&String> = before
-        .keys()
-        .filter(|p| !unchanged.contains(p.as_str()))
-        .collect();
     removed
         .par_iter()
         .try_for_each(|path| match std::fs::remove_file(dir.join(path)) {
@@ -339,10 +326,7 @@ pub fn update_tree(
         })?;
     remove_empty_dirs(
         dir,
-        removed
-            .iter()
-            .filter(|p| !after.contains_key(p.as_str()))
-            .map(|p| p.as_str()),
+        removed.iter().copied().filter(|p| !after.contains_key(*p)),
     );
     create_dirs(
         dir,
@@ -359,25 +343,56 @@ pub fn update_tree(
         .try_for_each(|link| place_link(dir, link))
 }
 
-/// The paths with the same hash in both manifests, found in one pass over both (they are sorted): a site
-/// of thousands of pages has long paths with long common beginnings, which made looking each one up in
-/// both maps the slowest part of writing the output.
-fn unchanged<'a>(before: &'a Manifest, after: &Manifest) -> HashSet<&'a str> {
-    let mut same = HashSet::with_capacity(before.len().min(after.len()));
-    let mut after = after.iter().peekable();
-    for (path, hash) in before {
-        while after
-            .next_if(|(next, _)| next.as_str() < path.as_str())
-            .is_some()
-        {}
-        if let Some((next, next_hash)) = after.peek()
-            && *next == path
-            && *next_hash == hash
-        {
-            same.insert(path.as_str());
+/// What differs between the files of `part` in `before` and `after`: the paths of `after` that are new
+/// or changed, and the paths of `before` that are gone or changed. One pass over both (they are sorted):
+/// a site of thousands of pages has long paths with long common beginnings, which made looking each
+/// one up in both maps the slowest part of writing the output.
+fn differences<'a>(
+    before: &'a Manifest,
+    part: Part,
+    after: &'a Manifest,
+) -> (hashbrown::HashSet<&'a str>, Vec<&'a str>) {
+    use std::cmp::Ordering;
+    let mut changed = hashbrown::HashSet::new();
+    let mut removed = Vec::new();
+    let mut old = before
+        .iter()
+        .filter(|(path, _)| part.holds(path))
+        .peekable();
+    let mut new = after.iter().peekable();
+    loop {
+        match (old.peek(), new.peek()) {
+            (Some((old_path, old_hash)), Some((new_path, new_hash))) => {
+                match old_path.cmp(new_path) {
+                    Ordering::Less => {
+                        removed.push(old_path.as_str());
+                        old.next();
+                    }
+                    Ordering::Greater => {
+                        changed.insert(new_path.as_str());
+                        new.next();
+                    }
+                    Ordering::Equal => {
+                        if old_hash != new_hash {
+                            removed.push(old_path.as_str());
+                            changed.insert(new_path.as_str());
+                        }
+                        old.next();
+                        new.next();
+                    }
+                }
+            }
+            (Some((old_path, _)), None) => {
+                removed.push(old_path.as_str());
+                old.next();
+            }
+            (None, Some((new_path, _))) => {
+                changed.insert(new_path.as_str());
+                new.next();
+            }
+            (None, None) => return (changed, removed),
         }
     }
-    same
 }
 
 /// Removes the folders of removed files that are now empty, deepest first.
@@ -641,15 +656,38 @@ mod tests {
     }
 
     #[test]
-    fn unchanged_paths_are_those_with_the_same_hash_in_both_manifests() {
+    fn differences_are_found_in_one_pass_over_both_manifests() {
         let before = manifest_of(&[("a", 1), ("b/x", 2), ("c", 3), ("e", 5), ("f", 6)]);
         let after = manifest_of(&[("a", 1), ("b/x", 9), ("d", 4), ("e", 5), ("g", 6)]);
-        let mut same: Vec<&str> = unchanged(&before, &after).into_iter().collect();
-        same.sort_unstable();
-        assert_eq!(same, ["a", "e"]);
-        assert!(unchanged(&before, &Manifest::new()).is_empty());
-        assert!(unchanged(&Manifest::new(), &after).is_empty());
-        assert_eq!(unchanged(&after, &after).len(), after.len());
+        fn sorted<'a>(
+            (changed, mut removed): (hashbrown::HashSet<&'a str>, Vec<&'a str>),
+        ) -> (Vec<&'a str>, Vec<&'a str>) {
+            let mut changed: Vec<&str> = changed.into_iter().collect();
+            changed.sort_unstable();
+            removed.sort_unstable();
+            (changed, removed)
+        }
+        assert_eq!(
+            sorted(differences(&before, Part::All, &after)),
+            (vec!["b/x", "d", "g"], vec!["b/x", "c", "f"])
+        );
+        assert_eq!(
+            sorted(differences(&before, Part::Outside("b/"), &after)),
+            (vec!["b/x", "d", "g"], vec!["c", "f"]),
+            "files of `before` outside the part are not looked at"
+        );
+        assert_eq!(
+            sorted(differences(&before, Part::All, &Manifest::new())),
+            (vec![], vec!["a", "b/x", "c", "e", "f"])
+        );
+        assert_eq!(
+            sorted(differences(&Manifest::new(), Part::All, &after)),
+            (vec!["a", "b/x", "d", "e", "g"], vec![])
+        );
+        assert_eq!(
+            sorted(differences(&after, Part::All, &after)),
+            (vec![], vec![])
+        );
         assert_eq!(changed_paths(&before, &after), ["b/x", "c", "d", "f", "g"]);
         assert!(changed_paths(&after, &after).is_empty());
     }

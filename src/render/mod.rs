@@ -551,111 +551,17 @@ pub fn render(
         stored: previous.as_ref().map(|p| p.index),
     });
     let shared = shared;
-    let labels = theme.markdown_labels();
-    let settings = RenderSettings::new(config, &labels);
-
-    // The current pages' jobs and what the history pages are made from are independent: made side by side.
-    let (mut jobs, (documents, other_changes)) = rayon::join(
-        || {
-            let mut jobs = guidelines::jobs(&shared, content, versions);
-            jobs.extend(motion::jobs(&shared, content));
-            jobs.extend(raci::jobs(&shared, content, versions));
-            jobs.extend(register::jobs(&shared, content, versions));
-            jobs.extend(search::jobs(&shared));
-            jobs
-        },
-        || {
-            let mut other_changes = register::history::changes(&shared, content, versions);
-            other_changes.extend(raci::history::changes(&shared, content, versions));
-            // Every guideline with Stände, today's and removed ones, for the history pages and the feed.
-            let documents = versions::subjects(&shared, content, versions);
-            other_changes.extend(versions::removals(&shared, versions, &documents));
-            (documents, other_changes)
-        },
-    );
-    // The site-wide history pages (changes, decisions, point in time) are keyed like any page; a
-    // document's version pages are reused by their own keys, inside `versions::render`.
-    jobs.extend(versions::site_pages(&shared, &documents, &other_changes));
-    let (version_jobs, version_files, version_pages) = versions::render(
-        &shared,
-        content,
-        versions,
-        &documents,
-        &settings,
-        &other_changes,
-        previous.as_ref(),
-    );
-
-    let pages: Vec<(&'static str, String)> = jobs
-        .iter()
-        .map(|j| (j.template, j.url_path.clone()))
-        .chain(
-            version_jobs
-                .iter()
-                .map(|j| (j.template, j.url_path.clone())),
-        )
-        .collect();
-    // The register's data files are made while the pages are rendered.
-    let ((current, versioned), register_files) = rayon::join(
-        || {
-            let current: Vec<Result<CurrentPage, Diagnostic>> = jobs
-                .into_par_iter()
-                .map_init(
-                    || shared.base.clone(),
-                    |base, job| match job.work {
-                        Work::Stored(file) => Ok(CurrentPage::Reused(file)),
-                        Work::Render { context, body, key } => shared
-                            .render_values(
-                                base,
-                                job.template,
-                                &job.url_path,
-                                page_values(context, body.as_deref()),
-                            )
-                            .map(|file| CurrentPage::Rendered(file, key.unwrap_or_default())),
-                    },
-                )
-                .collect();
-            let versioned: Vec<Result<OutputFile, Diagnostic>> = version_jobs
-                .into_par_iter()
-                .map_init(
-                    || shared.base.clone(),
-                    |base, job| {
-                        shared.render_values(
-                            base,
-                            job.template,
-                            &job.url_path,
-                            page_values(job.context, None),
-                        )
-                    },
-                )
-                .collect();
-            (current, versioned)
-        },
+    // The register's data files depend on nothing the pages do: they are made beside everything else.
+    let (pages, register_files) = rayon::join(
+        || render_pages(&shared, content, versions, previous.as_ref()),
         || register::files(&shared, content, versions),
     );
-    let mut files = Vec::with_capacity(pages.len() + theme.static_files.len() + 2);
-    let mut current_pages = CurrentPages::default();
-    let mut errors = Vec::new();
-    for result in current {
-        match result {
-            Ok(CurrentPage::Rendered(file, key)) => {
-                current_pages.rendered.push((file.path.clone(), key));
-                files.push(file);
-            }
-            Ok(CurrentPage::Reused(file)) => current_pages.reused.push(file),
-            Err(diagnostic) => errors.push(diagnostic),
-        }
-    }
-    for result in versioned {
-        match result {
-            Ok(file) => files.push(file),
-            Err(diagnostic) => errors.push(diagnostic),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    files.extend(version_files);
+    let RenderedPages {
+        mut files,
+        current: current_pages,
+        versions: version_pages,
+        pages,
+    } = pages?;
     files.extend(register_files);
     // The sitemap lists the pages search engines may index: not the search page, Stände and Synopsen
     // (their templates say `noindex`).
@@ -693,6 +599,130 @@ pub fn render(
         files,
         versions: version_pages,
         current: current_pages,
+    })
+}
+
+/// The pages of a site (current and version pages, rendered or taken from the store) and the files of
+/// the version history, as [`render`] makes them.
+struct RenderedPages {
+    files: Vec<OutputFile>,
+    current: CurrentPages,
+    versions: VersionPages,
+    /// Template and URL path of every page made from a job.
+    pages: Vec<(&'static str, String)>,
+}
+
+/// Makes the jobs of all pages and renders them (see [`render`]).
+fn render_pages(
+    shared: &Shared,
+    content: &Content,
+    versions: &Versions,
+    previous: Option<&Previous>,
+) -> Result<RenderedPages, Vec<Diagnostic>> {
+    let (config, theme) = (shared.config, shared.theme);
+    let labels = theme.markdown_labels();
+    let settings = RenderSettings::new(config, &labels);
+
+    // The current pages' jobs and what the history pages are made from are independent: made side by side.
+    let (mut jobs, (documents, other_changes)) = rayon::join(
+        || {
+            let mut jobs = guidelines::jobs(shared, content, versions);
+            jobs.extend(motion::jobs(shared, content));
+            jobs.extend(raci::jobs(shared, content, versions));
+            jobs.extend(register::jobs(shared, content, versions));
+            jobs.extend(search::jobs(shared));
+            jobs
+        },
+        || {
+            let mut other_changes = register::history::changes(shared, content, versions);
+            other_changes.extend(raci::history::changes(shared, content, versions));
+            // Every guideline with Stände, today's and removed ones, for the history pages and the feed.
+            let documents = versions::subjects(shared, content, versions);
+            other_changes.extend(versions::removals(shared, versions, &documents));
+            (documents, other_changes)
+        },
+    );
+    // The site-wide history pages (changes, decisions, point in time) are keyed like any page; a
+    // document's version pages are reused by their own keys, inside `versions::render`.
+    jobs.extend(versions::site_pages(shared, &documents, &other_changes));
+    let (version_jobs, version_files, version_pages) = versions::render(
+        shared,
+        content,
+        versions,
+        &documents,
+        &settings,
+        &other_changes,
+        previous,
+    );
+
+    let pages: Vec<(&'static str, String)> = jobs
+        .iter()
+        .map(|j| (j.template, j.url_path.clone()))
+        .chain(
+            version_jobs
+                .iter()
+                .map(|j| (j.template, j.url_path.clone())),
+        )
+        .collect();
+    let current: Vec<Result<CurrentPage, Diagnostic>> = jobs
+        .into_par_iter()
+        .map_init(
+            || shared.base.clone(),
+            |base, job| match job.work {
+                Work::Stored(file) => Ok(CurrentPage::Reused(file)),
+                Work::Render { context, body, key } => shared
+                    .render_values(
+                        base,
+                        job.template,
+                        &job.url_path,
+                        page_values(context, body.as_deref()),
+                    )
+                    .map(|file| CurrentPage::Rendered(file, key.unwrap_or_default())),
+            },
+        )
+        .collect();
+    let versioned: Vec<Result<OutputFile, Diagnostic>> = version_jobs
+        .into_par_iter()
+        .map_init(
+            || shared.base.clone(),
+            |base, job| {
+                shared.render_values(
+                    base,
+                    job.template,
+                    &job.url_path,
+                    page_values(job.context, None),
+                )
+            },
+        )
+        .collect();
+    let mut files = Vec::with_capacity(pages.len() + theme.static_files.len() + 2);
+    let mut current_pages = CurrentPages::default();
+    let mut errors = Vec::new();
+    for result in current {
+        match result {
+            Ok(CurrentPage::Rendered(file, key)) => {
+                current_pages.rendered.push((file.path.clone(), key));
+                files.push(file);
+            }
+            Ok(CurrentPage::Reused(file)) => current_pages.reused.push(file),
+            Err(diagnostic) => errors.push(diagnostic),
+        }
+    }
+    for result in versioned {
+        match result {
+            Ok(file) => files.push(file),
+            Err(diagnostic) => errors.push(diagnostic),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    files.extend(version_files);
+    Ok(RenderedPages {
+        files,
+        current: current_pages,
+        versions: version_pages,
+        pages,
     })
 }
 
