@@ -631,9 +631,10 @@ fn write_indexing(
     site: &Paged,
 ) -> Result<(Option<Indexed>, output::Written), WriteFailure> {
     let mut indexed = None;
-    let written = output::write_atomically_with(&options.output, |staging| {
-        std::thread::scope(|scope| {
-            let search = options.search.then(|| scope.spawn(|| site.index(options)));
+    // The search starts first: reading the spare's manifest is part of the writing.
+    let written = std::thread::scope(|scope| {
+        let search = options.search.then(|| scope.spawn(|| site.index(options)));
+        output::write_atomically_with(&options.output, |staging| {
             let pages = staging.write(
                 &site.files,
                 &site.links,

@@ -277,10 +277,10 @@ pub fn publish(options: &PublishOptions) -> Result<Published, PublishError> {
     let staged = match &committed {
         // The release's name is known: its pages are written while the search index is made.
         Some(id) => {
-            let mut staging = Staging::open(&releases, recycle(id).as_deref());
-            match write_while_indexing(&mut staging, &paged, &build) {
-                Ok(indexed) => Ok((staging, paged.with_index(indexed), id.clone())),
-                Err(error) => Err((staging, paged, error)),
+            let open = || Staging::open(&releases, recycle(id).as_deref());
+            match write_while_indexing(open, &paged, &build) {
+                (staging, Ok(indexed)) => Ok((staging, paged.with_index(indexed), id.clone())),
+                (staging, Err(error)) => Err((staging, paged, error)),
             }
         }
         // The release is named by a hash of its files: they are all made before it is written.
@@ -412,15 +412,17 @@ fn index(paged: &crate::Paged, build: &BuildOptions) -> Result<crate::Indexed, P
     paged.index(build).map_err(PublishError::from)
 }
 
-/// Writes the pages of `paged` into `staging` while its search index is made on another thread, then
-/// the index's files; returns the index.
+/// Opens the staging folder (`open`: reading a recycled release's manifest is part of it) and writes the
+/// pages of `paged` into it while its search index is made on another thread, then the index's files;
+/// returns the folder and the index.
 fn write_while_indexing(
-    staging: &mut Staging,
+    open: impl FnOnce() -> Staging,
     paged: &crate::Paged,
     build: &BuildOptions,
-) -> Result<crate::Indexed, PublishError> {
+) -> (Staging, Result<crate::Indexed, PublishError>) {
     std::thread::scope(|scope| {
         let search = scope.spawn(|| index(paged, build));
+        let mut staging = open();
         let pages = staging.write(
             &paged.files,
             &paged.links,
@@ -428,10 +430,13 @@ fn write_while_indexing(
         );
         let indexed = search
             .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-        pages?;
-        staging.write(&indexed.files, &[], Part::Inside(crate::search::OUTPUT_DIR))?;
-        Ok(indexed)
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let written = indexed.and_then(|indexed| {
+            pages?;
+            staging.write(&indexed.files, &[], Part::Inside(crate::search::OUTPUT_DIR))?;
+            Ok(indexed)
+        });
+        (staging, written)
     })
 }
 
