@@ -612,6 +612,58 @@ impl Paged {
     }
 }
 
+impl Paged {
+    /// After the site was written to `written_to`: saves what later runs reuse — the search stage's
+    /// deferred cache files, the page store (its index and the pages rendered now), and the content cache
+    /// (when `save_bodies`; `serve` keeps its bodies in memory) — and frees the site's files on another
+    /// thread. Caches that cannot be saved only cost the next run time.
+    pub fn save_caches(self, written_to: &Path, cache: &Path, save_bodies: bool) -> Saved {
+        let Paged {
+            files,
+            links,
+            store,
+            stored,
+            versions,
+            current,
+            diagnostics,
+            timings,
+            warm,
+            earlier_bodies,
+            cache_writes,
+        } = self;
+        cache_writes.flush();
+        let _ = store.save(stored.as_ref(), &versions, &current, &files, written_to);
+        if save_bodies {
+            let _ = warm.bodies().save(cache, &earlier_bodies);
+        }
+        let saved = Saved {
+            files: files.len() + links.len(),
+            versions: versions.counts(),
+            pages: current.counts(),
+            diagnostics,
+            timings,
+            warm,
+        };
+        drop_later((files, links, stored, versions, current, earlier_bodies));
+        saved
+    }
+}
+
+/// What is left of a site once it is written and its caches saved ([`Paged::save_caches`]).
+pub struct Saved {
+    /// How many files the site has.
+    pub files: usize,
+    /// Which documents' version pages were reused and which rendered.
+    pub versions: reuse::Counts,
+    /// Which current pages were reused and which rendered.
+    pub pages: reuse::PageCounts,
+    /// Warnings of the build.
+    pub diagnostics: Diagnostics,
+    pub timings: Vec<(&'static str, Duration)>,
+    /// What the next run in this process may reuse.
+    pub warm: Warm,
+}
+
 /// Why writing the output with its search index beside it ([`write_indexing`]) failed.
 enum WriteFailure {
     Io(std::io::Error),
@@ -719,47 +771,25 @@ pub fn build_with(
         }
     };
     let output::Written { cleanup, manifest } = written;
-    let Rendered {
-        site:
-            Paged {
-                files,
-                links,
-                store,
-                stored,
-                versions,
-                current,
-                diagnostics,
-                mut timings,
-                warm: next,
-                earlier_bodies,
-                cache_writes,
-            },
-        search,
-    } = rendered;
-    cache_writes.flush();
-    // The site is written; caches that cannot be updated only cost the next build time.
-    let _ = store.save(
-        stored.as_ref(),
-        &versions,
-        &current,
-        &files,
-        &options.output,
-    );
-    if warm.is_none() {
-        let _ = next.bodies().save(&options.cache, &earlier_bodies);
-    }
-    let built_files = files.len() + links.len();
-    let (version_counts, page_counts) = (versions.counts(), current.counts());
-    drop_later((files, links, stored, versions, current, earlier_bodies));
+    let Saved {
+        files,
+        versions,
+        pages,
+        diagnostics,
+        mut timings,
+        warm: next,
+    } = rendered
+        .site
+        .save_caches(&options.output, &options.cache, warm.is_none());
     timings.push(("output", clock.elapsed()));
     Ok((
         Built {
             diagnostics,
-            files: built_files,
+            files,
             timings,
-            search,
-            versions: version_counts,
-            pages: page_counts,
+            search: rendered.search,
+            versions,
+            pages,
             cleanup,
             manifest,
         },

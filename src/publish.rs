@@ -330,24 +330,8 @@ pub fn publish(options: &PublishOptions) -> Result<Published, PublishError> {
             (staging, rendered, id)
         }
     };
-    let crate::Rendered {
-        site:
-            crate::Paged {
-                files,
-                links,
-                store,
-                stored,
-                versions,
-                current,
-                warm,
-                earlier_bodies,
-                cache_writes,
-                diagnostics,
-                timings: build_timings,
-            },
-        ..
-    } = rendered;
-    timings.extend(build_timings);
+    let mut site = rendered.site;
+    timings.extend(std::mem::take(&mut site.timings));
     let release = Release {
         id: id.clone(),
         commit: head.as_ref().map(|h| h.commit.clone()),
@@ -356,7 +340,7 @@ pub fn publish(options: &PublishOptions) -> Result<Published, PublishError> {
         published_at: SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
-        files: files.len() + links.len(),
+        files: site.files.len() + site.links.len(),
     };
     let (recycled, manifest) = staging.release(&releases, &release)?;
     timings.push(("release", clock.elapsed()));
@@ -373,25 +357,8 @@ pub fn publish(options: &PublishOptions) -> Result<Published, PublishError> {
     let clock = Instant::now();
     let _ = crate::output::write_manifest(&manifest_path(&releases, &release.id), &manifest);
     crash_point("caching");
-    cache_writes.flush();
-    let _ = store.save(
-        stored.as_ref(),
-        &versions,
-        &current,
-        &files,
-        &releases.join(&release.id),
-    );
-    let _ = warm.bodies().save(&build.cache, &earlier_bodies);
-    crate::drop_later((
-        warm,
-        earlier_bodies,
-        files,
-        links,
-        versions,
-        current,
-        stored,
-        manifest,
-    ));
+    let saved = site.save_caches(&releases.join(&release.id), &build.cache, true);
+    crate::drop_later((saved.warm, manifest));
     timings.push(("caches", clock.elapsed()));
 
     let (removed, cleanup_problems) = prune(&releases, options.keep.max(1), &id);
@@ -399,7 +366,7 @@ pub fn publish(options: &PublishOptions) -> Result<Published, PublishError> {
     Ok(Published::Switched {
         release,
         recycled,
-        diagnostics,
+        diagnostics: saved.diagnostics,
         removed,
         cleanup_problems,
         timings,

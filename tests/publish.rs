@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::{SOURCE_DATE_EPOCH, commit_at, git, regelwerk, snapshot_tree, valid_site};
+use support::{
+    SOURCE_DATE_EPOCH, commit_at, damage_search_packs, git, regelwerk, snapshot_tree, valid_site,
+};
 
 type Tree = Vec<(String, Vec<u8>)>;
 
@@ -222,19 +224,7 @@ fn a_damaged_search_pack_is_made_again_while_the_pages_are_written() {
     publish(site.path(), &to);
     // A byte flipped inside a file of each search pack; the next commit changes no page, so every
     // search file comes from the packs (while the pages are written), and the damaged one is caught.
-    let cache = site.path().join(regelwerk::CACHE_DIR).join("search");
-    let mut damaged = 0;
-    for entry in std::fs::read_dir(&cache).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "pack") {
-            let mut bytes = std::fs::read(&path).unwrap();
-            let middle = bytes.len() / 2;
-            bytes[middle] ^= 0x55;
-            std::fs::write(&path, &bytes).unwrap();
-            damaged += 1;
-        }
-    }
-    assert!(damaged > 0);
+    damage_search_packs(site.path());
     git(
         site.path(),
         &["commit", "-q", "--allow-empty", "-m", "leer"],

@@ -7,7 +7,9 @@ mod support;
 
 use std::path::Path;
 
-use support::{SOURCE_DATE_EPOCH, copy_tree, regelwerk, snapshot_tree, valid_site};
+use support::{
+    SOURCE_DATE_EPOCH, copy_tree, damage_search_packs, regelwerk, snapshot_tree, valid_site,
+};
 
 fn build(root: &Path) {
     let out = regelwerk(&["build", "--root", root.to_str().unwrap()]);
@@ -170,21 +172,7 @@ fn native_index_updates_in_place_and_equals_clean_builds() {
 fn a_damaged_search_pack_is_caught_where_it_is_written_and_the_index_made_again() {
     let site = valid_site();
     build(site.path());
-    // A byte flipped in the middle of each shard's pack: inside a file's bytes, which the pack's
-    // checksum does not cover (the file's own hash, in the pack's listing, does).
-    let cache = site.path().join(".regelwerk-cache/search");
-    let mut damaged = Vec::new();
-    for entry in std::fs::read_dir(&cache).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "pack") {
-            let mut bytes = std::fs::read(&path).unwrap();
-            let middle = bytes.len() / 2;
-            bytes[middle] ^= 0x55;
-            std::fs::write(&path, &bytes).unwrap();
-            damaged.push((path, bytes));
-        }
-    }
-    assert!(!damaged.is_empty());
+    let damaged = damage_search_packs(site.path());
     // A new output folder: every file is written, and checked against its hash first.
     std::fs::remove_dir_all(site.path().join("public")).unwrap();
     build(site.path());

@@ -126,3 +126,23 @@ pub fn snapshot_tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
     files.sort();
     files
 }
+
+/// Flips a byte in the middle of each search pack of the site at `root` (inside a file's bytes, which the
+/// pack's checksum does not cover; the file's own hash, in the pack's listing, does); returns each damaged
+/// pack's path and bytes.
+pub fn damage_search_packs(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let cache = root.join(regelwerk::CACHE_DIR).join("search");
+    let mut damaged = Vec::new();
+    for entry in std::fs::read_dir(&cache).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "pack") {
+            let mut bytes = std::fs::read(&path).unwrap();
+            let middle = bytes.len() / 2;
+            bytes[middle] ^= 0x55;
+            std::fs::write(&path, &bytes).unwrap();
+            damaged.push((path, bytes));
+        }
+    }
+    assert!(!damaged.is_empty(), "no search pack in {}", cache.display());
+    damaged
+}
