@@ -274,38 +274,22 @@ pub fn publish(options: &PublishOptions) -> Result<Published, PublishError> {
             current_id(to).as_deref(),
         )
     };
-    let staged = match &committed {
-        // The release's name is known: its pages are written while the search index is made.
-        Some(id) => {
-            let open = || Staging::open(&releases, recycle(id).as_deref());
-            match write_while_indexing(open, &paged, &build) {
-                (staging, Ok(indexed)) => Ok((staging, paged.with_index(indexed), id.clone())),
-                (staging, Err(error)) => Err((staging, paged, error)),
-            }
+    let (staging, rendered, id) = match stage(
+        paged,
+        committed.as_deref(),
+        &releases,
+        &recycle,
+        &already,
+        &build,
+    ) {
+        Staged::Written(staging, rendered, id) => (staging, rendered, id),
+        Staged::Shown(reason, diagnostics) => {
+            return Ok(Published::Skipped {
+                reason,
+                diagnostics,
+            });
         }
-        // The release is named by a hash of its files: they are all made before it is written.
-        None => match index(&paged, &build) {
-            Ok(indexed) => {
-                let rendered = paged.with_index(indexed);
-                let id = content_hash(&rendered.site.files, &rendered.site.links);
-                if let Some(reason) = already(&id) {
-                    return Ok(Published::Skipped {
-                        reason,
-                        diagnostics: rendered.site.diagnostics,
-                    });
-                }
-                let mut staging = Staging::open(&releases, recycle(&id).as_deref());
-                match staging.write(&rendered.site.files, &rendered.site.links, Part::All) {
-                    Ok(()) => Ok((staging, rendered, id)),
-                    Err(error) => Err((staging, rendered.site, error)),
-                }
-            }
-            Err(error) => Err((Staging::none(&releases), paged, error)),
-        },
-    };
-    let (staging, rendered, id) = match staged {
-        Ok(staged) => staged,
-        Err((staging, site, error)) => {
+        Staged::Failed(staging, site, error) => {
             staging.discard();
             let io_error = match &error {
                 PublishError::Io { error, .. } => Some(error),
@@ -372,6 +356,55 @@ pub fn publish(options: &PublishOptions) -> Result<Published, PublishError> {
         timings,
         served_after,
     })
+}
+
+/// What [`stage`] did.
+enum Staged {
+    /// The release is written into its staging folder: the folder, the site, the release's id.
+    Written(Staging, crate::Rendered, String),
+    /// A release of the same files is shown already: why nothing is published (in German).
+    Shown(String, Diagnostics),
+    /// Writing failed: the folder (to discard), the site, the error.
+    Failed(Staging, crate::Paged, PublishError),
+}
+
+/// Writes the release of `paged` into a staging folder (made from the release `recycle` names for its id,
+/// if any): while the search index is made when the release is named by its commit (`committed`); else
+/// after it, once the files' hash names the release (and `already` did not find it shown).
+fn stage(
+    paged: crate::Paged,
+    committed: Option<&str>,
+    releases: &Path,
+    recycle: &dyn Fn(&str) -> Option<String>,
+    already: &dyn Fn(&str) -> Option<String>,
+    build: &BuildOptions,
+) -> Staged {
+    match committed {
+        Some(id) => {
+            let open = || Staging::open(releases, recycle(id).as_deref());
+            match write_while_indexing(open, &paged, build) {
+                (staging, Ok(indexed)) => {
+                    Staged::Written(staging, paged.with_index(indexed), id.to_string())
+                }
+                (staging, Err(error)) => Staged::Failed(staging, paged, error),
+            }
+        }
+        None => match index(&paged, build) {
+            Ok(indexed) => {
+                let rendered = paged.with_index(indexed);
+                let id = content_hash(&rendered.site.files, &rendered.site.links);
+                if let Some(reason) = already(&id) {
+                    return Staged::Shown(reason, rendered.site.diagnostics);
+                }
+                let mut staging = Staging::open(releases, recycle(&id).as_deref());
+                match staging.write(&rendered.site.files, &rendered.site.links, Part::All) {
+                    Ok(()) => Staged::Written(staging, rendered, id),
+                    Err(error) => Staged::Failed(staging, rendered.site, error),
+                }
+            }
+            Err(error) => Staged::Failed(Staging::none(releases), paged, error),
+        },
+    }
 }
 
 /// The search stage of `paged`, its error as a publish's.
