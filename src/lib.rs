@@ -610,9 +610,7 @@ impl Paged {
             false
         }
     }
-}
 
-impl Paged {
     /// After the site was written to `written_to`: saves what later runs reuse — the search stage's
     /// deferred cache files, the page store (its index and the pages rendered now), and the content cache
     /// (when `save_bodies`; `serve` keeps its bodies in memory) — and frees the site's files on another
