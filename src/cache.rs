@@ -98,14 +98,28 @@ pub struct Writes {
     deferred: Option<std::sync::Mutex<Vec<Deferred>>>,
 }
 
-#[derive(Debug)]
 enum Deferred {
     File {
         path: std::path::PathBuf,
         bytes: Vec<u8>,
         synced: bool,
     },
+    /// A value to encode when it is written ([`Writes::owned_value`]).
+    Encoded {
+        path: std::path::PathBuf,
+        encode: Box<dyn FnOnce() -> io::Result<Vec<u8>> + Send>,
+    },
     Remove(std::path::PathBuf),
+}
+
+impl std::fmt::Debug for Deferred {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Deferred::File { path, .. } => write!(f, "File({})", path.display()),
+            Deferred::Encoded { path, .. } => write!(f, "Encoded({})", path.display()),
+            Deferred::Remove(path) => write!(f, "Remove({})", path.display()),
+        }
+    }
 }
 
 impl Writes {
@@ -124,6 +138,32 @@ impl Writes {
     /// [`write`]: `value` with `stamp` at `path`.
     pub fn value<T: Serialize>(&self, path: &Path, stamp: &[u8], value: &T) -> io::Result<()> {
         self.bytes(path, encode(stamp, value)?, false)
+    }
+
+    /// [`Writes::value`] for a value the caller gives up: deferred, it is encoded only when it is written
+    /// (after the switch, for `publish`), not on the caller's way.
+    pub fn owned_value<T: Serialize + Send + 'static>(
+        &self,
+        path: &Path,
+        stamp: Vec<u8>,
+        value: T,
+    ) -> io::Result<()> {
+        self.encoded(path, move || encode(&stamp, &value))
+    }
+
+    /// Writes the bytes `encode` makes: at once, or, deferred, made only when they are written.
+    pub fn encoded(
+        &self,
+        path: &Path,
+        encode: impl FnOnce() -> io::Result<Vec<u8>> + Send + 'static,
+    ) -> io::Result<()> {
+        match &self.deferred {
+            Some(_) => self.put(Deferred::Encoded {
+                path: path.to_path_buf(),
+                encode: Box::new(encode),
+            }),
+            None => self.bytes(path, encode()?, false),
+        }
     }
 
     /// [`write_bytes`], or with `synced` [`write_bytes_synced`].
@@ -163,8 +203,12 @@ impl Writes {
             .into_inner()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
         {
+            let written = match &write {
+                Deferred::File { path, .. } | Deferred::Encoded { path, .. } => Some(path.clone()),
+                Deferred::Remove(_) => None,
+            };
             if write.run().is_err()
-                && let Deferred::File { path, .. } = &write
+                && let Some(path) = written
             {
                 let _ = std::fs::remove_file(path);
             }
@@ -173,14 +217,15 @@ impl Writes {
 }
 
 impl Deferred {
-    fn run(&self) -> io::Result<()> {
+    fn run(self) -> io::Result<()> {
         match self {
             Deferred::File {
                 path,
                 bytes,
                 synced,
-            } => write_via_temporary(path, bytes, *synced),
-            Deferred::Remove(path) => match std::fs::remove_file(path) {
+            } => write_via_temporary(&path, &bytes, synced),
+            Deferred::Encoded { path, encode } => write_via_temporary(&path, &encode()?, false),
+            Deferred::Remove(path) => match std::fs::remove_file(&path) {
                 Err(err) if err.kind() != io::ErrorKind::NotFound => Err(err),
                 _ => Ok(()),
             },
@@ -313,6 +358,23 @@ mod tests {
         .unwrap();
         deferred.flush();
         assert!(!b.exists());
+    }
+
+    #[test]
+    fn an_owned_value_is_encoded_when_it_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.bin"), dir.path().join("b.bin"));
+        let deferred = Writes::deferred();
+        deferred.owned_value(&a, format_stamp(1), sample()).unwrap();
+        deferred.remove(&a).unwrap();
+        deferred.owned_value(&b, format_stamp(1), sample()).unwrap();
+        assert!(!b.exists());
+        deferred.flush();
+        assert!(!a.exists(), "the order is kept: written, then removed");
+        assert_eq!(read::<Sample>(&b, &format_stamp(1)), Some(sample()));
+        let at_once = Writes::immediate();
+        at_once.owned_value(&a, format_stamp(2), sample()).unwrap();
+        assert_eq!(read::<Sample>(&a, &format_stamp(2)), Some(sample()));
     }
 
     #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]

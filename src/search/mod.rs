@@ -1632,10 +1632,10 @@ fn write_cached(
             })
             .collect();
         if new_bytes * PACK_CHANGES_SHARE <= pack_size {
-            return writes.value(
+            return writes.owned_value(
                 &changes_path(cache, name),
-                &crate::cache::format_stamp(PACK_CHANGES_FORMAT),
-                &PackChanges {
+                crate::cache::format_stamp(PACK_CHANGES_FORMAT),
+                PackChanges {
                     pack: sum,
                     key: key.to_string(),
                     files: changes,

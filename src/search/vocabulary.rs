@@ -184,7 +184,7 @@ impl Vocabulary {
                 .map(|(word, terms)| (word.clone(), terms.clone()))
                 .collect(),
         };
-        let _ = writes.value(&path(cache), &crate::cache::program_stamp(FORMAT), &file);
+        let _ = writes.owned_value(&path(cache), crate::cache::program_stamp(FORMAT), file);
     }
 }
 

@@ -46,13 +46,16 @@ impl ShardState {
     }
 
     /// Saves the state at `path` (a temporary file renamed into place).
-    pub fn save(&self, path: &Path, writes: &crate::cache::Writes) -> std::io::Result<()> {
-        let body = encode(self);
-        let mut bytes = Vec::with_capacity(MAGIC.len() + 32 + body.len());
-        bytes.extend_from_slice(MAGIC);
-        bytes.extend_from_slice(blake3::hash(&body).as_bytes());
-        bytes.extend_from_slice(&body);
-        writes.bytes(path, bytes, false)
+    pub fn save(self, path: &Path, writes: &crate::cache::Writes) -> std::io::Result<()> {
+        // Deferred (publish), it is encoded after the switch.
+        writes.encoded(path, move || {
+            let body = encode(&self);
+            let mut bytes = Vec::with_capacity(MAGIC.len() + 32 + body.len());
+            bytes.extend_from_slice(MAGIC);
+            bytes.extend_from_slice(blake3::hash(&body).as_bytes());
+            bytes.extend_from_slice(&body);
+            Ok(bytes)
+        })
     }
 }
 
@@ -191,6 +194,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.state");
         state
+            .clone()
             .save(&path, &crate::cache::Writes::immediate())
             .unwrap();
         assert_eq!(ShardState::load(&path, "v1 de"), Some(state));
