@@ -662,8 +662,8 @@ pub struct Saved {
     pub warm: Warm,
 }
 
-/// Why writing the output with its search index beside it ([`write_indexing`]) failed.
-enum WriteFailure {
+/// Why writing a site with its search index beside it ([`Paged::write_beside_search`]) failed.
+pub(crate) enum WriteFailure {
     Io(std::io::Error),
     Search(BuildError),
 }
@@ -671,6 +671,33 @@ enum WriteFailure {
 impl From<std::io::Error> for WriteFailure {
     fn from(error: std::io::Error) -> Self {
         WriteFailure::Io(error)
+    }
+}
+
+/// The site's search stage running on another thread ([`Paged::index`]).
+pub(crate) type SearchThread<'scope> =
+    std::thread::ScopedJoinHandle<'scope, Result<Indexed, BuildError>>;
+
+impl Paged {
+    /// Writes the site's pages into `staging` while its search stage runs on `search` (started by the
+    /// caller before it opened the staging folder), then the index's files; returns the index.
+    pub(crate) fn write_beside_search(
+        &self,
+        staging: &mut output::Staging,
+        search: SearchThread,
+    ) -> Result<Indexed, WriteFailure> {
+        let pages = staging.write(
+            &self.files,
+            &self.links,
+            output::Part::Outside(search::OUTPUT_DIR),
+        );
+        let index = search
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            .map_err(WriteFailure::Search)?;
+        pages?;
+        staging.write(&index.files, &[], output::Part::Inside(search::OUTPUT_DIR))?;
+        Ok(index)
     }
 }
 
@@ -685,23 +712,13 @@ fn write_indexing(
     let written = std::thread::scope(|scope| {
         let search = options.search.then(|| scope.spawn(|| site.index(options)));
         output::write_atomically_with(&options.output, |staging| {
-            let pages = staging.write(
-                &site.files,
-                &site.links,
-                output::Part::Outside(search::OUTPUT_DIR),
-            );
-            if let Some(search) = search {
-                let index = search
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                    .map_err(WriteFailure::Search)?;
-                pages?;
-                staging.write(&index.files, &[], output::Part::Inside(search::OUTPUT_DIR))?;
-                indexed = Some(index);
-                Ok(())
-            } else {
-                Ok::<(), WriteFailure>(pages?)
+            match search {
+                Some(search) => indexed = Some(site.write_beside_search(staging, search)?),
+                // Without a search index, the site is all of the output: an index an earlier
+                // build left in the spare goes too.
+                None => staging.write(&site.files, &site.links, output::Part::All)?,
             }
+            Ok::<(), WriteFailure>(())
         })
     })?;
     Ok((indexed, written))

@@ -421,21 +421,14 @@ fn write_while_indexing(
     build: &BuildOptions,
 ) -> (Staging, Result<crate::Indexed, PublishError>) {
     std::thread::scope(|scope| {
-        let search = scope.spawn(|| index(paged, build));
+        let search = scope.spawn(|| paged.index(build));
         let mut staging = open();
-        let pages = staging.write(
-            &paged.files,
-            &paged.links,
-            Part::Outside(crate::search::OUTPUT_DIR),
-        );
-        let indexed = search
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        let written = indexed.and_then(|indexed| {
-            pages?;
-            staging.write(&indexed.files, &[], Part::Inside(crate::search::OUTPUT_DIR))?;
-            Ok(indexed)
-        });
+        let written = paged
+            .write_beside_search(&mut staging.site, search)
+            .map_err(|failure| match failure {
+                crate::WriteFailure::Io(error) => io_at(staging.site.path())(error),
+                crate::WriteFailure::Search(error) => error.into(),
+            });
         (staging, written)
     })
 }

@@ -32,6 +32,31 @@ fn the_same_input_gives_byte_identical_output() {
 }
 
 #[test]
+fn a_build_without_search_leaves_no_index_of_an_earlier_build() {
+    let site = valid_site();
+    let out = tempfile::tempdir().unwrap();
+    let public = out.path().join("public");
+    // Two builds with the index: the spare the third build starts from holds one.
+    assert!(build(site.path(), &public).status.success());
+    assert!(build(site.path(), &public).status.success());
+    let pages_only = regelwerk(&[
+        "build",
+        "--root",
+        site.path().to_str().unwrap(),
+        "--output",
+        public.to_str().unwrap(),
+        "--no-search",
+    ]);
+    assert!(pages_only.status.success());
+    let left: Vec<String> = snapshot_tree(&public)
+        .into_iter()
+        .map(|(path, _)| path)
+        .filter(|path| path.starts_with("pagefind/"))
+        .collect();
+    assert!(left.is_empty(), "an earlier index was left: {left:?}");
+}
+
+#[test]
 fn no_search_writes_the_same_pages_without_the_index() {
     let site = valid_site();
     let out = tempfile::tempdir().unwrap();
