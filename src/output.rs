@@ -12,11 +12,34 @@
 use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
 
 use crate::render::OutputFile;
+
+/// How many threads write, link and remove files ([`on_disk_threads`]).
+const DISK_THREADS: usize = 8;
+
+/// Runs `work`, which writes, links or removes files in parallel with rayon, on threads of its own
+/// instead of rayon's pool of one thread per core. A thread that waits for the disk then does not hold
+/// a core's thread: the work on the CPU beside the writing (the search index, made while the pages are
+/// written) does not queue behind it, and several of the disk's requests are in flight at once, which
+/// matters on disks that are slow to answer. If the threads cannot be started, `work` runs where it is.
+pub fn on_disk_threads<R: Send>(work: impl FnOnce() -> R + Send) -> R {
+    static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
+    let pool = POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(DISK_THREADS)
+            .thread_name(|i| format!("schreiben-{i}"))
+            .build()
+            .ok()
+    });
+    match pool {
+        Some(pool) => pool.install(work),
+        None => work(),
+    }
+}
 
 /// The hashes of one written site's files: path → BLAKE3 of the bytes.
 pub type Manifest = BTreeMap<String, [u8; 32]>;
@@ -316,31 +339,33 @@ pub fn update_tree(
         .iter()
         .filter(|l| changed.contains(l.path.as_str()))
         .collect();
-    // Files that are gone, and every changed file that existed: a file may be a link into the store of
-    // reused pages, which must not be overwritten in place.
-    removed
-        .par_iter()
-        .try_for_each(|path| match std::fs::remove_file(dir.join(path)) {
-            Err(err) if err.kind() != io::ErrorKind::NotFound => Err(err),
-            _ => Ok(()),
-        })?;
-    remove_empty_dirs(
-        dir,
-        removed.iter().copied().filter(|p| !after.contains_key(*p)),
-    );
-    create_dirs(
-        dir,
+    on_disk_threads(|| {
+        // Files that are gone, and every changed file that existed: a file may be a link into the store
+        // of reused pages, which must not be overwritten in place.
+        removed
+            .par_iter()
+            .try_for_each(|path| match std::fs::remove_file(dir.join(path)) {
+                Err(err) if err.kind() != io::ErrorKind::NotFound => Err(err),
+                _ => Ok(()),
+            })?;
+        remove_empty_dirs(
+            dir,
+            removed.iter().copied().filter(|p| !after.contains_key(*p)),
+        );
+        create_dirs(
+            dir,
+            changed_files
+                .iter()
+                .map(|f| f.path.as_str())
+                .chain(changed_links.iter().map(|l| l.path.as_str())),
+        )?;
         changed_files
-            .iter()
-            .map(|f| f.path.as_str())
-            .chain(changed_links.iter().map(|l| l.path.as_str())),
-    )?;
-    changed_files
-        .par_iter()
-        .try_for_each(|file| write_file(dir, file))?;
-    changed_links
-        .par_iter()
-        .try_for_each(|link| place_link(dir, link))
+            .par_iter()
+            .try_for_each(|file| write_file(dir, file))?;
+        changed_links
+            .par_iter()
+            .try_for_each(|link| place_link(dir, link))
+    })
 }
 
 /// What differs between the files of `part` in `before` and `after`: the paths of `after` that are new
@@ -443,7 +468,7 @@ pub fn sources_missing(links: &[Link]) -> bool {
 /// Writes all files under `dir` (directories first, then files in parallel).
 pub fn write_tree(dir: &Path, files: &[OutputFile]) -> io::Result<()> {
     create_dirs(dir, files.iter().map(|f| f.path.as_str()))?;
-    files.par_iter().try_for_each(|file| write_file(dir, file))
+    on_disk_threads(|| files.par_iter().try_for_each(|file| write_file(dir, file)))
 }
 
 /// Writes one file under `dir`; first checks a file whose hash a cache recorded against it (the bytes of
@@ -492,7 +517,7 @@ pub fn damaged_cache(error: &io::Error) -> bool {
 /// Links (or copies) all `links` under `dir`.
 pub fn link_tree(dir: &Path, links: &[Link]) -> io::Result<()> {
     create_dirs(dir, links.iter().map(|l| l.path.as_str()))?;
-    links.par_iter().try_for_each(|link| place_link(dir, link))
+    on_disk_threads(|| links.par_iter().try_for_each(|link| place_link(dir, link)))
 }
 
 fn place_link(dir: &Path, link: &Link) -> io::Result<()> {
@@ -653,6 +678,25 @@ mod tests {
 
     fn file(path: &str, text: &str) -> OutputFile {
         OutputFile::new(path, text.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn files_are_written_on_threads_of_their_own_not_on_the_cores_pool() {
+        let (threads, name) = on_disk_threads(|| {
+            (
+                rayon::current_num_threads(),
+                std::thread::current().name().map(str::to_string),
+            )
+        });
+        assert_eq!(threads, DISK_THREADS);
+        assert!(name.is_some_and(|n| n.starts_with("schreiben-")));
+        // Called from a thread of rayon's own pool, too.
+        let inside = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap()
+            .install(|| on_disk_threads(rayon::current_num_threads));
+        assert_eq!(inside, DISK_THREADS);
     }
 
     #[test]

@@ -376,12 +376,14 @@ impl Store {
             pending.extend(new_files.iter().map(|(entry, _)| entry.hash));
             cache::write(&self.dir.join(PENDING_FILE), &stamp, &pending)?;
         }
-        new_files.par_iter().try_for_each(|(entry, file)| {
-            let target = self.file(&entry.hash);
-            if let Some(parent) = target.parent() {
-                std::fs::create_dir_all(parent)?;
-            }
-            put(&output.join(&entry.path), &file.bytes, &target)
+        crate::output::on_disk_threads(|| {
+            new_files.par_iter().try_for_each(|(entry, file)| {
+                let target = self.file(&entry.hash);
+                if let Some(parent) = target.parent() {
+                    std::fs::create_dir_all(parent)?;
+                }
+                put(&output.join(&entry.path), &file.bytes, &target)
+            })
         })?;
         let index = Index {
             documents,
