@@ -290,61 +290,93 @@ pub fn index(
     backend: &dyn Backend,
 ) -> Result<(Vec<OutputFile>, Report), SearchError> {
     let pages = searchable_pages(files, stored, settings);
-    let stores = settings.cache.as_ref().map(|cache| cache.join(PAGES_DIR));
-    let store = stores.as_deref().map(|dir| Store::new(dir, WORDS_STORE));
-    let terms_file = stores.as_deref().map(|dir| dir.join(TERMS_FILE));
-    let stored_words = store.as_ref().map(Store::lazy);
-    let source = WordsSource {
-        pages: &pages,
-        store: stored_words.as_ref(),
-    };
-    let (words, same_pages) = read_words(&source, terms_file.as_deref())?;
-    let earlier = settings.cache.as_deref().and_then(Vocabulary::load);
-    if Vocabulary::needs_all_words(
-        earlier.as_ref(),
-        &counted(&pages, &words),
-        settings.glossary,
-    ) {
-        source.load_all(&words)?;
-    }
-    let vocabulary = Vocabulary::of(&counted(&pages, &words), settings.glossary, earlier);
-    if let Some(cache) = &settings.cache {
-        vocabulary.save(cache, settings.writes);
-    }
-    let expansions = &vocabulary.expansions;
-    let key = expansions_key(expansions);
-    let fresh: Vec<&SectionWords> = words
-        .iter()
-        .filter(|cached| cached.fresh)
-        .filter_map(|cached| cached.words.get())
-        .collect();
-    let changed = vocabulary.changed.as_ref().map(|changed| Changed {
-        changed,
-        elsewhere: !vocabulary.changed_only_in(&fresh),
-    });
-    let terms = terms(&source, &words, expansions, &key, changed.as_ref())?;
-    if let Some(store) = &store {
-        save_words(store, &source, same_pages, &words, settings.writes);
-    }
-    if let Some(path) = &terms_file {
-        save_terms_keys(path, &pages, &words, &terms, !same_pages, settings.writes);
-    }
     let max = settings.max_shard_pages.max(1);
     let shards = shards(&pages, settings.min_shard_pages.min(max), max);
+    let version = backend
+        .native()
+        .map(|native| native_version(native, settings));
+    std::thread::scope(|scope| {
+        // What the last build left in the cache — each shard's files and state, the vocabulary — is
+        // read on threads of their own while the pages' words and terms are made.
+        let last: Vec<_> = shards
+            .iter()
+            .map(|(name, members)| {
+                let version = version.as_deref();
+                let read =
+                    scope.spawn(move || LastBuild::read(settings.cache.as_deref(), name, version));
+                (name, members, read)
+            })
+            .collect();
+        let earlier = scope.spawn(|| settings.cache.as_deref().and_then(Vocabulary::load));
+        let stores = settings.cache.as_ref().map(|cache| cache.join(PAGES_DIR));
+        let store = stores.as_deref().map(|dir| Store::new(dir, WORDS_STORE));
+        let terms_file = stores.as_deref().map(|dir| dir.join(TERMS_FILE));
+        let stored_words = store.as_ref().map(Store::lazy);
+        let source = WordsSource {
+            pages: &pages,
+            store: stored_words.as_ref(),
+        };
+        let (words, same_pages) = read_words(&source, terms_file.as_deref())?;
+        let earlier = earlier.join().ok().flatten();
+        if Vocabulary::needs_all_words(
+            earlier.as_ref(),
+            &counted(&pages, &words),
+            settings.glossary,
+        ) {
+            source.load_all(&words)?;
+        }
+        let vocabulary = Vocabulary::of(&counted(&pages, &words), settings.glossary, earlier);
+        if let Some(cache) = &settings.cache {
+            vocabulary.save(cache, settings.writes);
+        }
+        let expansions = &vocabulary.expansions;
+        let key = expansions_key(expansions);
+        let fresh: Vec<&SectionWords> = words
+            .iter()
+            .filter(|cached| cached.fresh)
+            .filter_map(|cached| cached.words.get())
+            .collect();
+        let changed = vocabulary.changed.as_ref().map(|changed| Changed {
+            changed,
+            elsewhere: !vocabulary.changed_only_in(&fresh),
+        });
+        let terms = terms(&source, &words, expansions, &key, changed.as_ref())?;
+        if let Some(store) = &store {
+            save_words(store, &source, same_pages, &words, settings.writes);
+        }
+        if let Some(path) = &terms_file {
+            save_terms_keys(path, &pages, &words, &terms, !same_pages, settings.writes);
+        }
 
-    let build = |(name, members): (&String, &Vec<usize>)| {
-        let pages: Vec<(&Page, &Terms)> = members.iter().map(|&i| (&pages[i], &terms[i])).collect();
-        build_shard(name, &pages, settings, backend)
-            .map(|(files, read)| (name.clone(), files, read))
-    };
-    let largest = shards.values().map(Vec::len).max().unwrap_or(0);
-    let built: Vec<Result<BuiltShard, SearchError>> = if largest <= PARALLEL_SHARD_PAGES {
-        shards.par_iter().map(build).collect()
-    } else {
-        shards.iter().map(build).collect()
-    };
+        let build = |(name, members, last): (&String, &Vec<usize>, LastBuildThread)| {
+            let pages: Vec<(&Page, &Terms)> =
+                members.iter().map(|&i| (&pages[i], &terms[i])).collect();
+            let last = last.join().unwrap_or_default();
+            build_shard(name, &pages, settings, backend, last)
+                .map(|(files, read)| (name.clone(), files, read))
+        };
+        let largest = shards.values().map(Vec::len).max().unwrap_or(0);
+        let built: Vec<Result<BuiltShard, SearchError>> = if largest <= PARALLEL_SHARD_PAGES {
+            last.into_par_iter().map(build).collect()
+        } else {
+            last.into_iter().map(build).collect()
+        };
+        finish_index(&pages, &shards, built, settings)
+    })
+}
+
+/// A thread reading a shard's [`LastBuild`].
+type LastBuildThread<'scope> = std::thread::ScopedJoinHandle<'scope, LastBuild>;
+
+/// The index files of the built shards, with the manifest naming them.
+fn finish_index(
+    pages: &[Page],
+    shards: &BTreeMap<String, Vec<usize>>,
+    built: Vec<Result<BuiltShard, SearchError>>,
+    settings: &Settings,
+) -> Result<(Vec<OutputFile>, Report), SearchError> {
     if let Some(cache) = &settings.cache {
-        remove_gone_shards(cache, &shards);
+        remove_gone_shards(cache, shards);
     }
 
     let mut out = Vec::new();
@@ -1010,6 +1042,7 @@ fn build_shard(
     pages: &[(&Page, &Terms)],
     settings: &Settings,
     backend: &dyn Backend,
+    last: LastBuild,
 ) -> Result<(Vec<IndexFile>, Option<Rebuilt>), SearchError> {
     let mut hasher = blake3::Hasher::new();
     for part in [backend.id(), settings.language, name] {
@@ -1025,15 +1058,30 @@ fn build_shard(
         hasher.update(&terms.key);
     }
     let key = format!("{name}-{}", &hasher.finalize().to_hex()[..16]);
-    if let Some(cache) = &settings.cache
-        && let Some(files) = read_cached(cache, name, &key)
-    {
-        return Ok((files, None));
-    }
+    let LastBuild {
+        files: last_files,
+        state: last_state,
+    } = last;
+    let last_files = match last_files {
+        Some((last_key, files)) if last_key == key && !files.is_empty() => {
+            let files = files
+                .into_iter()
+                .map(|file| IndexFile {
+                    path: file.path,
+                    bytes: file.bytes,
+                    hash: Some(file.hash),
+                })
+                .collect();
+            return Ok((files, None));
+        }
+        other => other,
+    };
 
     let (files, rebuilt, contents, state) = match backend.native() {
         Some(native) => {
-            let (files, rebuilt, contents, state) = build_native(name, pages, settings, native)?;
+            let earlier = compressed(last_files.map(|(_, files)| files));
+            let (files, rebuilt, contents, state) =
+                build_native(name, pages, settings, native, last_state, &earlier)?;
             (files, rebuilt, contents, Some(state))
         }
         None => {
@@ -1107,8 +1155,10 @@ fn build_native(
     pages: &[(&Page, &Terms)],
     settings: &Settings,
     native: &native::Native,
+    last_state: Option<native::state::ShardState>,
+    earlier: &native::write::Compressed,
 ) -> Result<NativeShard, SearchError> {
-    let version = format!("{} {}", native.id(), settings.language);
+    let version = native_version(native, settings);
     let keys: Vec<Key> = pages
         .par_iter()
         .map(|(page, terms)| {
@@ -1126,9 +1176,8 @@ fn build_native(
         .cache
         .as_ref()
         .map(|cache| Store::new(&cache.join(PAGES_DIR), &format!("{SHARD_STORE}{name}")));
-    if let (Some(cache), Some(store)) = (&settings.cache, &store)
-        && let Some(state) = native::state::ShardState::load(&state_path(cache, name), &version)
-        && let Some(built) = update_native(name, pages, &keys, state, store, settings, native)?
+    if let (Some(store), Some(state)) = (&store, last_state)
+        && let Some(built) = update_native(pages, &keys, state, store, settings, native, earlier)?
     {
         return Ok(built);
     }
@@ -1197,12 +1246,7 @@ fn build_native(
     for (state, page) in state_pages.iter_mut().zip(&data) {
         state.indexed = indexed(custom_body, page);
     }
-    let earlier = settings
-        .cache
-        .as_deref()
-        .map(|cache| earlier_compressed(cache, name))
-        .unwrap_or_default();
-    let (built, contents, layout) = native::build_reusing(data, settings.language, &earlier)?;
+    let (built, contents, layout) = native::build_reusing(data, settings.language, earlier)?;
     let state = native::state::ShardState {
         version,
         pages: state_pages,
@@ -1224,13 +1268,13 @@ fn indexed(custom_body: bool, page: &native::PageData) -> bool {
 /// the pages are not the same as then, a changed page's earlier data is not in the store, or the update
 /// cannot reproduce a clean build.
 fn update_native(
-    name: &str,
     pages: &[(&Page, &Terms)],
     keys: &[Key],
     state: native::state::ShardState,
     store: &Store,
     settings: &Settings,
     native: &native::Native,
+    earlier: &native::write::Compressed,
 ) -> Result<Option<NativeShard>, SearchError> {
     let same_pages = state.pages.len() == pages.len()
         && state
@@ -1308,14 +1352,13 @@ fn update_native(
             new: data.clone(),
         })
         .collect();
-    let Some(cache) = settings.cache.as_deref() else {
+    if settings.cache.is_none() {
         return Ok(None);
-    };
-    let earlier = earlier_compressed(cache, name);
+    }
     let written = if changes.is_empty() {
         None
     } else {
-        native::update::update(&state.layout, changes, settings.language, &earlier)?
+        native::update::update(&state.layout, changes, settings.language, earlier)?
     };
     let Some(written) = written else {
         return Ok(None);
@@ -1349,9 +1392,41 @@ fn state_path(cache: &Path, name: &str) -> PathBuf {
 const STATE_EXTENSION: &str = "state";
 
 /// The compressed files of the shard's last build, by the hash of their content.
-fn earlier_compressed(cache: &Path, name: &str) -> native::write::Compressed {
+/// What a shard's last build left in the search cache: its files (the pack with its changes) with that
+/// build's key, and, for the native index, its state. Read on a thread of its own while the pages' words
+/// and terms are made (see [`index`]); `None` where the cache does not hold it (or holds it damaged).
+#[derive(Default)]
+struct LastBuild {
+    files: Option<(String, Vec<CachedFile>)>,
+    state: Option<native::state::ShardState>,
+}
+
+impl LastBuild {
+    /// The last build of the shard `name` in `cache`; its state only if it was made by `version` of the
+    /// native index ([`native_version`]).
+    fn read(cache: Option<&Path>, name: &str, version: Option<&str>) -> Self {
+        let Some(cache) = cache else {
+            return LastBuild::default();
+        };
+        LastBuild {
+            files: read_shard_files(cache, name),
+            state: version.and_then(|version| {
+                native::state::ShardState::load(&state_path(cache, name), version)
+            }),
+        }
+    }
+}
+
+/// What a shard's state records as the index that made it: the native index's id and the language.
+fn native_version(native: &native::Native, settings: &Settings) -> String {
+    format!("{} {}", native.id(), settings.language)
+}
+
+/// The compressed files of a shard's last build by the hash of their content, for the new index to take
+/// where its content is the same.
+fn compressed(files: Option<Vec<CachedFile>>) -> native::write::Compressed {
     let mut compressed = native::write::Compressed::default();
-    if let Some((_, files)) = read_shard_files(cache, name) {
+    if let Some(files) = files {
         for file in files {
             if file.content != [0; 32] {
                 compressed.0.insert(
@@ -1452,31 +1527,6 @@ struct PackEntry {
     range: std::ops::Range<usize>,
 }
 
-/// The shard's files if its last build had `key`.
-fn read_cached(cache: &Path, name: &str, key: &str) -> Option<Vec<IndexFile>> {
-    // The key is found without reading the pack: its start and the small file of changes.
-    let (sum, map) = map_pack(&pack_path(cache, name))?;
-    let changes = read_changes(cache, name).filter(|changes| changes.pack == sum);
-    let last = match &changes {
-        Some(changes) => changes.key.as_str(),
-        None => pack_key(&map)?,
-    };
-    if last != key {
-        return None;
-    }
-    drop(map);
-    let (_, files) = read_shard_files(cache, name)?;
-    let files: Vec<IndexFile> = files
-        .into_iter()
-        .map(|file| IndexFile {
-            path: file.path,
-            bytes: file.bytes,
-            hash: Some(file.hash),
-        })
-        .collect();
-    (!files.is_empty()).then_some(files)
-}
-
 fn read_changes(cache: &Path, name: &str) -> Option<PackChanges> {
     crate::cache::read(
         &changes_path(cache, name),
@@ -1535,8 +1585,7 @@ fn read_shard_files(cache: &Path, name: &str) -> Option<(String, Vec<CachedFile>
 }
 
 /// A pack mapped into memory, with the checksum of its listing (checked by [`pack_entries`], not
-/// here: [`read_cached`] only reads the key, and a pack whose listing does not hold its checksum is
-/// never used).
+/// here: a pack whose listing does not hold its checksum is never used).
 fn map_pack(path: &Path) -> Option<(Key, memmap2::Mmap)> {
     let file = std::fs::File::open(path).ok()?;
     // SAFETY: packs are only ever replaced by rename, never changed in place.
