@@ -305,7 +305,9 @@ fn encode<T: Serialize>(stamp: &[u8], value: &T) -> io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-fn decode<T: DeserializeOwned>(bytes: &[u8], stamp: &[u8]) -> Option<T> {
+/// The value of a cache file's `bytes` ([`read`] without the reading); `None` if they are damaged or
+/// carry another stamp.
+pub fn decode<T: DeserializeOwned>(bytes: &[u8], stamp: &[u8]) -> Option<T> {
     let rest = bytes.strip_prefix(MAGIC)?;
     let (&stamp_len, rest) = rest.split_first()?;
     let (found, rest) = rest.split_at_checked(usize::from(stamp_len))?;

@@ -308,9 +308,15 @@ const MANIFEST_FORMAT: u32 = 2;
 
 /// A manifest written by [`write_manifest`]; `None` if it is missing, damaged or of another format.
 pub fn read_manifest(path: &Path) -> Option<Manifest> {
+    manifest_from_bytes(&std::fs::read(path).ok()?)
+}
+
+/// A manifest from the bytes of its file (read ahead of time); `None` if they are damaged or of
+/// another format.
+pub fn manifest_from_bytes(bytes: &[u8]) -> Option<Manifest> {
     // A map is written as its length and its pairs, which is how a list of pairs is read.
     let entries: Vec<(String, [u8; 32])> =
-        crate::cache::read(path, &crate::cache::format_stamp(MANIFEST_FORMAT))?;
+        crate::cache::decode(bytes, &crate::cache::format_stamp(MANIFEST_FORMAT))?;
     Some(sorted_manifest(entries))
 }
 
