@@ -22,7 +22,6 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use walkdir::WalkDir;
 
 use crate::diagnostics::{Diagnostic, Rule, SourceText};
 use crate::markdown::{self, LinkTarget, MarkdownOptions, Rendered};
@@ -759,18 +758,26 @@ fn url_path(kind: Kind, id: &str) -> String {
     }
 }
 
-/// The `.md` files directly in `dir`, sorted, as site-relative paths with `/`.
+/// The `.md` files directly in `dir` (a site-relative path with `/`), sorted, as site-relative paths
+/// with `/`. One directory listing, sorted once as strings: walking it sorted by file name compared
+/// paths component by component, ≈ 10 ms of every build at 10,000 guidelines.
 fn markdown_files(root: &Path, dir: &str) -> Vec<String> {
-    let mut files: Vec<String> = WalkDir::new(root.join(dir))
-        .min_depth(1)
-        .max_depth(1)
-        .sort_by_file_name()
-        .into_iter()
+    let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+        return Vec::new();
+    };
+    let mut files: Vec<String> = entries
         .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "md"))
-        .filter_map(|e| relative(root, e.path()))
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter_map(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            Path::new(name.as_ref())
+                .extension()
+                .is_some_and(|x| x == "md")
+                .then(|| format!("{dir}/{name}"))
+        })
         .collect();
-    files.sort();
+    files.sort_unstable();
     files
 }
 
@@ -1216,6 +1223,35 @@ mod tests {
         let (fourth, fourth_problems) = load(site.path(), &settings, Some(&Bodies::load(&cache)));
         assert_eq!(codes(&fourth_problems), codes(&first_problems));
         assert_eq!(html(&fourth), html(&next));
+    }
+
+    #[test]
+    fn markdown_files_are_the_md_files_directly_in_the_folder_sorted() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("content/leitlinien");
+        std::fs::create_dir_all(dir.join("unter.md")).unwrap();
+        std::fs::write(dir.join("unter.md/tiefer.md"), "").unwrap();
+        for name in [
+            "b.md",
+            "a-2.md",
+            "a.md",
+            "notiz.txt",
+            ".md",
+            "c.md~",
+            "Ä.md",
+        ] {
+            std::fs::write(dir.join(name), "").unwrap();
+        }
+        assert_eq!(
+            markdown_files(tmp.path(), GUIDELINES_DIR),
+            [
+                "content/leitlinien/a-2.md",
+                "content/leitlinien/a.md",
+                "content/leitlinien/b.md",
+                "content/leitlinien/Ä.md",
+            ]
+        );
+        assert!(markdown_files(tmp.path(), PAGES_DIR).is_empty());
     }
 
     #[test]
