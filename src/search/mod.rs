@@ -736,8 +736,9 @@ fn save_terms_keys(
             )
         })
         .collect();
+    // Deferred (publish), it is encoded after the switch: 10,000 URLs with their keys.
     if writes
-        .value(path, &crate::cache::format_stamp(TERMS_FORMAT), &keys)
+        .owned_value(path, crate::cache::format_stamp(TERMS_FORMAT), keys)
         .is_err()
     {
         let _ = std::fs::remove_file(path);
@@ -1059,6 +1060,7 @@ fn build_shard(
     }
     let key = format!("{name}-{}", &hasher.finalize().to_hex()[..16]);
     let LastBuild {
+        pack: last_pack,
         files: last_files,
         state: last_state,
     } = last;
@@ -1110,7 +1112,15 @@ fn build_shard(
         .collect();
     if let Some(cache) = &settings.cache {
         // The cache only saves time: a build that cannot write it still succeeds.
-        let _ = write_cached(cache, name, &key, &files, &contents, settings.writes);
+        let _ = write_cached(
+            cache,
+            name,
+            &key,
+            &files,
+            &contents,
+            settings.writes,
+            last_pack.as_ref(),
+        );
         let path = state_path(cache, name);
         if let Some(state) = state
             && state.save(&path, settings.writes).is_err()
@@ -1391,12 +1401,13 @@ fn state_path(cache: &Path, name: &str) -> PathBuf {
 /// The extension of the shards' state files.
 const STATE_EXTENSION: &str = "state";
 
-/// The compressed files of the shard's last build, by the hash of their content.
 /// What a shard's last build left in the search cache: its files (the pack with its changes) with that
 /// build's key, and, for the native index, its state. Read on a thread of its own while the pages' words
 /// and terms are made (see [`index`]); `None` where the cache does not hold it (or holds it damaged).
 #[derive(Default)]
 struct LastBuild {
+    /// The shard's pack, which the new build's files are compared with when they are saved.
+    pack: Option<Pack>,
     files: Option<(String, Vec<CachedFile>)>,
     state: Option<native::state::ShardState>,
 }
@@ -1408,8 +1419,14 @@ impl LastBuild {
         let Some(cache) = cache else {
             return LastBuild::default();
         };
+        let pack = read_pack(cache, name);
+        let files = pack.as_ref().and_then(|pack| {
+            let changes = read_changes(cache, name).filter(|changes| changes.pack == pack.sum);
+            shard_files(pack, changes)
+        });
         LastBuild {
-            files: read_shard_files(cache, name),
+            pack,
+            files,
             state: version.and_then(|version| {
                 native::state::ShardState::load(&state_path(cache, name), version)
             }),
@@ -1534,32 +1551,50 @@ fn read_changes(cache: &Path, name: &str) -> Option<PackChanges> {
     )
 }
 
-/// The shard's files as its last build left them (the pack with its changes), and that build's key.
-/// The pack is mapped, its listing checked against its checksum; the files' bytes are not read.
-fn read_shard_files(cache: &Path, name: &str) -> Option<(String, Vec<CachedFile>)> {
+/// A shard's pack, mapped, its listing checked against its checksum (the files' bytes are not read).
+struct Pack {
+    /// The checksum of the listing, which names the pack in its changes.
+    sum: Key,
+    /// The key of the build that wrote it.
+    key: String,
+    bytes: bytes::Bytes,
+    /// The pack's files by path.
+    entries: HashMap<String, PackEntry>,
+}
+
+/// The pack of the shard `name` in `cache`; `None` if it is missing or its listing is damaged.
+fn read_pack(cache: &Path, name: &str) -> Option<Pack> {
     let (sum, map) = map_pack(&pack_path(cache, name))?;
     let key = pack_key(&map)?.to_string();
-    let entries: Vec<(String, PackEntry)> = pack_entries(&map, &sum)?
+    let entries = pack_entries(&map, &sum)?
         .into_iter()
         .map(|(path, entry)| (path.to_string(), entry))
         .collect();
-    let pack = bytes::Bytes::from_owner(map);
-    let Some(changes) = read_changes(cache, name).filter(|c| c.pack == sum) else {
-        let files = entries
-            .into_iter()
-            .map(|(path, entry)| CachedFile {
-                path,
-                content: entry.content,
-                hash: entry.hash,
-                bytes: pack.slice(entry.range),
-            })
-            .collect();
-        return Some((key, files));
+    Some(Pack {
+        sum,
+        key,
+        bytes: bytes::Bytes::from_owner(map),
+        entries,
+    })
+}
+
+/// The shard's files as its last build left them — the pack with its `changes`, if they are the pack's —
+/// and that build's key.
+fn shard_files(pack: &Pack, changes: Option<PackChanges>) -> Option<(String, Vec<CachedFile>)> {
+    let from_pack = |path: String, entry: &PackEntry| CachedFile {
+        path,
+        content: entry.content,
+        hash: entry.hash,
+        bytes: pack.bytes.slice(entry.range.clone()),
     };
-    let in_pack: HashMap<&str, &PackEntry> = entries
-        .iter()
-        .map(|(path, entry)| (path.as_str(), entry))
-        .collect();
+    let Some(changes) = changes else {
+        let files = pack
+            .entries
+            .iter()
+            .map(|(path, entry)| from_pack(path.clone(), entry))
+            .collect();
+        return Some((pack.key.clone(), files));
+    };
     let files = changes
         .files
         .into_iter()
@@ -1571,13 +1606,8 @@ fn read_shard_files(cache: &Path, name: &str) -> Option<(String, Vec<CachedFile>
                 bytes,
             }),
             None => {
-                let entry = in_pack.get(path.as_str())?;
-                Some(CachedFile {
-                    path,
-                    content: entry.content,
-                    hash: entry.hash,
-                    bytes: pack.slice(entry.range.clone()),
-                })
+                let entry = pack.entries.get(path.as_str())?;
+                Some(from_pack(path, entry))
             }
         })
         .collect::<Option<Vec<_>>>()?;
@@ -1638,8 +1668,8 @@ fn pack_entries<'a>(map: &'a [u8], sum: &Key) -> Option<HashMap<&'a str, PackEnt
     (listing.finalize().as_bytes() == sum).then_some(files)
 }
 
-/// Keeps a shard's files for the next build: as changes to the shard's pack when they are few, else
-/// as a new pack.
+/// Keeps a shard's files for the next build: as changes to the shard's pack (`last_pack`, as read at
+/// the start of the search) when they are few, else as a new pack.
 fn write_cached(
     cache: &Path,
     name: &str,
@@ -1647,12 +1677,12 @@ fn write_cached(
     files: &[IndexFile],
     contents: &native::Contents,
     writes: &crate::cache::Writes,
+    last_pack: Option<&Pack>,
 ) -> std::io::Result<()> {
     std::fs::create_dir_all(cache)?;
     let content = |file: &IndexFile| *contents.get(&file.path).unwrap_or(&[0; 32]);
-    if let Some((sum, map)) = map_pack(&pack_path(cache, name))
-        && let Some(in_pack) = pack_entries(&map, &sum)
-    {
+    if let Some(pack) = last_pack {
+        let (sum, map, in_pack) = (pack.sum, &pack.bytes, &pack.entries);
         let pack_size = map.len();
         let mut new_bytes = 0;
         let changes: Vec<(String, Key, Key, Option<bytes::Bytes>)> = files
