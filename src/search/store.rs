@@ -17,7 +17,7 @@
 
 use std::path::{Path, PathBuf};
 
-use hashbrown::HashMap;
+use hashbrown::{HashMap, HashSet};
 use rayon::prelude::*;
 
 use crate::cache::Writes;
@@ -124,13 +124,22 @@ impl Store {
             urls.iter().map(|url| bucket_of(url, count)).collect();
         let mut found = HashMap::new();
         for bucket in buckets {
-            let mut entries = std::fs::read(self.path(count, bucket))
-                .ok()
-                .and_then(|bytes| parse(&bytes))
-                .unwrap_or_default();
-            for url in urls.iter().filter(|url| bucket_of(url, count) == bucket) {
-                if let Some((url, entry)) = entries.remove_entry(*url) {
-                    found.insert(url, entry);
+            let Ok(bytes) = std::fs::read(self.path(count, bucket)) else {
+                continue;
+            };
+            // Only the entries asked for are copied out of the bucket.
+            let wanted: HashSet<&str> = urls
+                .iter()
+                .copied()
+                .filter(|url| bucket_of(url, count) == bucket)
+                .collect();
+            for (url, key, value) in parse_borrowed(&bytes).unwrap_or_default() {
+                if wanted.contains(url) {
+                    let entry = Entry {
+                        key: *key,
+                        value: value.to_vec(),
+                    };
+                    found.insert(url.to_string(), entry);
                 }
             }
         }
@@ -153,19 +162,24 @@ impl Store {
                 .or_default()
                 .push((url, entry));
         }
-        for (bucket, members) in buckets {
+        for (bucket, changed) in buckets {
             let path = self.path(count, bucket);
-            let mut entries = std::fs::read(&path)
-                .ok()
-                .and_then(|bytes| parse(&bytes))
-                .unwrap_or_default();
-            for (url, entry) in members {
-                entries.insert(url.to_string(), entry.clone());
+            let bytes = std::fs::read(&path).unwrap_or_default();
+            // The bucket's other entries go into the new file as they are, never copied one by one.
+            let mut members: HashMap<&str, (&Key, &[u8])> = parse_borrowed(&bytes)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(url, key, value)| (url, (key, value)))
+                .collect();
+            for (url, entry) in changed {
+                members.insert(url, (&entry.key, &entry.value));
             }
-            let mut members: Vec<(&str, &Entry)> =
-                entries.iter().map(|(url, e)| (url.as_str(), e)).collect();
+            let mut members: Vec<(&str, &Key, &[u8])> = members
+                .into_iter()
+                .map(|(url, (key, value))| (url, key, value))
+                .collect();
             members.sort_unstable_by(|a, b| a.0.cmp(b.0));
-            writes.bytes(&path, serialize(&members), false)?;
+            writes.bytes(&path, serialize_parts(&members), false)?;
         }
         Ok(())
     }
@@ -277,15 +291,24 @@ pub fn url_hash(url: &str) -> u64 {
 
 /// A bucket file: magic, blake3 of the rest, then per entry URL, key, value.
 fn serialize(members: &[(&str, &Entry)]) -> Vec<u8> {
+    let parts: Vec<(&str, &Key, &[u8])> = members
+        .iter()
+        .map(|(url, entry)| (*url, &entry.key, entry.value.as_slice()))
+        .collect();
+    serialize_parts(&parts)
+}
+
+/// [`serialize`] of entries given as URL, key and value.
+fn serialize_parts(members: &[(&str, &Key, &[u8])]) -> Vec<u8> {
     let size: usize = members
         .iter()
-        .map(|(url, e)| url.len() + e.value.len() + 48)
+        .map(|(url, _, value)| url.len() + value.len() + 48)
         .sum();
     let mut body = Encoder(Vec::with_capacity(size));
-    for (url, entry) in members {
+    for (url, key, value) in members {
         body.str(url);
-        body.0.extend_from_slice(&entry.key);
-        body.bytes(&entry.value);
+        body.0.extend_from_slice(*key);
+        body.bytes(value);
     }
     let mut out = Vec::with_capacity(MAGIC.len() + 32 + body.0.len());
     out.extend_from_slice(MAGIC);
@@ -295,18 +318,34 @@ fn serialize(members: &[(&str, &Entry)]) -> Vec<u8> {
 }
 
 fn parse(bytes: &[u8]) -> Option<HashMap<String, Entry>> {
+    let entries = parse_borrowed(bytes)?
+        .into_iter()
+        .map(|(url, key, value)| {
+            let entry = Entry {
+                key: *key,
+                value: value.to_vec(),
+            };
+            (url.to_string(), entry)
+        })
+        .collect();
+    Some(entries)
+}
+
+/// The entries of a bucket file (URL, key, value) as parts of its bytes; `None` if the file is damaged
+/// or foreign.
+fn parse_borrowed(bytes: &[u8]) -> Option<Vec<(&str, &Key, &[u8])>> {
     let rest = bytes.strip_prefix(MAGIC)?;
     let (sum, body) = rest.split_at_checked(32)?;
     if blake3::hash(body).as_bytes() != sum {
         return None;
     }
     let mut decoder = Decoder::new(body);
-    let mut entries = HashMap::new();
+    let mut entries = Vec::new();
     while !decoder.is_empty() {
-        let url = decoder.str()?.to_string();
+        let url = decoder.str()?;
         let key = decoder.take(32)?.try_into().ok()?;
-        let value = decoder.bytes()?.to_vec();
-        entries.insert(url, Entry { key, value });
+        let value = decoder.bytes()?;
+        entries.push((url, key, value));
     }
     Some(entries)
 }
@@ -487,6 +526,53 @@ mod tests {
         // No store at all: nothing.
         let empty = tempfile::tempdir().unwrap();
         assert_eq!(Store::new(empty.path(), "w").lazy().get("/7/"), None);
+    }
+
+    #[test]
+    fn an_update_rewrites_only_the_changed_pages_buckets_and_keeps_their_other_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path(), "s");
+        let entry = |i: usize, version: u8| Entry {
+            key: [version; 32],
+            value: format!("{i}:{version}").into_bytes(),
+        };
+        let many: Vec<(String, Entry)> =
+            (0..600).map(|i| (format!("/{i}/"), entry(i, 1))).collect();
+        let refs: Vec<(&str, &Entry)> = many.iter().map(|(u, e)| (u.as_str(), e)).collect();
+        store.save(&refs, &Writes::immediate()).unwrap();
+        let count = Store::buckets(600);
+        let changed = [bucket_of("/7/", count), bucket_of("/neu/", count)];
+        let read_untouched = || -> Vec<Vec<u8>> {
+            (0..count)
+                .filter(|b| !changed.contains(b))
+                .map(|b| std::fs::read(store.path(count, b)).unwrap())
+                .collect()
+        };
+        let untouched = read_untouched();
+
+        let (seven, new) = (entry(7, 2), entry(600, 2));
+        store
+            .update(
+                601,
+                &[("/7/", &seven), ("/neu/", &new)],
+                &Writes::immediate(),
+            )
+            .unwrap();
+        let loaded = store.load();
+        assert_eq!(loaded.len(), 601);
+        assert_eq!(loaded["/7/"], seven);
+        assert_eq!(loaded["/neu/"], new);
+        for (url, e) in many.iter().filter(|(url, _)| url != "/7/") {
+            assert_eq!(&loaded[url], e, "{url}");
+        }
+        // Buckets without a changed page are left as they were.
+        assert_eq!(read_untouched(), untouched);
+
+        // `load_some` gives exactly the entries asked for.
+        let some = store.load_some(601, &["/7/", "/8/", "/fehlt/"]);
+        assert_eq!(some.len(), 2);
+        assert_eq!(some["/7/"], seven);
+        assert_eq!(some["/8/"], entry(8, 1));
     }
 
     #[test]
