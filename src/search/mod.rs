@@ -553,6 +553,9 @@ struct CachedWords {
     fresh: bool,
     /// For an entry that changed, the key and words the cache had for the page, if any.
     earlier: Option<(Key, SectionWords)>,
+    /// The words were read from the page although the terms file vouched for them: the store's entry
+    /// was missing or damaged. The entry is written again ([`save_words`]).
+    read_again: std::sync::atomic::AtomicBool,
 }
 
 /// Where the section words of the pages come from: the words store, a bucket at a time, or the page.
@@ -580,7 +583,12 @@ impl WordsSource<'_> {
             .and_then(|entry| decode_section_words(&entry.value));
         let words = match stored {
             Some(words) => words,
-            None => section_words(&page.html()?),
+            None => {
+                cached
+                    .read_again
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+                section_words(&page.html()?)
+            }
         };
         Ok(cached.words.get_or_init(|| words))
     }
@@ -631,6 +639,7 @@ fn read_words(
                     terms: Some((*made_with, *terms)),
                     fresh: false,
                     earlier: None,
+                    read_again: Default::default(),
                 });
             }
             let entry = source.store.and_then(|store| store.get(&page.url));
@@ -642,6 +651,7 @@ fn read_words(
                     terms: None,
                     fresh: false,
                     earlier: None,
+                    read_again: Default::default(),
                 }),
                 (entry, decoded) => Ok(CachedWords {
                     words: section_words(&page.html()?).into(),
@@ -649,6 +659,7 @@ fn read_words(
                     terms: None,
                     fresh: true,
                     earlier: entry.zip(decoded).map(|(entry, words)| (entry.key, words)),
+                    read_again: Default::default(),
                 }),
             }
         })
@@ -671,7 +682,9 @@ fn save_words(
         let changed: Vec<(&str, Entry)> = pages
             .iter()
             .zip(words)
-            .filter(|(_, cached)| cached.fresh)
+            .filter(|(_, cached)| {
+                cached.fresh || cached.read_again.load(std::sync::atomic::Ordering::Relaxed)
+            })
             .filter_map(|(page, cached)| Some((page.url.as_str(), words_entry(cached)?)))
             .collect();
         if !changed.is_empty() {
@@ -1798,6 +1811,7 @@ mod tests {
             terms: None,
             fresh: true,
             earlier: None,
+            read_again: Default::default(),
         };
         let fresh: Vec<CachedWords> = pages.iter().map(uncached).collect();
         // The last build made every page's terms with the expansions before.
@@ -2323,6 +2337,42 @@ mod tests {
         edit_page(&mut site, "leitlinien/b/index.html", "<h1>B</h1>");
         let (cached, _) = native_index(&site, Some(cache));
         assert!(cached == native_index(&site, None).0);
+    }
+
+    #[test]
+    fn words_the_store_lost_are_read_from_their_pages_and_written_to_it_again() {
+        let cache = tempfile::tempdir().unwrap();
+        let cache = cache.path();
+        let site = german_site();
+        let (first, _) = native_index(&site, Some(cache));
+        let words = Store::new(&cache.join(PAGES_DIR), WORDS_STORE);
+        let stored = words.load();
+        assert!(stored.len() > 40, "{}", stored.len());
+        // The words store is damaged while the terms file still vouches for every page's words; without
+        // the vocabulary, the next build needs all of them.
+        for entry in std::fs::read_dir(cache.join(PAGES_DIR)).unwrap() {
+            let path = entry.unwrap().path();
+            if path
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(WORDS_STORE)
+            {
+                let mut bytes = std::fs::read(&path).unwrap();
+                let last = bytes.len() - 1;
+                bytes[last] ^= 0x55;
+                std::fs::write(&path, &bytes).unwrap();
+            }
+        }
+        assert!(words.load().is_empty());
+        std::fs::remove_file(cache.join("vokabular.bin")).unwrap();
+        let (again, _) = native_index(&site, Some(cache));
+        assert!(again == first);
+        assert_eq!(
+            words.load(),
+            stored,
+            "the store holds every page's words again"
+        );
     }
 
     #[test]
