@@ -8,6 +8,8 @@
 pub(crate) mod data;
 pub(crate) mod history;
 
+use std::collections::HashMap;
+
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -244,7 +246,7 @@ struct SectionContext {
 }
 
 #[derive(Serialize)]
-struct EntryContext {
+pub(crate) struct EntryContext {
     #[serde(flatten)]
     summary: EntrySummary,
     sections: Vec<SectionContext>,
@@ -596,12 +598,16 @@ pub(crate) fn jobs(shared: &Shared, content: &Content, versions: &Versions) -> V
             }));
         }
     }
-    jobs.par_extend(
-        entries
-            .par_iter()
-            .map(|entry| labelled_entry_job(&labels, versions, entry)),
-    );
-    jobs.extend(history::jobs(shared, content, versions));
+    // Each entry's context is made once: its page and its Stand of today's text show it.
+    let today: HashMap<&str, (&Entry, EntryContext)> = entries
+        .par_iter()
+        .map(|entry| (entry.id.as_str(), (*entry, labels.entry(entry))))
+        .collect();
+    jobs.par_extend(entries.par_iter().map(|entry| {
+        let (_, context) = &today[entry.id.as_str()];
+        entry_job_with(shared, versions, entry, context)
+    }));
+    jobs.extend(history::jobs(shared, content, versions, &today));
     jobs
 }
 
@@ -617,9 +623,18 @@ pub(crate) fn entry_job(
 }
 
 fn labelled_entry_job(labels: &Labels, versions: &Versions, entry: &Entry) -> PageJob {
-    let shared = labels.shared;
+    entry_job_with(labels.shared, versions, entry, &labels.entry(entry))
+}
+
+/// The page of `entry`, whose context is `context`.
+fn entry_job_with(
+    shared: &Shared,
+    versions: &Versions,
+    entry: &Entry,
+    context: &EntryContext,
+) -> PageJob {
     shared.job("register_entry.html", &entry.url_path, |c| {
-        c.insert("page", &labels.entry(entry));
+        c.insert("page", context);
         c.insert("history", &history::link(shared, versions, entry));
     })
 }

@@ -27,7 +27,7 @@ struct FieldRow {
 }
 
 #[derive(Serialize)]
-struct StandPage {
+struct StandPage<'a> {
     id: String,
     name: String,
     banner: Banner,
@@ -36,9 +36,18 @@ struct StandPage {
     comparable: bool,
     changes: Vec<FieldRow>,
     /// The entry as it was, if it reads without errors under today's rules.
-    entry: Option<EntryContext>,
+    entry: Option<EntryAt<'a>>,
     /// The source, when `entry` is `None`.
     raw: String,
+}
+
+/// An entry as a Stand shows it: today's entry's context, as its own page has it, or the context of the
+/// entry as it was then.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum EntryAt<'a> {
+    Today(&'a EntryContext),
+    Then(Box<EntryContext>),
 }
 
 /// The label of a top-level field: the schema's, or the key itself for a field the schema no longer has.
@@ -115,31 +124,38 @@ pub(crate) fn link(
 
 /// The Stand pages and the list of Stände of every published entry (entries side by side: each Stand is
 /// read again under today's rules).
-pub(crate) fn jobs(shared: &Shared, content: &Content, versions: &Versions) -> Vec<PageJob> {
+/// The Stand pages of every entry; `today` has the context of each entry published today (by id), as
+/// its own page shows it: a Stand of today's text shows the same.
+pub(crate) fn jobs(
+    shared: &Shared,
+    content: &Content,
+    versions: &Versions,
+    today: &HashMap<&str, (&Entry, EntryContext)>,
+) -> Vec<PageJob> {
     let labels = Labels { shared, content };
     let documents = with_stands(shared, content, versions);
-    let today: HashMap<&str, &Entry> = content
-        .valid_register()
-        .map(|e| (e.id.as_str(), e))
-        .collect();
     let per_entry: Vec<Vec<PageJob>> = documents
         .into_par_iter()
         .map(|document| {
-            let current = today.get(document.id).copied();
+            let current = today
+                .get(document.id)
+                .map(|(entry, context)| (*entry, context));
             entry_jobs(shared, content, &labels, current, document)
         })
         .collect();
     per_entry.into_iter().flatten().collect()
 }
 
-/// The Stand pages and the list of Stände of one entry, published today as `current` or removed.
+/// The Stand pages and the list of Stände of one entry, published today as `current` (with its
+/// context) or removed.
 fn entry_jobs(
     shared: &Shared,
     content: &Content,
     labels: &Labels,
-    current: Option<&Entry>,
+    current: Option<(&Entry, &EntryContext)>,
     document: WithStands<RegisterStand>,
 ) -> Vec<PageJob> {
+    let (current, current_context) = current.unzip();
     let mut jobs = Vec::new();
     let WithStands {
         id,
@@ -151,16 +167,13 @@ fn entry_jobs(
     let base = base(id);
     let last = stands.len() - 1;
     for (i, stand) in stands.iter().enumerate() {
-        // A Stand with today's file and text is today's entry: read once, not again per build.
+        // A Stand with today's file and text is today's entry: read once, its context made once.
         let today = current
             .filter(|c| c.source.path == stand.source.path && c.source.text == stand.source.text);
-        let read;
-        let entry = match today {
-            Some(entry) => Some(entry),
-            None => {
-                read = entry_at(content, id, stand);
-                read.as_ref()
-            }
+        let entry = match (today, current_context) {
+            (Some(_), Some(context)) => Some(EntryAt::Today(context)),
+            _ => entry_at(content, id, stand)
+                .map(|entry| EntryAt::Then(Box::new(labels.entry(&entry)))),
         };
         let page = StandPage {
             id: id.to_string(),
@@ -181,12 +194,12 @@ fn entry_jobs(
                 .as_deref()
                 .map(|c| rows(shared, c))
                 .unwrap_or_default(),
-            entry: entry.map(|e| labels.entry(e)),
             raw: if entry.is_some() {
                 String::new()
             } else {
                 stand.source.text.to_string()
             },
+            entry,
         };
         jobs.push(shared.job(
             "register_stand.html",
