@@ -3,25 +3,15 @@
 
 mod support;
 
-use support::{copy_tree, regelwerk, snapshot_tree, valid_site};
-
-fn build(root: &std::path::Path, output: &std::path::Path) -> std::process::Output {
-    regelwerk(&[
-        "build",
-        "--root",
-        root.to_str().unwrap(),
-        "--output",
-        output.to_str().unwrap(),
-    ])
-}
+use support::{build_into, copy_tree, regelwerk, snapshot_tree, valid_site};
 
 #[test]
 fn the_same_input_gives_byte_identical_output() {
     let site = valid_site();
     let out = tempfile::tempdir().unwrap();
     let (a, b) = (out.path().join("a"), out.path().join("b"));
-    assert!(build(site.path(), &a).status.success());
-    assert!(build(site.path(), &b).status.success());
+    assert!(build_into(site.path(), &a, &[]).status.success());
+    assert!(build_into(site.path(), &b, &[]).status.success());
     let (first, second) = (snapshot_tree(&a), snapshot_tree(&b));
     assert!(
         first.len() > 10,
@@ -37,16 +27,9 @@ fn a_build_without_search_leaves_no_index_of_an_earlier_build() {
     let out = tempfile::tempdir().unwrap();
     let public = out.path().join("public");
     // Two builds with the index: the spare the third build starts from holds one.
-    assert!(build(site.path(), &public).status.success());
-    assert!(build(site.path(), &public).status.success());
-    let pages_only = regelwerk(&[
-        "build",
-        "--root",
-        site.path().to_str().unwrap(),
-        "--output",
-        public.to_str().unwrap(),
-        "--no-search",
-    ]);
+    assert!(build_into(site.path(), &public, &[]).status.success());
+    assert!(build_into(site.path(), &public, &[]).status.success());
+    let pages_only = build_into(site.path(), &public, &["--no-search"]);
     assert!(pages_only.status.success());
     let left: Vec<String> = snapshot_tree(&public)
         .into_iter()
@@ -61,15 +44,8 @@ fn no_search_writes_the_same_pages_without_the_index() {
     let site = valid_site();
     let out = tempfile::tempdir().unwrap();
     let (with, without) = (out.path().join("with"), out.path().join("without"));
-    assert!(build(site.path(), &with).status.success());
-    let pages_only = regelwerk(&[
-        "build",
-        "--root",
-        site.path().to_str().unwrap(),
-        "--output",
-        without.to_str().unwrap(),
-        "--no-search",
-    ]);
+    assert!(build_into(site.path(), &with, &[]).status.success());
+    let pages_only = build_into(site.path(), &without, &["--no-search"]);
     assert!(pages_only.status.success());
     let all = snapshot_tree(&with);
     let expected: Vec<_> = all
@@ -171,7 +147,7 @@ fn a_rebuild_replaces_the_page_of_a_removed_guideline() {
 fn a_guideline_page_renders_as_in_the_snapshot() {
     let site = valid_site();
     let out = tempfile::tempdir().unwrap();
-    assert!(build(site.path(), out.path()).status.success());
+    assert!(build_into(site.path(), out.path(), &[]).status.success());
     let html =
         std::fs::read_to_string(out.path().join("leitlinien/grundsaetze/index.html")).unwrap();
     insta::assert_snapshot!("guideline_page", redact_asset_hashes(&html));
@@ -203,7 +179,7 @@ fn redact_after(text: &str, marker: &str, placeholder: &str) -> String {
 #[test]
 fn the_output_may_not_contain_the_site() {
     let site = valid_site();
-    let out = build(site.path(), site.path());
+    let out = build_into(site.path(), site.path(), &[]);
     assert_eq!(out.status.code(), Some(1));
     assert!(site.path().join("regelwerk.toml").is_file());
 }

@@ -6,7 +6,7 @@ mod support;
 
 use std::path::Path;
 
-use support::{commit_all, git, regelwerk, valid_site};
+use support::{build_into, commit_all, git, regelwerk, valid_site};
 
 const T0: i64 = 1_780_000_000;
 const DAY: i64 = 86_400;
@@ -96,13 +96,7 @@ fn stands_fassungen_synopse_and_feed_from_a_repository() {
     let (site, commits) = repository();
     let out = tempfile::tempdir().unwrap();
     let public = out.path();
-    let build = regelwerk(&[
-        "build",
-        "--root",
-        site.path().to_str().unwrap(),
-        "--output",
-        public.to_str().unwrap(),
-    ]);
+    let build = build_into(site.path(), public, &[]);
     assert!(
         build.status.success(),
         "{}",
@@ -724,13 +718,7 @@ fn register_repository() -> (tempfile::TempDir, Vec<String>) {
 
 fn build_site(site: &Path) -> tempfile::TempDir {
     let out = tempfile::tempdir().unwrap();
-    let build = regelwerk(&[
-        "build",
-        "--root",
-        site.to_str().unwrap(),
-        "--output",
-        out.path().to_str().unwrap(),
-    ]);
+    let build = build_into(site, out.path(), &[]);
     assert!(
         build.status.success(),
         "{}",

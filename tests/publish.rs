@@ -8,7 +8,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use support::{
-    SOURCE_DATE_EPOCH, commit_at, damage_search_packs, git, regelwerk, snapshot_tree, valid_site,
+    SOURCE_DATE_EPOCH, build_into, commit_at, damage_search_packs, git, regelwerk, snapshot_tree,
+    valid_site,
 };
 
 type Tree = Vec<(String, Vec<u8>)>;
@@ -33,13 +34,7 @@ fn retitle(site: &Path, title: &str) {
 fn expected(site: &Path) -> Tree {
     let out = tempfile::tempdir().unwrap();
     let dir = out.path().join("site");
-    let result = regelwerk(&[
-        "build",
-        "--root",
-        site.to_str().unwrap(),
-        "--output",
-        dir.to_str().unwrap(),
-    ]);
+    let result = build_into(site, &dir, &[]);
     assert!(
         result.status.success(),
         "{}",

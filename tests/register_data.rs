@@ -8,7 +8,7 @@ mod support;
 use std::collections::BTreeSet;
 
 use serde_json::Value;
-use support::{regelwerk, valid_site};
+use support::{build_into, valid_site};
 
 /// A change that makes an entry break one rule.
 type Mutation = fn(&mut Value);
@@ -22,13 +22,7 @@ fn build() -> Built {
     let site = valid_site();
     let out = tempfile::tempdir().unwrap();
     let public = out.path().join("public");
-    let result = regelwerk(&[
-        "build",
-        "--root",
-        site.path().to_str().unwrap(),
-        "--output",
-        public.to_str().unwrap(),
-    ]);
+    let result = build_into(site.path(), &public, &[]);
     assert!(
         result.status.success(),
         "{}",

@@ -106,6 +106,19 @@ pub fn regelwerk(args: &[&str]) -> Output {
         .expect("the regelwerk binary runs")
 }
 
+/// `regelwerk build` of the site at `root` into `output`, with the further `flags`.
+pub fn build_into(root: &Path, output: &Path, flags: &[&str]) -> Output {
+    let mut args = vec![
+        "build",
+        "--root",
+        root.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+    ];
+    args.extend_from_slice(flags);
+    regelwerk(&args)
+}
+
 /// Every file under `dir` with its bytes, sorted by path.
 pub fn snapshot_tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut files: Vec<(String, Vec<u8>)> = walkdir::WalkDir::new(dir)
