@@ -165,7 +165,8 @@ impl Store {
         for (bucket, changed) in buckets {
             let path = self.path(count, bucket);
             let bytes = std::fs::read(&path).unwrap_or_default();
-            // The bucket's other entries go into the new file as they are, never copied one by one.
+            // The bucket's other entries go into the new file from the old one's bytes, without being
+            // copied into owned entries first.
             let mut members: HashMap<&str, (&Key, &[u8])> = parse_borrowed(&bytes)
                 .unwrap_or_default()
                 .into_iter()
