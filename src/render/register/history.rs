@@ -122,10 +122,9 @@ pub(crate) fn link(
     history::link(shared, &versions.register, &entry.id, &base(&entry.id))
 }
 
-/// The Stand pages and the list of Stände of every published entry (entries side by side: each Stand is
-/// read again under today's rules).
-/// The Stand pages of every entry; `today` has the context of each entry published today (by id), as
-/// its own page shows it: a Stand of today's text shows the same.
+/// The Stand pages and the list of Stände of every entry (entries side by side: each Stand is read again
+/// under today's rules). `today` has each entry published today (by id) with its context as its own page
+/// shows it: a Stand of today's text shows the same.
 pub(crate) fn jobs(
     shared: &Shared,
     content: &Content,
