@@ -196,6 +196,9 @@ pub struct Paged {
     pub versions: reuse::VersionPages,
     /// Which current pages were reused and which rendered.
     pub current: reuse::CurrentPages,
+    /// The history's pages, until they are rendered ([`Paged::complete`]): `files`, `links`, `versions`
+    /// and `current` then hold them too.
+    history: Option<PendingHistory>,
     /// Warnings (a rendered site has no errors).
     pub diagnostics: Diagnostics,
     pub timings: Vec<(&'static str, Duration)>,
@@ -290,8 +293,13 @@ fn check_timed(
     let history = {
         let root = root.to_path_buf();
         std::thread::spawn(move || {
-            let fronts = versions::fronts::Cache::load(&root.join(history::git::CACHE_DIR));
-            let log = history::History::log(&history::for_site(&root), &["content"]);
+            // The front matter of the versions the last build saw is read while git reads the log.
+            let (fronts, log) = std::thread::scope(|scope| {
+                let fronts = scope
+                    .spawn(|| versions::fronts::Cache::load(&root.join(history::git::CACHE_DIR)));
+                let log = history::History::log(&history::for_site(&root), &["content"]);
+                (fronts.join().unwrap_or_default(), log)
+            });
             versions::build(&log, fronts)
         })
     };
@@ -408,29 +416,12 @@ enum ThemeSource {
     Loading(Box<theme::Loading>),
 }
 
-/// Renders a checked site into files, without writing them, reusing unchanged version pages from
-/// `previous`.
-pub fn render_site(
-    checked: &Checked,
-    today: NaiveDate,
-    previous: Option<render::Previous>,
-) -> Result<render::Site, Diagnostics> {
-    render::render(
-        &checked.config,
-        &checked.content,
-        &checked.theme,
-        &checked.versions,
-        today,
-        previous,
-    )
-    .map_err(Diagnostics::new)
-}
-
 /// Checks and renders the site in memory, reusing what an earlier run in this process left (`warm`) where it
 /// still applies, and makes its search index when `options.search` asks for it. Writes nothing;
 /// `options.output` is only checked not to contain the site.
 pub fn render_with(options: &BuildOptions, warm: Option<&Warm>) -> Result<Rendered, BuildError> {
-    let site = render_pages(options, warm)?;
+    let mut site = render_pages(options, warm)?;
+    site.complete()?;
     if !options.search {
         return Ok(Rendered {
             site,
@@ -487,8 +478,15 @@ pub fn render_pages(options: &BuildOptions, warm: Option<&Warm>) -> Result<Paged
     } else {
         Some(index.join().unwrap_or_default())
     };
-    let previous = index.as_ref().map(render::Previous::new);
-    let site = render_site(&checked, options.today, previous).map_err(BuildError::Invalid)?;
+    let (site, made) = render::render_current(
+        &checked.config,
+        &checked.content,
+        &checked.theme,
+        &checked.versions,
+        options.today,
+        index.as_ref(),
+    )
+    .map_err(|errors| BuildError::Invalid(Diagnostics::new(errors)))?;
     if checked.content.bodies.damaged() {
         // A text in the content cache (a file's, a body's HTML) was not what it should be (see `text`):
         // the cache goes, and the site is made again without it, before anything is written.
@@ -496,31 +494,25 @@ pub fn render_pages(options: &BuildOptions, warm: Option<&Warm>) -> Result<Paged
         drop(site);
         return render_pages(options, None);
     }
-    let stored_files: Arc<Path> = Arc::from(store.files_dir());
-    // Tens of thousands at 10,000 pages with a long history: their paths are copied in parallel.
-    let reused: Vec<&reuse::StoredFile> =
-        site.versions.reused().chain(&site.current.reused).collect();
-    let links = reused
-        .par_iter()
-        .map(|f| output::Link {
-            path: f.path.clone(),
-            hash: f.hash,
-            dir: Arc::clone(&stored_files),
-        })
-        .collect();
+    let links = links_to(&store, &site);
     timings.push(("render", clock.elapsed()));
     let cache_writes = if options.defer_cache_writes {
         cache::Writes::deferred()
     } else {
         cache::Writes::immediate()
     };
-    Ok(Paged {
+    let include_history = checked.config.search.include_history;
+    let mut paged = Paged {
         files: site.files,
         links,
         store,
         stored: index,
         versions: site.versions,
         current: site.current,
+        history: Some(PendingHistory {
+            made,
+            today: options.today,
+        }),
         diagnostics,
         timings,
         warm: Warm {
@@ -528,7 +520,49 @@ pub fn render_pages(options: &BuildOptions, warm: Option<&Warm>) -> Result<Paged
         },
         earlier_bodies,
         cache_writes,
-    })
+    };
+    if include_history {
+        // The search reads the version pages too.
+        paged.complete()?;
+    }
+    Ok(paged)
+}
+
+/// The files of `site` that are taken from the store: linked into the output from `store`.
+fn links_to(store: &reuse::Store, site: &render::Site) -> Vec<output::Link> {
+    let stored_files: Arc<Path> = Arc::from(store.files_dir());
+    // Tens of thousands at 10,000 pages with a long history: their paths are copied in parallel.
+    let reused: Vec<&reuse::StoredFile> =
+        site.versions.reused().chain(&site.current.reused).collect();
+    reused
+        .par_iter()
+        .map(|f| output::Link {
+            path: f.path.clone(),
+            hash: f.hash,
+            dir: Arc::clone(&stored_files),
+        })
+        .collect()
+}
+
+/// The pages of the site's history, not rendered yet ([`render::render_history`]): no search reads them
+/// (unless `search.include_history` is set), so a build renders them while the search runs.
+struct PendingHistory {
+    /// What the other pages' part made, for the sitemap.
+    made: render::CurrentMade,
+    today: NaiveDate,
+}
+
+/// The pages of the site's history, rendered ([`Paged::render_history`]), with the site's other pages:
+/// everything there is to write.
+pub(crate) struct WithHistory {
+    /// All the site's rendered files, sorted by path.
+    files: Vec<OutputFile>,
+    /// All files taken from the store.
+    links: Vec<output::Link>,
+    versions: reuse::VersionPages,
+    /// Which of the history's site-wide pages were reused and which rendered.
+    current: reuse::CurrentPages,
+    took: Duration,
 }
 
 impl Paged {
@@ -561,6 +595,57 @@ impl Paged {
             report,
             took: clock.elapsed(),
         })
+    }
+
+    /// Renders the pages of the site's history, if they are not yet (see [`PendingHistory`]).
+    pub fn complete(&mut self) -> Result<(), BuildError> {
+        if let Some(history) = self.render_history()? {
+            self.with_history(history);
+        }
+        Ok(())
+    }
+
+    /// The pages of the site's history with the site's other files, if they are not rendered yet. Reads
+    /// nothing the search writes, so it may run while the search does.
+    pub(crate) fn render_history(&self) -> Result<Option<WithHistory>, BuildError> {
+        let Some(pending) = &self.history else {
+            return Ok(None);
+        };
+        let clock = Instant::now();
+        let checked = self.warm.checked();
+        let history = render::render_history(
+            &checked.config,
+            &checked.content,
+            &checked.theme,
+            &checked.versions,
+            pending.today,
+            self.stored.as_ref(),
+            &pending.made,
+        )
+        .map_err(|errors| BuildError::Invalid(Diagnostics::new(errors)))?;
+        let mut links = links_to(&self.store, &history);
+        links.extend(self.links.iter().cloned());
+        let mut files = history.files;
+        files.extend(self.files.iter().cloned());
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(Some(WithHistory {
+            files,
+            links,
+            versions: history.versions,
+            current: history.current,
+            took: clock.elapsed(),
+        }))
+    }
+
+    /// The site with the pages of its history ([`Paged::render_history`]).
+    pub(crate) fn with_history(&mut self, history: WithHistory) {
+        self.files = history.files;
+        self.links = history.links;
+        self.versions = history.versions;
+        self.current.reused.extend(history.current.reused);
+        self.current.rendered.extend(history.current.rendered);
+        self.timings.push(("versions", history.took));
+        self.history = None;
     }
 
     /// The site with its search index.
@@ -623,6 +708,7 @@ impl Paged {
             stored,
             versions,
             current,
+            history: _,
             diagnostics,
             timings,
             warm,
@@ -665,7 +751,8 @@ pub struct Saved {
 /// Why writing a site with its search index beside it ([`Paged::write_beside_search`]) failed.
 pub(crate) enum WriteFailure {
     Io(std::io::Error),
-    Search(BuildError),
+    /// The search, or rendering the history's pages, failed.
+    Build(BuildError),
 }
 
 impl From<std::io::Error> for WriteFailure {
@@ -674,39 +761,47 @@ impl From<std::io::Error> for WriteFailure {
     }
 }
 
+/// What [`Paged::write_beside_search`] made besides writing: the search index, and the pages of the
+/// history if they were not rendered yet.
+pub(crate) type IndexedBeside = (Indexed, Option<WithHistory>);
+
 /// The site's search stage running on another thread ([`Paged::index`]).
 pub(crate) type SearchThread<'scope> =
     std::thread::ScopedJoinHandle<'scope, Result<Indexed, BuildError>>;
 
 impl Paged {
     /// Writes the site's pages into `staging` while its search stage runs on `search` (started by the
-    /// caller before it opened the staging folder), then the index's files; returns the index.
+    /// caller before it opened the staging folder), then the index's files; returns the index. Pages of the
+    /// history not rendered yet are rendered first, beside the search (and returned, for
+    /// [`Paged::with_history`]).
     pub(crate) fn write_beside_search(
         &self,
         staging: &mut output::Staging,
         search: SearchThread,
-    ) -> Result<Indexed, WriteFailure> {
-        let pages = staging.write(
-            &self.files,
-            &self.links,
-            output::Part::Outside(search::OUTPUT_DIR),
-        );
+    ) -> Result<IndexedBeside, WriteFailure> {
+        let history = self.render_history().map_err(WriteFailure::Build)?;
+        let (files, links) = history
+            .as_ref()
+            .map_or((&self.files, &self.links), |h| (&h.files, &h.links));
+        let pages = staging.write(files, links, output::Part::Outside(search::OUTPUT_DIR));
         let index = search
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            .map_err(WriteFailure::Search)?;
+            .map_err(WriteFailure::Build)?;
         pages?;
         staging.write(&index.files, &[], output::Part::Inside(search::OUTPUT_DIR))?;
-        Ok(index)
+        Ok((index, history))
     }
 }
 
 /// Writes the pages of `site` into the output while its search index is made on another thread (when
 /// `options.search` asks for one), then the index's files; the output is replaced once all is written.
+/// The pages of the site's history are rendered beside the search ([`Paged::write_beside_search`]);
+/// without a search, `site` must be [complete](Paged::complete).
 fn write_indexing(
     options: &BuildOptions,
     site: &Paged,
-) -> Result<(Option<Indexed>, output::Written), WriteFailure> {
+) -> Result<(Option<IndexedBeside>, output::Written), WriteFailure> {
     let mut indexed = None;
     // The search starts first: reading the spare's manifest is part of the writing.
     let written = std::thread::scope(|scope| {
@@ -746,7 +841,10 @@ pub fn build_with(
     options: &BuildOptions,
     warm: Option<&Warm>,
 ) -> Result<(Built, Warm), BuildError> {
-    let site = render_pages(options, warm)?;
+    let mut site = render_pages(options, warm)?;
+    if !options.search {
+        site.complete()?;
+    }
     let clock = Instant::now();
     let output_error = |error| BuildError::Output {
         path: options.output.clone(),
@@ -754,7 +852,12 @@ pub fn build_with(
     };
     // The previous site is deleted in the background (see [`output`]).
     let (rendered, written) = match write_indexing(options, &site) {
-        Ok((Some(indexed), written)) => (site.with_index(indexed), written),
+        Ok((Some((indexed, history)), written)) => {
+            if let Some(history) = history {
+                site.with_history(history);
+            }
+            (site.with_index(indexed), written)
+        }
         Ok((None, written)) => (
             Rendered {
                 site,
@@ -765,12 +868,12 @@ pub fn build_with(
         Err(failure) => {
             let error = match &failure {
                 WriteFailure::Io(error) => Some(error),
-                WriteFailure::Search(_) => None,
+                WriteFailure::Build(_) => None,
             };
             if !site.forget_failed_cache(error, &options.cache) {
                 return Err(match failure {
                     WriteFailure::Io(error) => output_error(error),
-                    WriteFailure::Search(error) => error,
+                    WriteFailure::Build(error) => error,
                 });
             }
             // Without the cache at fault, the site is made again and written in one part.

@@ -362,7 +362,7 @@ enum Staged {
 /// id, if any): while the search index is made when the release is named by its commit (`committed`);
 /// else after it, once the files' hash names the release (and `already` did not find it shown).
 fn stage(
-    paged: crate::Paged,
+    mut paged: crate::Paged,
     committed: Option<&str>,
     recycling: &Recycling,
     already: &dyn Fn(&str) -> Option<String>,
@@ -372,13 +372,17 @@ fn stage(
         Some(id) => {
             let open = || recycling.staging(id);
             match write_while_indexing(open, &paged, build) {
-                (staging, Ok(indexed)) => {
+                (staging, Ok((indexed, history))) => {
+                    let mut paged = paged;
+                    if let Some(history) = history {
+                        paged.with_history(history);
+                    }
                     Staged::Written(staging, paged.with_index(indexed), id.to_string())
                 }
                 (staging, Err(error)) => Staged::Failed(staging, paged, error),
             }
         }
-        None => match index(&paged, build) {
+        None => match complete_and_index(&mut paged, build) {
             Ok(indexed) => {
                 let rendered = paged.with_index(indexed);
                 let id = content_hash(&rendered.site.files, &rendered.site.links);
@@ -396,19 +400,24 @@ fn stage(
     }
 }
 
-/// The search stage of `paged`, its error as a publish's.
-fn index(paged: &crate::Paged, build: &BuildOptions) -> Result<crate::Indexed, PublishError> {
+/// The pages of the site's history (see [`crate::Paged::complete`]) and the search stage of `paged`,
+/// their error as a publish's.
+fn complete_and_index(
+    paged: &mut crate::Paged,
+    build: &BuildOptions,
+) -> Result<crate::Indexed, PublishError> {
+    paged.complete()?;
     paged.index(build).map_err(PublishError::from)
 }
 
 /// Opens the staging folder (`open`: reading a recycled release's manifest is part of it) and writes the
 /// pages of `paged` into it while its search index is made on another thread, then the index's files;
-/// returns the folder and the index.
+/// returns the folder, the index and the pages of the history rendered beside the search.
 fn write_while_indexing(
     open: impl FnOnce() -> Staging,
     paged: &crate::Paged,
     build: &BuildOptions,
-) -> (Staging, Result<crate::Indexed, PublishError>) {
+) -> (Staging, Result<crate::IndexedBeside, PublishError>) {
     std::thread::scope(|scope| {
         let search = scope.spawn(|| paged.index(build));
         let mut staging = open();
@@ -416,7 +425,7 @@ fn write_while_indexing(
             .write_beside_search(&mut staging.site, search)
             .map_err(|failure| match failure {
                 crate::WriteFailure::Io(error) => io_at(staging.site.path())(error),
-                crate::WriteFailure::Search(error) => error.into(),
+                crate::WriteFailure::Build(error) => error.into(),
             });
         (staging, written)
     })

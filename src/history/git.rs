@@ -159,7 +159,17 @@ impl GitCli {
 
 impl History for GitCli {
     fn log(&self, dirs: &[&str]) -> Log {
-        let (head, shallow) = match self.head() {
+        let dirs: Vec<String> = dirs.iter().map(|d| d.to_string()).collect();
+        // The cached log is read while `git rev-parse` runs.
+        let (head, cached) = std::thread::scope(|scope| {
+            let cached = scope.spawn(|| {
+                self.cache
+                    .as_deref()
+                    .and_then(|dir| CachedLog::load(dir, &dirs))
+            });
+            (self.head(), cached.join().ok().flatten())
+        });
+        let (head, shallow) = match head {
             Ok(found) => found,
             Err(reason) => return Log::empty(reason),
         };
@@ -168,12 +178,7 @@ impl History for GitCli {
         } else {
             Completeness::Full
         };
-        let dirs: Vec<String> = dirs.iter().map(|d| d.to_string()).collect();
-
-        let cached = self
-            .cache
-            .as_deref()
-            .and_then(|dir| CachedLog::load(dir, &dirs, shallow));
+        let cached = cached.filter(|cached| cached.shallow == shallow);
         let (revisions, blobs) = match cached {
             Some(cached) if cached.head == head => (cached.revisions, cached.blobs),
             Some(cached) => match self.read_since(cached, &dirs, shallow, &head) {
@@ -402,6 +407,8 @@ struct TailFile {
 /// A log read back from the cache, with every blob it references.
 struct CachedLog {
     head: String,
+    /// Whether it was read from a shallow clone.
+    shallow: bool,
     revisions: Vec<Revision>,
     blobs: Blobs,
     /// What the log file holds: its HEAD and how many of `revisions` (the rest are the tail's).
@@ -414,14 +421,14 @@ struct Base {
 }
 
 impl CachedLog {
-    /// The cached log, if it was read for the same folders and shallowness and its blob file is the one
-    /// it indexed. The index holds every blob the log references: the blobs are written first.
-    fn load(dir: &Path, dirs: &[String], shallow: bool) -> Option<CachedLog> {
+    /// The cached log, if it was read for the same folders and its blob file is the one it indexed. The
+    /// index holds every blob the log references: the blobs are written first.
+    fn load(dir: &Path, dirs: &[String]) -> Option<CachedLog> {
         let file: CacheFile = crate::cache::read(
             &dir.join(CACHE_LOG),
             &crate::cache::format_stamp(CACHE_FORMAT),
         )?;
-        if file.dirs != dirs || file.shallow != shallow {
+        if file.dirs != dirs {
             return None;
         }
         let blobs = Blobs::open_indexed(&dir.join(CACHE_BLOBS), file.blobs)?;
@@ -443,6 +450,7 @@ impl CachedLog {
         };
         Some(CachedLog {
             head,
+            shallow: file.shallow,
             revisions,
             blobs,
             base,

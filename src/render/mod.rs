@@ -505,21 +505,11 @@ fn context_of(values: tera::Map<String, tera::Value>) -> tera::Context {
 }
 
 /// The version pages of an earlier build, to reuse where their inputs are unchanged.
-pub struct Previous<'a> {
+pub(crate) struct Previous<'a> {
     pub index: &'a Index,
     /// The build-wide inputs of this build ([`Store::build_fingerprint`] and the context every page
-    /// gets); set by [`render`].
-    pub(crate) fingerprint: blake3::Hash,
-}
-
-impl<'a> Previous<'a> {
-    /// Reuse what the last build stored, described by its `index` ([`Store::index`]).
-    pub fn new(index: &'a Index) -> Self {
-        Previous {
-            index,
-            fingerprint: blake3::Hash::from_bytes([0; 32]),
-        }
-    }
+    /// gets).
+    pub fingerprint: blake3::Hash,
 }
 
 /// A rendered site: its files in memory, and the pages reused from an earlier build.
@@ -529,57 +519,89 @@ pub struct Site {
     pub current: CurrentPages,
 }
 
+impl Site {
+    /// Adds the history's pages ([`render_history`]) to the site's other pages ([`render_current`]).
+    pub fn with_history(mut self, history: Site) -> Site {
+        self.files.extend(history.files);
+        self.files.sort_by(|a, b| a.path.cmp(&b.path));
+        self.versions = history.versions;
+        self.current.reused.extend(history.current.reused);
+        self.current.rendered.extend(history.current.rendered);
+        self
+    }
+}
+
 /// Renders every page of the site, reusing unchanged pages from `previous`: version pages by document and
 /// page key, the other pages by their page key. Fails with diagnostics if a template cannot be applied.
+///
+/// The same as [`render_current`] followed by [`render_history`], which a build runs while the search
+/// reads the first part's pages.
 pub fn render(
     config: &Config,
     content: &Content,
     theme: &Theme,
     versions: &Versions,
     today: NaiveDate,
-    previous: Option<Previous>,
+    previous: Option<&Index>,
 ) -> Result<Site, Vec<Diagnostic>> {
+    let (site, made) = render_current(config, content, theme, versions, today, previous)?;
+    let history = render_history(config, content, theme, versions, today, previous, &made)?;
+    Ok(site.with_history(history))
+}
+
+/// What [`render_current`] made that [`render_history`] needs: the pages, for the sitemap.
+pub struct CurrentMade {
+    /// Template and URL path of every page made from a job.
+    pages: Vec<(&'static str, String)>,
+}
+
+/// The site's shared context, keyed for reusing pages `previous` stored.
+fn keyed<'a>(
+    config: &'a Config,
+    content: &Content,
+    theme: &'a Theme,
+    today: NaiveDate,
+    previous: Option<&'a Index>,
+) -> Shared<'a> {
     let mut shared = shared(config, content, theme, today);
     let fingerprint = {
         let mut key = DocumentKey::new(&Store::build_fingerprint(&theme.fingerprint, config));
         key.add(shared.base.clone().into_json().to_string());
         blake3::Hash::from_bytes(key.finish())
     };
-    let previous = previous.map(|p| Previous { fingerprint, ..p });
     shared.keys = Some(Keys {
         fingerprint,
-        stored: previous.as_ref().map(|p| p.index),
+        stored: previous,
     });
-    let shared = shared;
+    shared
+}
+
+/// Renders every page but the history's (see [`render_history`]): the pages the search reads, the
+/// register's data files, `robots.txt` and the theme's static files.
+pub fn render_current(
+    config: &Config,
+    content: &Content,
+    theme: &Theme,
+    versions: &Versions,
+    today: NaiveDate,
+    previous: Option<&Index>,
+) -> Result<(Site, CurrentMade), Vec<Diagnostic>> {
+    let shared = keyed(config, content, theme, today, previous);
     // The register's data files depend on nothing the pages do: they are made beside everything else.
-    let (pages, register_files) = rayon::join(
-        || render_pages(&shared, content, versions, previous.as_ref()),
+    let (jobs, register_files) = rayon::join(
+        || {
+            let mut jobs = guidelines::jobs(&shared, content, versions);
+            jobs.extend(motion::jobs(&shared, content));
+            jobs.extend(raci::jobs(&shared, content, versions));
+            jobs.extend(register::jobs(&shared, content, versions));
+            jobs.extend(search::jobs(&shared));
+            jobs
+        },
         || register::files(&shared, content, versions),
     );
-    let RenderedPages {
-        mut files,
-        current: current_pages,
-        versions: version_pages,
-        pages,
-    } = pages?;
+    let pages = job_pages(&jobs);
+    let (mut files, current) = render_jobs(&shared, jobs)?;
     files.extend(register_files);
-    // The sitemap lists the pages search engines may index: not the search page, Stände and Synopsen
-    // (their templates say `noindex`).
-    let reused_pages = version_pages.reused().filter_map(|f| {
-        f.path
-            .strip_suffix("index.html")
-            .filter(|dir| dir.is_empty() || dir.ends_with('/'))
-            .filter(|dir| versions::is_indexable(dir))
-    });
-    let mut page_paths: Vec<&str> = pages
-        .iter()
-        .filter(|(template, _)| !NOINDEX_TEMPLATES.contains(template))
-        .map(|(_, url_path)| url_path.as_str())
-        .filter(|p| p.is_empty() || p.ends_with('/'))
-        .chain(reused_pages)
-        .collect();
-    page_paths.sort_unstable();
-    files.push(sitemap(config, &page_paths));
     files.push(OutputFile::new(
         "robots.txt",
         format!(
@@ -595,76 +617,134 @@ pub fn render(
             .map(|(path, bytes)| OutputFile::new(path.clone(), bytes.clone())),
     );
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(Site {
+    let site = Site {
         files,
-        versions: version_pages,
-        current: current_pages,
-    })
+        versions: VersionPages::default(),
+        current,
+    };
+    Ok((site, CurrentMade { pages }))
 }
 
-/// The pages of a site (current and version pages, rendered or taken from the store) and the files of
-/// the version history, as [`render`] makes them.
-struct RenderedPages {
-    files: Vec<OutputFile>,
-    current: CurrentPages,
-    versions: VersionPages,
-    /// Template and URL path of every page made from a job.
-    pages: Vec<(&'static str, String)>,
-}
-
-/// Makes the jobs of all pages and renders them (see [`render`]).
-fn render_pages(
-    shared: &Shared,
+/// Renders the pages of the site's history no search reads: the guidelines' version pages (Stände,
+/// Synopsen, Fassungen, `versions.json`), the site-wide history pages (changes, decisions, point in
+/// time, pages of removed guidelines), the feed — and the sitemap, which lists them with the pages
+/// [`render_current`] `made`.
+pub fn render_history(
+    config: &Config,
     content: &Content,
+    theme: &Theme,
     versions: &Versions,
-    previous: Option<&Previous>,
-) -> Result<RenderedPages, Vec<Diagnostic>> {
-    let (config, theme) = (shared.config, shared.theme);
+    today: NaiveDate,
+    previous: Option<&Index>,
+    made: &CurrentMade,
+) -> Result<Site, Vec<Diagnostic>> {
+    let shared = keyed(config, content, theme, today, previous);
     let labels = theme.markdown_labels();
     let settings = RenderSettings::new(config, &labels);
-
-    // The current pages' jobs and what the history pages are made from are independent: made side by side.
-    let (mut jobs, (documents, other_changes)) = rayon::join(
-        || {
-            let mut jobs = guidelines::jobs(shared, content, versions);
-            jobs.extend(motion::jobs(shared, content));
-            jobs.extend(raci::jobs(shared, content, versions));
-            jobs.extend(register::jobs(shared, content, versions));
-            jobs.extend(search::jobs(shared));
-            jobs
-        },
-        || {
-            let mut other_changes = register::history::changes(shared, content, versions);
-            other_changes.extend(raci::history::changes(shared, content, versions));
-            // Every guideline with Stände, today's and removed ones, for the history pages and the feed.
-            let documents = versions::subjects(shared, content, versions);
-            other_changes.extend(versions::removals(shared, versions, &documents));
-            (documents, other_changes)
-        },
-    );
-    // The site-wide history pages (changes, decisions, point in time) are keyed like any page; a
-    // document's version pages are reused by their own keys, inside `versions::render`.
-    jobs.extend(versions::site_pages(shared, &documents, &other_changes));
+    let mut other_changes = register::history::changes(&shared, content, versions);
+    other_changes.extend(raci::history::changes(&shared, content, versions));
+    // Every guideline with Stände, today's and removed ones, for the history pages and the feed.
+    let documents = versions::subjects(&shared, content, versions);
+    other_changes.extend(versions::removals(&shared, versions, &documents));
+    // The site-wide history pages are keyed like any page; a document's version pages are reused by
+    // their own keys, inside `versions::render`.
+    let jobs = versions::site_pages(&shared, &documents, &other_changes);
+    let previous = previous
+        .zip(shared.keys.as_ref())
+        .map(|(index, keys)| Previous {
+            index,
+            fingerprint: keys.fingerprint,
+        });
     let (version_jobs, version_files, version_pages) = versions::render(
-        shared,
+        &shared,
         content,
         versions,
         &documents,
         &settings,
         &other_changes,
-        previous,
+        previous.as_ref(),
     );
-
-    let pages: Vec<(&'static str, String)> = jobs
-        .iter()
-        .map(|j| (j.template, j.url_path.clone()))
-        .chain(
+    let mut pages = job_pages(&jobs);
+    pages.extend(
+        version_jobs
+            .iter()
+            .map(|j| (j.template, j.url_path.clone())),
+    );
+    let (rendered, versioned) = rayon::join(
+        || render_jobs(&shared, jobs),
+        || {
             version_jobs
-                .iter()
-                .map(|j| (j.template, j.url_path.clone())),
-        )
+                .into_par_iter()
+                .map_init(
+                    || shared.base.clone(),
+                    |base, job| {
+                        shared.render_values(
+                            base,
+                            job.template,
+                            &job.url_path,
+                            page_values(job.context, None),
+                        )
+                    },
+                )
+                .collect::<Vec<Result<OutputFile, Diagnostic>>>()
+        },
+    );
+    let mut errors = Vec::new();
+    let (mut files, current) = rendered.unwrap_or_else(|failed| {
+        errors.extend(failed);
+        Default::default()
+    });
+    for result in versioned {
+        match result {
+            Ok(file) => files.push(file),
+            Err(diagnostic) => errors.push(diagnostic),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    files.extend(version_files);
+    // The sitemap lists the pages search engines may index: not the search page, Stände and Synopsen
+    // (their templates say `noindex`).
+    let reused_pages = version_pages.reused().filter_map(|f| {
+        f.path
+            .strip_suffix("index.html")
+            .filter(|dir| dir.is_empty() || dir.ends_with('/'))
+            .filter(|dir| versions::is_indexable(dir))
+    });
+    let mut page_paths: Vec<&str> = made
+        .pages
+        .iter()
+        .chain(&pages)
+        .filter(|(template, _)| !NOINDEX_TEMPLATES.contains(template))
+        .map(|(_, url_path)| url_path.as_str())
+        .filter(|p| p.is_empty() || p.ends_with('/'))
+        .chain(reused_pages)
         .collect();
-    let current: Vec<Result<CurrentPage, Diagnostic>> = jobs
+    page_paths.sort_unstable();
+    files.push(sitemap(config, &page_paths));
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(Site {
+        files,
+        versions: version_pages,
+        current,
+    })
+}
+
+/// Template and URL path of each job's page.
+fn job_pages(jobs: &[PageJob]) -> Vec<(&'static str, String)> {
+    jobs.iter()
+        .map(|j| (j.template, j.url_path.clone()))
+        .collect()
+}
+
+/// Renders `jobs` in parallel, or takes their pages from the store: the files rendered, and which pages
+/// were rendered and which reused. Fails with the diagnostics of every page whose template failed.
+fn render_jobs(
+    shared: &Shared,
+    jobs: Vec<PageJob>,
+) -> Result<(Vec<OutputFile>, CurrentPages), Vec<Diagnostic>> {
+    let results: Vec<Result<CurrentPage, Diagnostic>> = jobs
         .into_par_iter()
         .map_init(
             || shared.base.clone(),
@@ -681,49 +761,23 @@ fn render_pages(
             },
         )
         .collect();
-    let versioned: Vec<Result<OutputFile, Diagnostic>> = version_jobs
-        .into_par_iter()
-        .map_init(
-            || shared.base.clone(),
-            |base, job| {
-                shared.render_values(
-                    base,
-                    job.template,
-                    &job.url_path,
-                    page_values(job.context, None),
-                )
-            },
-        )
-        .collect();
-    let mut files = Vec::with_capacity(pages.len() + theme.static_files.len() + 2);
-    let mut current_pages = CurrentPages::default();
+    let mut files = Vec::with_capacity(results.len());
+    let mut pages = CurrentPages::default();
     let mut errors = Vec::new();
-    for result in current {
+    for result in results {
         match result {
             Ok(CurrentPage::Rendered(file, key)) => {
-                current_pages.rendered.push((file.path.clone(), key));
+                pages.rendered.push((file.path.clone(), key));
                 files.push(file);
             }
-            Ok(CurrentPage::Reused(file)) => current_pages.reused.push(file),
-            Err(diagnostic) => errors.push(diagnostic),
-        }
-    }
-    for result in versioned {
-        match result {
-            Ok(file) => files.push(file),
+            Ok(CurrentPage::Reused(file)) => pages.reused.push(file),
             Err(diagnostic) => errors.push(diagnostic),
         }
     }
     if !errors.is_empty() {
         return Err(errors);
     }
-    files.extend(version_files);
-    Ok(RenderedPages {
-        files,
-        current: current_pages,
-        versions: version_pages,
-        pages,
-    })
+    Ok((files, pages))
 }
 
 /// The page of a document read again after a save ([`Content::reread`]), rendered as the whole build

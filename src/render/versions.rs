@@ -133,12 +133,29 @@ struct Version<'a> {
     label: String,
     date: Option<DateContext>,
     url: String,
-    /// The file's path and text (read from the history's store only when a page needs it).
+    /// The file's path.
     path: &'a str,
-    text: &'a str,
-    body_start: usize,
+    /// Where its text is: read (from the history's store) only when a comparison needs it.
+    text: VersionText<'a>,
     /// What the text is, for page keys: the blob id of a Stand, a hash of today's text.
     identity: String,
+}
+
+/// Where a [`Version`]'s text comes from.
+#[derive(Clone, Copy)]
+enum VersionText<'a> {
+    Stand(&'a Stand),
+    Today(&'a Doc<GuidelineMeta>),
+}
+
+impl<'a> VersionText<'a> {
+    /// The Markdown body, without the front matter.
+    fn body(self) -> &'a str {
+        match self {
+            VersionText::Stand(stand) => stand.body(),
+            VersionText::Today(doc) => doc.source.text.get(body_offset(doc)..).unwrap_or_default(),
+        }
+    }
 }
 
 #[derive(Serialize, Clone)]
@@ -581,8 +598,7 @@ fn document(
             date: Some(shared.date(s.commit.date())),
             url: shared.url(&stand_path(id, s)),
             path: &s.path,
-            text: s.text(),
-            body_start: s.body_start,
+            text: VersionText::Stand(s),
             identity: s.blob.clone(),
         })
         .collect();
@@ -593,11 +609,8 @@ fn document(
             date: None,
             url: current_url.clone(),
             path: &doc.source.path,
-            text: &doc.source.text,
-            body_start: body_offset(doc),
-            identity: blake3::hash(doc.source.text.as_bytes())
-                .to_hex()
-                .to_string(),
+            text: VersionText::Today(doc),
+            identity: blake3::Hash::from_bytes(doc.text_hash).to_hex().to_string(),
         });
     }
     let by_key: BTreeMap<&str, &Version> = versions.iter().map(|v| (v.key.as_str(), v)).collect();
@@ -853,7 +866,7 @@ fn version_blocks(
     published: &BTreeMap<String, String>,
     settings: &RenderSettings,
 ) -> Vec<Block> {
-    let body = v.text.get(v.body_start..).unwrap_or_default();
+    let body = v.text.body();
     compare::split_blocks(body)
         .into_iter()
         .map(|range| {
