@@ -561,6 +561,47 @@ fn stands_and_comparisons(tree: &std::collections::BTreeMap<String, Vec<u8>>, id
         .count()
 }
 
+/// A build renders the history's pages on the writing thread while the search runs; without a search they
+/// are rendered before anything is written. Both give the same pages, rendered anew or from the store.
+#[test]
+fn the_history_rendered_beside_the_search_is_the_history_rendered_alone() {
+    let (site, commits) = repository();
+    let out = tempfile::tempdir().unwrap();
+    let pages = |dir: &Path| -> std::collections::BTreeMap<String, Vec<u8>> {
+        tree(dir)
+            .into_iter()
+            .filter(|(path, _)| !path.starts_with("pagefind/"))
+            .collect()
+    };
+    let mut built = Vec::new();
+    for (name, flags) in [
+        ("beside", &[][..]),
+        ("alone", &["--no-search"][..]),
+        ("beside-again", &[][..]),
+    ] {
+        if name != "beside-again" {
+            // Rendered anew: nothing from the store.
+            let _ = std::fs::remove_dir_all(site.path().join(regelwerk::CACHE_DIR));
+        }
+        let output = out.path().join(name);
+        let run = support::build_into(site.path(), &output, flags);
+        assert!(run.status.success(), "{name}: {run:?}");
+        built.push((name, pages(&output)));
+    }
+    let stand = format!(
+        "leitlinien/grundsaetze/stand/{}/index.html",
+        short(&commits[1])
+    );
+    assert!(built[0].1.contains_key(&stand), "{stand} is built");
+    assert!(built[0].1.contains_key("aenderungen.atom"));
+    for (name, tree) in &built[1..] {
+        assert!(
+            tree == &built[0].1,
+            "{name} differs from the build beside the search"
+        );
+    }
+}
+
 #[test]
 fn the_sitemap_lists_indexable_pages_only() {
     let (site, commits) = repository();
