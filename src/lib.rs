@@ -184,15 +184,17 @@ impl Warm {
 /// A site checked and rendered in memory, before the search stage ([`render_pages`]): its pages and
 /// other files, not yet written. [`Paged::index`] makes its search index; [`render_with`] does both.
 pub struct Paged {
-    /// The rendered files, sorted by path (after [`Paged::with_index`], with the index's files).
+    /// The rendered files, sorted by path (after [`Paged::with_index`], with the index's files; before
+    /// [`Paged::complete`], without the history's).
     pub files: Vec<OutputFile>,
-    /// Files reused from an earlier build, linked into the output instead of written.
+    /// Files reused from an earlier build, linked into the output instead of written (before
+    /// [`Paged::complete`], without the history's).
     pub links: Vec<output::Link>,
     /// Where reused version pages come from, and where this build's are kept for the next.
     pub store: reuse::Store,
     /// The store's index as this build found it (none when nothing was reused).
     pub stored: Option<reuse::Index>,
-    /// Which documents' version pages were reused and which rendered.
+    /// Which documents' version pages were reused and which rendered (none before [`Paged::complete`]).
     pub versions: reuse::VersionPages,
     /// Which current pages were reused and which rendered.
     pub current: reuse::CurrentPages,
