@@ -103,6 +103,23 @@ pub struct Checked {
 }
 
 impl Checked {
+    /// What the render stage renders this site from, for `today`, with the store's index of the last
+    /// build (`previous`).
+    pub fn render_inputs<'a>(
+        &'a self,
+        today: NaiveDate,
+        previous: Option<&'a reuse::Index>,
+    ) -> render::Inputs<'a> {
+        render::Inputs {
+            config: &self.config,
+            content: &self.content,
+            theme: &self.theme,
+            versions: &self.versions,
+            today,
+            previous,
+        }
+    }
+
     /// The page of the document or register entry at `rel` (a source path) as it is on disk now, rendered
     /// as a whole build would render it, when the change since this check touched nothing but that page (see
     /// [`Content::reread`](content::Content::reread)): what `serve` shows while the rebuild runs. `None` when only a whole build
@@ -480,15 +497,9 @@ pub fn render_pages(options: &BuildOptions, warm: Option<&Warm>) -> Result<Paged
     } else {
         Some(index.join().unwrap_or_default())
     };
-    let (site, made) = render::render_current(
-        &checked.config,
-        &checked.content,
-        &checked.theme,
-        &checked.versions,
-        options.today,
-        index.as_ref(),
-    )
-    .map_err(|errors| BuildError::Invalid(Diagnostics::new(errors)))?;
+    let (site, made) =
+        render::render_current(&checked.render_inputs(options.today, index.as_ref()))
+            .map_err(|errors| BuildError::Invalid(Diagnostics::new(errors)))?;
     if checked.content.bodies.damaged() {
         // A text in the content cache (a file's, a body's HTML) was not what it should be (see `text`):
         // the cache goes, and the site is made again without it, before anything is written.
@@ -616,12 +627,7 @@ impl Paged {
         let clock = Instant::now();
         let checked = self.warm.checked();
         let history = render::render_history(
-            &checked.config,
-            &checked.content,
-            &checked.theme,
-            &checked.versions,
-            pending.today,
-            self.stored.as_ref(),
+            &checked.render_inputs(pending.today, self.stored.as_ref()),
             &pending.made,
         )
         .map_err(|errors| BuildError::Invalid(Diagnostics::new(errors)))?;

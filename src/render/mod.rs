@@ -5,6 +5,9 @@
 //! All jobs are then rendered in parallel. Templates receive typed contexts (serialized structs); every URL
 //! in a context is already a full path including the site's base path. The output is deterministic: no
 //! build timestamps, files sorted by path.
+//!
+//! The stage has two parts: [`render_current`] makes every page the search reads, [`render_history`] the
+//! pages of the history no search reads (a build runs it while the search runs).
 
 mod guidelines;
 mod history;
@@ -519,34 +522,16 @@ pub struct Site {
     pub current: CurrentPages,
 }
 
-impl Site {
-    /// Adds the history's pages ([`render_history`]) to the site's other pages ([`render_current`]).
-    pub fn with_history(mut self, history: Site) -> Site {
-        self.files.extend(history.files);
-        self.files.sort_by(|a, b| a.path.cmp(&b.path));
-        self.versions = history.versions;
-        self.current.reused.extend(history.current.reused);
-        self.current.rendered.extend(history.current.rendered);
-        self
-    }
-}
-
-/// Renders every page of the site, reusing unchanged pages from `previous`: version pages by document and
-/// page key, the other pages by their page key. Fails with diagnostics if a template cannot be applied.
-///
-/// The same as [`render_current`] followed by [`render_history`], which a build runs while the search
-/// reads the first part's pages.
-pub fn render(
-    config: &Config,
-    content: &Content,
-    theme: &Theme,
-    versions: &Versions,
-    today: NaiveDate,
-    previous: Option<&Index>,
-) -> Result<Site, Vec<Diagnostic>> {
-    let (site, made) = render_current(config, content, theme, versions, today, previous)?;
-    let history = render_history(config, content, theme, versions, today, previous, &made)?;
-    Ok(site.with_history(history))
+/// What the render stage renders from: the checked site, the day it is rendered for, and the store's
+/// index of the last build (pages whose inputs did not change are taken from there).
+#[derive(Clone, Copy)]
+pub struct Inputs<'a> {
+    pub config: &'a Config,
+    pub content: &'a Content,
+    pub theme: &'a Theme,
+    pub versions: &'a Versions,
+    pub today: NaiveDate,
+    pub previous: Option<&'a Index>,
 }
 
 /// What [`render_current`] made that [`render_history`] needs: the pages, for the sitemap.
@@ -555,15 +540,10 @@ pub struct CurrentMade {
     pages: Vec<(&'static str, String)>,
 }
 
-/// The site's shared context, keyed for reusing pages `previous` stored.
-fn keyed<'a>(
-    config: &'a Config,
-    content: &Content,
-    theme: &'a Theme,
-    today: NaiveDate,
-    previous: Option<&'a Index>,
-) -> Shared<'a> {
-    let mut shared = shared(config, content, theme, today);
+/// The site's shared context, keyed for reusing pages the last build stored.
+fn keyed<'a>(inputs: &Inputs<'a>) -> Shared<'a> {
+    let Inputs { config, theme, .. } = *inputs;
+    let mut shared = shared(config, inputs.content, theme, inputs.today);
     let fingerprint = {
         let mut key = DocumentKey::new(&Store::build_fingerprint(&theme.fingerprint, config));
         key.add(shared.base.clone().into_json().to_string());
@@ -571,22 +551,23 @@ fn keyed<'a>(
     };
     shared.keys = Some(Keys {
         fingerprint,
-        stored: previous,
+        stored: inputs.previous,
     });
     shared
 }
 
 /// Renders every page but the history's (see [`render_history`]): the pages the search reads, the
-/// register's data files, `robots.txt` and the theme's static files.
-pub fn render_current(
-    config: &Config,
-    content: &Content,
-    theme: &Theme,
-    versions: &Versions,
-    today: NaiveDate,
-    previous: Option<&Index>,
-) -> Result<(Site, CurrentMade), Vec<Diagnostic>> {
-    let shared = keyed(config, content, theme, today, previous);
+/// register's data files, `robots.txt` and the theme's static files. Pages whose inputs did not change
+/// are taken from the store; fails with diagnostics if a template cannot be applied.
+pub fn render_current(inputs: &Inputs) -> Result<(Site, CurrentMade), Vec<Diagnostic>> {
+    let Inputs {
+        config,
+        content,
+        theme,
+        versions,
+        ..
+    } = *inputs;
+    let shared = keyed(inputs);
     // The register's data files depend on nothing the pages do: they are made beside everything else.
     let (jobs, register_files) = rayon::join(
         || {
@@ -628,17 +609,18 @@ pub fn render_current(
 /// Renders the pages of the site's history no search reads: the guidelines' version pages (Stände,
 /// Synopsen, Fassungen, `versions.json`), the site-wide history pages (changes, decisions, point in
 /// time, pages of removed guidelines), the feed — and the sitemap, which lists them with the pages
-/// [`render_current`] `made`.
-pub fn render_history(
-    config: &Config,
-    content: &Content,
-    theme: &Theme,
-    versions: &Versions,
-    today: NaiveDate,
-    previous: Option<&Index>,
-    made: &CurrentMade,
-) -> Result<Site, Vec<Diagnostic>> {
-    let shared = keyed(config, content, theme, today, previous);
+/// [`render_current`] `made`. A document's version pages are taken from the store by its key, single pages
+/// of a changed document by theirs.
+pub fn render_history(inputs: &Inputs, made: &CurrentMade) -> Result<Site, Vec<Diagnostic>> {
+    let Inputs {
+        config,
+        content,
+        theme,
+        versions,
+        previous,
+        ..
+    } = *inputs;
+    let shared = keyed(inputs);
     let labels = theme.markdown_labels();
     let settings = RenderSettings::new(config, &labels);
     let mut other_changes = register::history::changes(&shared, content, versions);
