@@ -80,65 +80,74 @@ impl Cache {
     }
 }
 
-/// The front matter of every guideline version `log` references (blob id → front), taken from `cache`
-/// where it has them and parsed otherwise. New versions go to [`RECENT_FILE`]; when it has collected
-/// [`MAX_RECENT`] or a quarter of the cached versions are no longer referenced, [`FILE`] is written anew.
-/// Versions whose text is missing are left out.
-pub fn read<'a>(
-    log: &'a Log,
-    blobs: impl Iterator<Item = &'a str>,
-    cache: Cache,
-) -> HashMap<&'a str, Front> {
+/// The front matter of the guideline versions a log references, by blob id ([`read`]).
+#[derive(Debug, Default)]
+pub struct Fronts<'a> {
+    /// From the cache (with entries the log no longer references, which are never asked for).
+    cached: HashMap<String, Front>,
+    /// Parsed in this build.
+    parsed: HashMap<&'a str, Front>,
+}
+
+impl Fronts<'_> {
+    /// The front matter of the version whose blob id is `blob`.
+    pub fn get(&self, blob: &str) -> Option<&Front> {
+        self.parsed.get(blob).or_else(|| self.cached.get(blob))
+    }
+}
+
+/// The front matter of every guideline version `log` references, taken from `cache` where it has them
+/// and parsed otherwise. New versions go to [`RECENT_FILE`]; when it has collected [`MAX_RECENT`] or a
+/// quarter of the cached versions are no longer referenced, [`FILE`] is written anew. Versions whose
+/// text is missing are left out.
+pub fn read<'a>(log: &'a Log, blobs: impl Iterator<Item = &'a str>, cache: Cache) -> Fronts<'a> {
     let wanted: HashSet<&str> = blobs.collect();
     let Cache {
         dir: cache_dir,
-        fronts: mut cached,
+        fronts: cached,
         recent: recent_ids,
     } = cache;
     let stamp = cache::program_stamp(FORMAT);
-    let mut fronts: HashMap<&str, Front> = HashMap::with_capacity(wanted.len());
-    let mut missing: Vec<&str> = Vec::new();
-    for blob in wanted {
-        match cached.remove(blob) {
-            Some(front) => {
-                fronts.insert(blob, front);
-            }
-            None => missing.push(blob),
-        }
-    }
-    let unused = cached.len();
-    let parsed: Vec<(&str, Front)> = missing
+    // The cached entries stay where they are: moving thousands of them into a map of their own took
+    // milliseconds of every build.
+    let (found, missing): (Vec<&str>, Vec<&str>) =
+        wanted.iter().partition(|blob| cached.contains_key(**blob));
+    let unused = cached.len() - found.len();
+    let parsed: HashMap<&str, Front> = missing
         .into_par_iter()
         .filter_map(|blob| Some((blob, parse(log.blobs.bytes(blob)?)?)))
         .collect();
-    let new: Vec<&str> = parsed.iter().map(|(blob, _)| *blob).collect();
-    fronts.extend(parsed);
+    let new: Vec<&str> = parsed.keys().copied().collect();
+    let fronts = Fronts { cached, parsed };
 
     // A cache that cannot be written only costs the next build time.
     let Some(dir) = cache_dir else { return fronts };
-    let entries = |blobs: &mut dyn Iterator<Item = &str>| -> CachedRef {
-        blobs
-            .filter_map(|blob| fronts.get_key_value(blob))
-            .map(|(blob, front)| {
-                (
-                    *blob,
-                    front.meta.as_deref(),
-                    front.body_start,
-                    front.text_hash,
-                )
-            })
-            .collect()
-    };
-    if unused * 4 > fronts.len() || recent_ids.len() + new.len() > MAX_RECENT {
-        let all = entries(&mut fronts.keys().copied());
+    let available = found.len() + new.len();
+    if unused * 4 > available || recent_ids.len() + new.len() > MAX_RECENT {
+        let all = entries(&fronts, found.iter().chain(&new).copied());
         if cache::write(&dir.join(FILE), &stamp, &all).is_ok() {
             let _ = std::fs::remove_file(dir.join(RECENT_FILE));
         }
     } else if !new.is_empty() {
-        let recent = entries(&mut recent_ids.iter().map(String::as_str).chain(new));
+        let recent = entries(&fronts, recent_ids.iter().map(String::as_str).chain(new));
         let _ = cache::write(&dir.join(RECENT_FILE), &stamp, &recent);
     }
     fronts
+}
+
+/// What the cache files hold of the versions `blobs`, as written.
+fn entries<'b>(fronts: &'b Fronts, blobs: impl Iterator<Item = &'b str>) -> CachedRef<'b> {
+    blobs
+        .filter_map(|blob| Some((blob, fronts.get(blob)?)))
+        .map(|(blob, front)| {
+            (
+                blob,
+                front.meta.as_deref(),
+                front.body_start,
+                front.text_hash,
+            )
+        })
+        .collect()
 }
 
 /// The front matter of one version's text; `None` if it has none.
@@ -181,7 +190,7 @@ mod tests {
         }
     }
 
-    fn title(fronts: &HashMap<&str, Front>, blob: &str) -> Option<String> {
+    fn title(fronts: &Fronts, blob: &str) -> Option<String> {
         fronts.get(blob)?.meta.as_ref().map(|m| m.title.clone())
     }
 
@@ -192,7 +201,7 @@ mod tests {
         let fronts = read(&full, ["b1", "b2"].into_iter(), Cache::load(dir.path()));
         assert_eq!(title(&fronts, "b2").as_deref(), Some("Zweite"));
         assert_eq!(
-            fronts["b2"].body_start,
+            fronts.get("b2").unwrap().body_start,
             text("Zweite").find("Text.").unwrap()
         );
 
@@ -202,7 +211,11 @@ mod tests {
         assert_eq!(title(&fronts, "b1").as_deref(), Some("Erste"));
         assert_eq!(title(&fronts, "b2").as_deref(), Some("Zweite"));
         // Without a cache folder nothing is kept.
-        assert!(read(&empty, ["b1"].into_iter(), Cache::default()).is_empty());
+        assert!(
+            read(&empty, ["b1"].into_iter(), Cache::default())
+                .get("b1")
+                .is_none()
+        );
     }
 
     #[test]
@@ -214,7 +227,7 @@ mod tests {
         let empty = log(&[]);
         let fronts = read(&empty, ["b1", "b2"].into_iter(), Cache::load(dir.path()));
         assert_eq!(title(&fronts, "b1").as_deref(), Some("Erste"));
-        assert!(!fronts.contains_key("b2"));
+        assert!(fronts.get("b2").is_none());
     }
 
     #[test]
@@ -229,7 +242,11 @@ mod tests {
             bytes[last] ^= 1;
             std::fs::write(&file, bytes).unwrap();
         }
-        assert!(read(&log(&[]), ["b1"].into_iter(), Cache::load(dir.path())).is_empty());
+        assert!(
+            read(&log(&[]), ["b1"].into_iter(), Cache::load(dir.path()))
+                .get("b1")
+                .is_none()
+        );
         let fronts = read(&full, ["b1"].into_iter(), Cache::load(dir.path()));
         assert_eq!(title(&fronts, "b1").as_deref(), Some("Erste"));
     }
@@ -266,7 +283,10 @@ mod tests {
             ids.iter().map(String::as_str),
             Cache::load(dir.path()),
         );
-        assert_eq!(fronts.len(), ids.len(), "both files are read");
+        assert!(
+            ids.iter().all(|id| fronts.get(id).is_some()),
+            "both files are read"
+        );
         let newest = last[0].as_str();
         assert_eq!(title(&fronts, newest), Some(format!("Titel {newest}")));
     }
