@@ -373,7 +373,6 @@ fn stage(
             let open = || recycling.staging(id);
             match write_while_indexing(open, &paged, build) {
                 (staging, Ok((indexed, history))) => {
-                    let mut paged = paged;
                     if let Some(history) = history {
                         paged.with_history(history);
                     }
