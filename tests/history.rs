@@ -602,6 +602,32 @@ fn the_history_rendered_beside_the_search_is_the_history_rendered_alone() {
     }
 }
 
+/// With `[search] include_history` the search reads the version pages too: they are rendered before it
+/// runs, not beside it.
+#[test]
+fn the_search_indexes_the_history_when_asked_to() {
+    let (site, _) = repository();
+    let out = tempfile::tempdir().unwrap();
+    let mut options = regelwerk::BuildOptions::new(site.path());
+    options.output = out.path().join("public");
+    let without = regelwerk::build(&options).unwrap().search.pages;
+
+    let config = site.path().join("regelwerk.toml");
+    let mut text = read(&config);
+    text.push_str("\n[search]\ninclude_history = true\n");
+    std::fs::write(&config, text).unwrap();
+    let with = regelwerk::build(&options).unwrap().search.pages;
+    let stands = tree(&options.output)
+        .keys()
+        .filter(|path| path.contains("/stand/") && path.ends_with("index.html"))
+        .count();
+    assert!(stands >= 4, "the repository has Stände ({stands})");
+    assert!(
+        with >= without + stands,
+        "{with} pages indexed with the history, {without} without, {stands} Stände"
+    );
+}
+
 #[test]
 fn the_sitemap_lists_indexable_pages_only() {
     let (site, commits) = repository();
