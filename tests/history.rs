@@ -602,6 +602,34 @@ fn the_history_rendered_beside_the_search_is_the_history_rendered_alone() {
     }
 }
 
+/// A template of the history's pages that fails while the search runs beside it fails the build like
+/// any other: the error is reported and the previous site stays as it was.
+#[test]
+fn a_failing_history_template_leaves_the_previous_site() {
+    let (site, _) = repository();
+    let out = tempfile::tempdir().unwrap();
+    let public = out.path().join("public");
+    let first = support::build_into(site.path(), &public, &[]);
+    assert!(first.status.success(), "{first:?}");
+    let before = tree(&public);
+
+    let templates = site.path().join("themes/default/templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(
+        templates.join("stand.html"),
+        "{% extends \"base.html\" %}{% block content %}{{ page.gibt_es_nicht.feld }}{% endblock content %}",
+    )
+    .unwrap();
+    let second = support::build_into(site.path(), &public, &[]);
+    assert_eq!(second.status.code(), Some(1), "{second:?}");
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        stderr.contains("stand.html"),
+        "the template is named: {stderr}"
+    );
+    assert!(tree(&public) == before, "the previous site is unchanged");
+}
+
 /// With `[search] include_history` the search reads the version pages too: they are rendered before it
 /// runs, not beside it.
 #[test]
