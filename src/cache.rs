@@ -293,7 +293,8 @@ pub fn new_tag() -> [u8; TAG] {
     tag
 }
 
-fn encode<T: Serialize>(stamp: &[u8], value: &T) -> io::Result<Vec<u8>> {
+/// The bytes of a cache file holding `value` with `stamp` (what [`write`] writes).
+pub fn encode<T: Serialize>(stamp: &[u8], value: &T) -> io::Result<Vec<u8>> {
     let payload = postcard::to_stdvec(value).map_err(io::Error::other)?;
     let stamp_len = u8::try_from(stamp.len()).map_err(io::Error::other)?;
     let mut bytes = Vec::with_capacity(MAGIC.len() + 1 + stamp.len() + CHECKSUM + payload.len());

@@ -218,6 +218,8 @@ pub struct Paged {
     /// The history's pages, until they are rendered ([`Paged::complete`]): `files`, `links`, `versions`
     /// and `current` then hold them too.
     history: Option<PendingHistory>,
+    /// The page store's save, if it was made ready beside the search ([`reuse::Store::prepare`]).
+    store_save: Option<reuse::PreparedSave>,
     /// Warnings (a rendered site has no errors).
     pub diagnostics: Diagnostics,
     pub timings: Vec<(&'static str, Duration)>,
@@ -526,6 +528,7 @@ pub fn render_pages(options: &BuildOptions, warm: Option<&Warm>) -> Result<Paged
             made,
             today: options.today,
         }),
+        store_save: None,
         diagnostics,
         timings,
         warm: Warm {
@@ -656,6 +659,15 @@ impl Paged {
         self.history = None;
     }
 
+    /// The site with what [`Paged::write_beside_search`] made beside the search.
+    pub(crate) fn with_beside(mut self, beside: Beside) -> Rendered {
+        if let Some(history) = beside.history {
+            self.with_history(history);
+        }
+        self.store_save = beside.store_save;
+        self.with_index(beside.index)
+    }
+
     /// The site with its search index.
     pub fn with_index(mut self, indexed: Indexed) -> Rendered {
         self.files.extend(indexed.files);
@@ -717,6 +729,7 @@ impl Paged {
             versions,
             current,
             history: _,
+            store_save,
             diagnostics,
             timings,
             warm,
@@ -724,7 +737,10 @@ impl Paged {
             cache_writes,
         } = self;
         cache_writes.flush();
-        let _ = store.save(stored.as_ref(), &versions, &current, &files, written_to);
+        let _ = match store_save {
+            Some(prepared) => store.commit(prepared, written_to),
+            None => store.save(stored.as_ref(), &versions, &current, &files, written_to),
+        };
         if save_bodies {
             let _ = warm.bodies().save(cache, &earlier_bodies);
         }
@@ -769,9 +785,15 @@ impl From<std::io::Error> for WriteFailure {
     }
 }
 
-/// What [`Paged::write_beside_search`] made besides writing: the search index, and the pages of the
-/// history if they were not rendered yet.
-pub(crate) type IndexedBeside = (Indexed, Option<WithHistory>);
+/// What [`Paged::write_beside_search`] made besides writing ([`Paged::with_beside`] takes it).
+pub(crate) struct Beside {
+    /// The search index.
+    pub index: Indexed,
+    /// The pages of the history, if they were not rendered yet.
+    history: Option<WithHistory>,
+    /// The page store's save, made ready (none if that failed: then it is made when it is saved).
+    store_save: Option<reuse::PreparedSave>,
+}
 
 /// The site's search stage running on another thread ([`Paged::index`]).
 pub(crate) type SearchThread<'scope> =
@@ -786,19 +808,41 @@ impl Paged {
         &self,
         staging: &mut output::Staging,
         search: SearchThread,
-    ) -> Result<IndexedBeside, WriteFailure> {
+    ) -> Result<Beside, WriteFailure> {
         let history = beside_the_search(|| self.render_history()).map_err(WriteFailure::Build)?;
         let (files, links) = history
             .as_ref()
             .map_or((&self.files, &self.links), |h| (&h.files, &h.links));
         let pages = staging.write(files, links, output::Part::Outside(search::OUTPUT_DIR));
+        // What the page store will save is known now: made ready while the search still runs, so that
+        // after it only the writing is left.
+        let store_save = beside_the_search(|| match &history {
+            Some(history) => {
+                let mut current = self.current.clone();
+                current
+                    .reused
+                    .extend(history.current.reused.iter().cloned());
+                current
+                    .rendered
+                    .extend(history.current.rendered.iter().cloned());
+                self.store
+                    .prepare(self.stored.as_ref(), &history.versions, &current, files)
+            }
+            None => self
+                .store
+                .prepare(self.stored.as_ref(), &self.versions, &self.current, files),
+        });
         let index = search
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
             .map_err(WriteFailure::Build)?;
         pages?;
         staging.write(&index.files, &[], output::Part::Inside(search::OUTPUT_DIR))?;
-        Ok((index, history))
+        Ok(Beside {
+            index,
+            history,
+            store_save: store_save.ok(),
+        })
     }
 }
 
@@ -833,7 +877,7 @@ fn beside_the_search<R: Send>(work: impl FnOnce() -> R + Send) -> R {
 fn write_indexing(
     options: &BuildOptions,
     site: &Paged,
-) -> Result<(Option<IndexedBeside>, output::Written), WriteFailure> {
+) -> Result<(Option<Beside>, output::Written), WriteFailure> {
     let mut indexed = None;
     // The search starts first: reading the spare's manifest is part of the writing.
     let written = std::thread::scope(|scope| {
@@ -884,12 +928,7 @@ pub fn build_with(
     };
     // The previous site is deleted in the background (see [`output`]).
     let (rendered, written) = match write_indexing(options, &site) {
-        Ok((Some((indexed, history)), written)) => {
-            if let Some(history) = history {
-                site.with_history(history);
-            }
-            (site.with_index(indexed), written)
-        }
+        Ok((Some(beside), written)) => (site.with_beside(beside), written),
         Ok((None, written)) => (
             Rendered {
                 site,

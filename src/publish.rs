@@ -372,11 +372,8 @@ fn stage(
         Some(id) => {
             let open = || recycling.staging(id);
             match write_while_indexing(open, &paged, build) {
-                (staging, Ok((indexed, history))) => {
-                    if let Some(history) = history {
-                        paged.with_history(history);
-                    }
-                    Staged::Written(staging, paged.with_index(indexed), id.to_string())
+                (staging, Ok(beside)) => {
+                    Staged::Written(staging, paged.with_beside(beside), id.to_string())
                 }
                 (staging, Err(error)) => Staged::Failed(staging, paged, error),
             }
@@ -416,7 +413,7 @@ fn write_while_indexing(
     open: impl FnOnce() -> Staging,
     paged: &crate::Paged,
     build: &BuildOptions,
-) -> (Staging, Result<crate::IndexedBeside, PublishError>) {
+) -> (Staging, Result<crate::Beside, PublishError>) {
     std::thread::scope(|scope| {
         let search = scope.spawn(|| paged.index(build));
         let mut staging = open();

@@ -233,6 +233,20 @@ impl Index {
     }
 }
 
+/// A save of the store made ready before the site is written ([`Store::prepare`]); [`Store::commit`]
+/// writes it.
+#[derive(Debug)]
+pub struct PreparedSave {
+    /// The rendered files to put into the store, with their entries.
+    new_files: Vec<(StoredFile, OutputFile)>,
+    /// The journal of files being put into the store (none when nothing is new).
+    pending: Option<Vec<Hash>>,
+    /// The new index, as its cache file holds it.
+    encoded_index: Vec<u8>,
+    /// Store files no entry of the new index refers to.
+    garbage: Vec<PathBuf>,
+}
+
 /// The content-addressed store of version pages under a site root.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -300,7 +314,8 @@ impl Store {
 
     /// Records a successful build written to `output`: the rendered documents' files and current pages are
     /// linked from the output into the store, the index is replaced, and files no page uses any more are
-    /// removed — of those the index the build read (`before`) knew, else of all in the store.
+    /// removed — of those the index the build read (`before`) knew, else of all in the store. The same as
+    /// [`Store::prepare`] and then [`Store::commit`].
     pub fn save(
         &self,
         before: Option<&Index>,
@@ -309,11 +324,24 @@ impl Store {
         files: &[OutputFile],
         output: &Path,
     ) -> io::Result<()> {
+        self.commit(self.prepare(before, pages, current, files)?, output)
+    }
+
+    /// What [`Store::save`] does before it writes: the new index encoded, the files to put into the store,
+    /// the files to remove. Reads nothing the build writes, so a build prepares it while its search runs
+    /// and only writes once the site is written.
+    pub fn prepare(
+        &self,
+        before: Option<&Index>,
+        pages: &VersionPages,
+        current: &CurrentPages,
+        files: &[OutputFile],
+    ) -> io::Result<PreparedSave> {
         let by_path: HashMap<&str, &OutputFile> =
             files.iter().map(|f| (f.path.as_str(), f)).collect();
         let mut documents = HashMap::with_capacity(pages.documents.len());
-        // The rendered files to put into the store: the stored file and its bytes.
-        let mut new_files: Vec<(StoredFile, &OutputFile)> = Vec::new();
+        // The rendered files to put into the store: the stored file and the file.
+        let mut new_files: Vec<(StoredFile, OutputFile)> = Vec::new();
         for document in &pages.documents {
             match document {
                 DocumentPages::Reused { key, files } => {
@@ -341,7 +369,7 @@ impl Store {
                             search: None,
                         };
                         stored.push(entry.clone());
-                        new_files.push((entry, file));
+                        new_files.push((entry, (*file).clone()));
                     }
                     stored.sort_by(|a, b| a.path.cmp(&b.path));
                     documents.insert(*key, stored.into());
@@ -349,7 +377,7 @@ impl Store {
             }
         }
 
-        let rendered_pages: Vec<(StoredFile, &OutputFile)> = current
+        let rendered_pages: Vec<(StoredFile, OutputFile)> = current
             .rendered
             .par_iter()
             .filter_map(|(path, key)| {
@@ -361,20 +389,45 @@ impl Store {
                     key: Some(*key),
                     search: Some(searchable(html)),
                 };
-                Some((entry, *file))
+                Some((entry, (*file).clone()))
             })
             .collect();
         let mut current_files = current.reused.clone();
         current_files.extend(rendered_pages.iter().map(|(entry, _)| entry.clone()));
         new_files.extend(rendered_pages);
 
+        let mut pending: Vec<Hash> = before.map(|b| b.pending.clone()).unwrap_or_default();
+        pending.extend(new_files.iter().map(|(entry, _)| entry.hash));
+        let index = Index {
+            documents,
+            current: current_files,
+            ..Index::default()
+        };
         let stamp = cache::format_stamp(FORMAT);
+        Ok(PreparedSave {
+            garbage: self.garbage(&index, before),
+            encoded_index: cache::encode(&stamp, &index)?,
+            pending: (!new_files.is_empty()).then_some(pending),
+            new_files,
+        })
+    }
+
+    /// Writes a save [`Store::prepare`] made, for the site written to `output`.
+    pub fn commit(&self, prepared: PreparedSave, output: &Path) -> io::Result<()> {
+        let PreparedSave {
+            new_files,
+            pending,
+            encoded_index,
+            garbage,
+        } = prepared;
         std::fs::create_dir_all(&self.dir)?;
-        if !new_files.is_empty() {
+        if let Some(pending) = pending {
             // Journal first: if the save stops before the index is written, the next one collects these.
-            let mut pending: Vec<Hash> = before.map(|b| b.pending.clone()).unwrap_or_default();
-            pending.extend(new_files.iter().map(|(entry, _)| entry.hash));
-            cache::write(&self.dir.join(PENDING_FILE), &stamp, &pending)?;
+            cache::write(
+                &self.dir.join(PENDING_FILE),
+                &cache::format_stamp(FORMAT),
+                &pending,
+            )?;
         }
         crate::output::on_disk_threads(|| {
             new_files.par_iter().try_for_each(|(entry, file)| {
@@ -385,25 +438,22 @@ impl Store {
                 put(&output.join(&entry.path), &file.bytes, &target)
             })
         })?;
-        let index = Index {
-            documents,
-            current: current_files,
-            ..Index::default()
-        };
-        cache::write(&self.dir.join(INDEX_FILE), &stamp, &index)?;
+        cache::write_bytes(&self.dir.join(INDEX_FILE), &encoded_index)?;
         for done in [PENDING_FILE, OLD_INDEX_FILE] {
             let _ = std::fs::remove_file(self.dir.join(done));
         }
-        self.collect_garbage(&index, before);
+        for path in garbage {
+            let _ = std::fs::remove_file(path);
+        }
         if let Some(cache) = self.dir.parent() {
             let _ = std::fs::remove_dir_all(cache.join(OLD_DIR));
         }
         Ok(())
     }
 
-    /// Removes store files no entry of `index` refers to: of the files `before` knew (files added since
-    /// are this build's), or of all files in the store when there was no index before.
-    fn collect_garbage(&self, index: &Index, before: Option<&Index>) {
+    /// The store files no entry of `index` refers to: of the files `before` knew (files added since are
+    /// this build's), or of all files in the store when there was no index before.
+    fn garbage(&self, index: &Index, before: Option<&Index>) -> Vec<PathBuf> {
         let used: HashSet<&Hash> = index.hashes().collect();
         let candidates: Vec<(Hash, PathBuf)> = match before {
             Some(before) if !before.documents.is_empty() => before
@@ -413,11 +463,11 @@ impl Store {
                 .collect(),
             _ => self.listing(),
         };
-        for (hash, path) in candidates {
-            if !used.contains(&hash) {
-                let _ = std::fs::remove_file(path);
-            }
-        }
+        candidates
+            .into_iter()
+            .filter(|(hash, _)| !used.contains(hash))
+            .map(|(_, path)| path)
+            .collect()
     }
 
     /// The files in the store: hash and path. A file whose name is not a hash (a temporary copy left by an
