@@ -653,8 +653,7 @@ impl Paged {
         self.files = history.files;
         self.links = history.links;
         self.versions = history.versions;
-        self.current.reused.extend(history.current.reused);
-        self.current.rendered.extend(history.current.rendered);
+        self.current.append(history.current);
         self.timings.push(("versions", history.took));
         self.history = None;
     }
@@ -788,7 +787,7 @@ impl From<std::io::Error> for WriteFailure {
 /// What [`Paged::write_beside_search`] made besides writing ([`Paged::with_beside`] takes it).
 pub(crate) struct Beside {
     /// The search index.
-    pub index: Indexed,
+    index: Indexed,
     /// The pages of the history, if they were not rendered yet.
     history: Option<WithHistory>,
     /// The page store's save, made ready (none if that failed: then it is made when it is saved).
@@ -819,12 +818,7 @@ impl Paged {
         let store_save = beside_the_search(|| match &history {
             Some(history) => {
                 let mut current = self.current.clone();
-                current
-                    .reused
-                    .extend(history.current.reused.iter().cloned());
-                current
-                    .rendered
-                    .extend(history.current.rendered.iter().cloned());
+                current.append(history.current.clone());
                 self.store
                     .prepare(self.stored.as_ref(), &history.versions, &current, files)
             }

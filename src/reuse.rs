@@ -171,6 +171,12 @@ impl DocumentKey {
 }
 
 impl CurrentPages {
+    /// Adds the pages of `other` (another part of the site) after these.
+    pub fn append(&mut self, other: CurrentPages) {
+        self.reused.extend(other.reused);
+        self.rendered.extend(other.rendered);
+    }
+
     /// How many pages were reused and how many rendered.
     pub fn counts(&self) -> PageCounts {
         PageCounts {
