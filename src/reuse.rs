@@ -243,8 +243,8 @@ impl Index {
 /// writes it.
 #[derive(Debug)]
 pub struct PreparedSave {
-    /// The rendered files to put into the store, with their entries.
-    new_files: Vec<(StoredFile, OutputFile)>,
+    /// The rendered files to put into the store: their entries and bytes.
+    new_files: Vec<(StoredFile, bytes::Bytes)>,
     /// The journal of files being put into the store (none when nothing is new).
     pending: Option<Vec<Hash>>,
     /// The new index, as its cache file holds it.
@@ -346,8 +346,8 @@ impl Store {
         let by_path: HashMap<&str, &OutputFile> =
             files.iter().map(|f| (f.path.as_str(), f)).collect();
         let mut documents = HashMap::with_capacity(pages.documents.len());
-        // The rendered files to put into the store: the stored file and the file.
-        let mut new_files: Vec<(StoredFile, OutputFile)> = Vec::new();
+        // The rendered files to put into the store: the stored file and its bytes.
+        let mut new_files: Vec<(StoredFile, bytes::Bytes)> = Vec::new();
         for document in &pages.documents {
             match document {
                 DocumentPages::Reused { key, files } => {
@@ -375,7 +375,7 @@ impl Store {
                             search: None,
                         };
                         stored.push(entry.clone());
-                        new_files.push((entry, (*file).clone()));
+                        new_files.push((entry, file.bytes.clone()));
                     }
                     stored.sort_by(|a, b| a.path.cmp(&b.path));
                     documents.insert(*key, stored.into());
@@ -383,7 +383,7 @@ impl Store {
             }
         }
 
-        let rendered_pages: Vec<(StoredFile, OutputFile)> = current
+        let rendered_pages: Vec<(StoredFile, bytes::Bytes)> = current
             .rendered
             .par_iter()
             .filter_map(|(path, key)| {
@@ -395,7 +395,7 @@ impl Store {
                     key: Some(*key),
                     search: Some(searchable(html)),
                 };
-                Some((entry, (*file).clone()))
+                Some((entry, file.bytes.clone()))
             })
             .collect();
         let mut current_files = current.reused.clone();
@@ -436,12 +436,12 @@ impl Store {
             )?;
         }
         crate::output::on_disk_threads(|| {
-            new_files.par_iter().try_for_each(|(entry, file)| {
+            new_files.par_iter().try_for_each(|(entry, bytes)| {
                 let target = self.file(&entry.hash);
                 if let Some(parent) = target.parent() {
                     std::fs::create_dir_all(parent)?;
                 }
-                put(&output.join(&entry.path), &file.bytes, &target)
+                put(&output.join(&entry.path), bytes, &target)
             })
         })?;
         cache::write_bytes(&self.dir.join(INDEX_FILE), &encoded_index)?;
