@@ -47,9 +47,25 @@ pub fn format_stamp(format: u32) -> Vec<u8> {
 }
 
 /// Reads the value at `path` if the file exists, carries `stamp` and is intact.
+///
+/// A file of [`MAP_FROM`] bytes or more is mapped, not read: its bytes are already in the page cache,
+/// and a buffer of their size would be fresh memory that the kernel first zeroes (for the page store's
+/// index and the history's caches, megabytes of every build).
 pub fn read<T: DeserializeOwned>(path: &Path, stamp: &[u8]) -> Option<T> {
-    decode(&std::fs::read(path).ok()?, stamp)
+    let mut file = std::fs::File::open(path).ok()?;
+    if file.metadata().ok()?.len() >= MAP_FROM {
+        // SAFETY: the program replaces cache files only by rename, never rewrites them (see
+        // [`MappedFile`]); a file changed by hand all the same fails its checksum or its decoding.
+        let map = unsafe { Mmap::map(&file) }.ok()?;
+        return decode(&map, stamp);
+    }
+    let mut bytes = Vec::new();
+    io::Read::read_to_end(&mut file, &mut bytes).ok()?;
+    decode(&bytes, stamp)
 }
+
+/// The size from which [`read`] maps a file instead of reading it.
+const MAP_FROM: u64 = 256 * 1024;
 
 /// Writes `value` to `path` with `stamp` (under a temporary name, then renamed into place).
 pub fn write<T: Serialize>(path: &Path, stamp: &[u8], value: &T) -> io::Result<()> {
@@ -295,14 +311,19 @@ pub fn new_tag() -> [u8; TAG] {
 
 /// The bytes of a cache file holding `value` with `stamp` (what [`write`] writes).
 pub fn encode<T: Serialize>(stamp: &[u8], value: &T) -> io::Result<Vec<u8>> {
-    let payload = postcard::to_stdvec(value).map_err(io::Error::other)?;
     let stamp_len = u8::try_from(stamp.len()).map_err(io::Error::other)?;
-    let mut bytes = Vec::with_capacity(MAGIC.len() + 1 + stamp.len() + CHECKSUM + payload.len());
+    let head = MAGIC.len() + 1 + stamp.len() + CHECKSUM;
+    // Sized first, then written into one buffer after its header: a buffer that grows while the value
+    // is written, and a copy behind the header, touched three times the file's size of fresh memory.
+    let size = postcard::experimental::serialized_size(value).map_err(io::Error::other)?;
+    let mut bytes = Vec::with_capacity(head + size);
     bytes.extend_from_slice(MAGIC);
     bytes.push(stamp_len);
     bytes.extend_from_slice(stamp);
-    bytes.extend_from_slice(blake3::hash(&payload).as_bytes());
-    bytes.extend_from_slice(&payload);
+    bytes.extend_from_slice(&[0; CHECKSUM]);
+    let mut bytes = postcard::to_extend(value, bytes).map_err(io::Error::other)?;
+    let checksum = blake3::hash(&bytes[head..]);
+    bytes[head - CHECKSUM..head].copy_from_slice(checksum.as_bytes());
     Ok(bytes)
 }
 
