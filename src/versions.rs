@@ -27,6 +27,7 @@ use crate::history::blobs::Blobs;
 use crate::history::{Commit, Completeness, Log};
 use raci::RaciStand;
 use register::RegisterStand;
+use serde::{Deserialize, Serialize};
 
 /// Folder whose files are versioned as guidelines.
 const GUIDELINES_PREFIX: &str = "content/leitlinien/";
@@ -46,8 +47,8 @@ pub struct Stand {
     pub body_start: usize,
     /// BLAKE3 of the text (see [`Stand::has_text_hash`]).
     text_hash: [u8; 32],
-    /// The front matter, if it is valid under today's rules.
-    pub meta: Option<Arc<GuidelineMeta>>,
+    /// What the history uses of the front matter, if it is valid under today's rules.
+    pub meta: Option<Arc<StandMeta>>,
     /// Whether the decision block appeared or changed here: this Stand is a Fassung.
     pub fassung: bool,
 }
@@ -91,6 +92,29 @@ impl Stand {
     pub fn in_force_from(&self) -> Option<NaiveDate> {
         let meta = self.meta.as_ref()?;
         meta.gueltig_ab.or(meta.beschluss.as_ref().map(|b| b.datum))
+    }
+}
+
+/// What the history uses of a version's front matter: its identity, title and decision. The rest is
+/// read from the version's text when a page needs it; the front matter of every version in the history
+/// is kept (and cached between builds), so it is kept lean.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StandMeta {
+    /// The document's stable id (see [`GuidelineMeta::id`]).
+    pub id: String,
+    pub title: String,
+    pub gueltig_ab: Option<NaiveDate>,
+    pub beschluss: Option<Beschluss>,
+}
+
+impl From<GuidelineMeta> for StandMeta {
+    fn from(meta: GuidelineMeta) -> Self {
+        StandMeta {
+            id: meta.id.value,
+            title: meta.title,
+            gueltig_ab: meta.gueltig_ab,
+            beschluss: meta.beschluss,
+        }
     }
 }
 
@@ -288,7 +312,7 @@ pub fn build(log: &Log, fronts: fronts::Cache) -> Versions {
             let id = stand
                 .meta
                 .as_ref()
-                .map(|m| m.id.value.clone())
+                .map(|m| m.id.clone())
                 .unwrap_or_else(|| file_stem(&change.path));
             guideline_owners.holds(&change.path, &id, &mut removals.guidelines);
             let history = guidelines.entry(id).or_default();

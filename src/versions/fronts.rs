@@ -14,9 +14,10 @@ use rayon::prelude::*;
 
 use crate::cache;
 use crate::content::frontmatter;
-use crate::content::guideline::{self, GuidelineMeta};
+use crate::content::guideline;
 use crate::diagnostics::SourceText;
 use crate::history::Log;
+use crate::versions::StandMeta;
 
 /// The cache file, in the history cache folder.
 pub const FILE: &str = "fronts.bin";
@@ -24,7 +25,7 @@ pub const FILE: &str = "fronts.bin";
 /// one is not rewritten every time.
 pub const RECENT_FILE: &str = "fronts-neu.bin";
 /// Raised when the files' layout changes.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 /// How many versions [`RECENT_FILE`] collects before everything is written to [`FILE`] again.
 const MAX_RECENT: usize = 500;
 
@@ -32,7 +33,7 @@ const MAX_RECENT: usize = 500;
 #[derive(Debug, Clone)]
 pub struct Front {
     /// `None` when the front matter is not valid under today's rules.
-    pub meta: Option<Arc<GuidelineMeta>>,
+    pub meta: Option<Arc<StandMeta>>,
     /// Byte offset of the body in the text.
     pub body_start: usize,
     /// BLAKE3 of the whole text: compared with today's text without reading the version's text.
@@ -40,9 +41,9 @@ pub struct Front {
 }
 
 /// What a cache file holds: blob id, front matter, body offset, text hash.
-type Cached = Vec<(String, Option<GuidelineMeta>, usize, [u8; 32])>;
+type Cached = Vec<(String, Option<StandMeta>, usize, [u8; 32])>;
 /// The same, borrowed for writing (the same bytes).
-type CachedRef<'a> = Vec<(&'a str, Option<&'a GuidelineMeta>, usize, [u8; 32])>;
+type CachedRef<'a> = Vec<(&'a str, Option<&'a StandMeta>, usize, [u8; 32])>;
 
 /// The front matter kept by the last build, read by [`Cache::load`] (on another thread while the build does
 /// other work, as `lib.rs` does) and used by [`read`].
@@ -158,7 +159,7 @@ fn parse(bytes: &[u8]) -> Option<Front> {
     let front = SourceText::new("", head);
     let (meta, _) = guideline::read_meta(&front, split.toml, split.opening);
     Some(Front {
-        meta: meta.map(Arc::new),
+        meta: meta.map(|meta| Arc::new(StandMeta::from(meta))),
         body_start: split.body_start,
         text_hash: *blake3::hash(bytes).as_bytes(),
     })
