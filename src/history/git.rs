@@ -539,9 +539,9 @@ fn parse_log(raw: &str) -> Vec<Revision> {
             let (time, email) = rest.split_once(' ').unwrap_or((rest, ""));
             revisions.push(Revision {
                 commit: Commit {
-                    id: id.to_string(),
+                    id: id.into(),
                     time: time.trim().parse().unwrap_or(0),
-                    author_email: email.trim().to_string(),
+                    author_email: email.trim().into(),
                 },
                 changes: Vec::new(),
             });
@@ -560,10 +560,10 @@ mod tests {
                    dddd 50\0\n:100644 100644 1111 2222 M\0content/a.md\0";
         let revisions = parse_log(raw);
         assert_eq!(revisions.len(), 2);
-        assert_eq!(revisions[0].commit.id, "aaaa");
+        assert_eq!(&*revisions[0].commit.id, "aaaa");
         assert_eq!(revisions[0].commit.time, 100);
-        assert_eq!(revisions[0].commit.author_email, "a@b.example");
-        assert_eq!(revisions[1].commit.author_email, "");
+        assert_eq!(&*revisions[0].commit.author_email, "a@b.example");
+        assert_eq!(&*revisions[1].commit.author_email, "");
         assert_eq!(
             revisions[0].changes,
             [

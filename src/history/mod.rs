@@ -16,12 +16,12 @@ use serde::{Deserialize, Serialize};
 /// A first-parent commit that changed content.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Commit {
-    /// The full commit id (40 hex digits).
-    pub id: String,
+    /// The full commit id (40 hex digits). Shared: every Stand a commit made holds it.
+    pub id: Arc<str>,
     /// Commit time, seconds since 1970 (UTC).
     pub time: i64,
     /// The author's e-mail address, only to look up a role in `[verlauf.autoren]`; never published.
-    pub author_email: String,
+    pub author_email: Arc<str>,
 }
 
 impl Commit {

@@ -532,7 +532,7 @@ fn document_key(
     key.add(format!("{:?}", in_force_index(history, shared.today)));
     for stand in &history.stands {
         let role = changed_by(shared, content, &stand.commit);
-        key.add(&stand.commit.id)
+        key.add(stand.commit.id.as_bytes())
             .add(stand.commit.time.to_le_bytes())
             .add(&stand.path)
             .add(&stand.blob)
@@ -1028,7 +1028,7 @@ fn versions_json(
             let stand = history.stands.get(i);
             Entry {
                 key: &v.key,
-                commit: stand.map(|s| s.commit.id.as_str()),
+                commit: stand.map(|s| &*s.commit.id),
                 date: v.date.as_ref().map(|d| d.iso.clone()),
                 label: &v.label,
                 url: &v.url,
