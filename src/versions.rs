@@ -14,10 +14,12 @@ pub mod fronts;
 pub mod raci;
 pub mod register;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
+use hashbrown::{HashMap, HashSet};
 use rayon::prelude::*;
 
 use crate::config::CONFIG_FILE;
@@ -166,24 +168,31 @@ pub struct Removals {
     pub raci: BTreeMap<String, Commit>,
 }
 
-/// Which document each file holds while the revisions are read, to tell deletions from renames.
+/// Which document each file holds while the revisions are read, to tell deletions from renames. Paths
+/// and ids are borrowed from the log and the front matter where they can be: the revisions touch
+/// thousands of files.
 #[derive(Default)]
-struct Owners {
+struct Owners<'a> {
     /// Path → id of the document it holds.
-    by_path: HashMap<String, String>,
+    by_path: HashMap<&'a str, Cow<'a, str>>,
     /// Id → how many files hold it.
-    files: HashMap<String, usize>,
+    files: HashMap<Cow<'a, str>, usize>,
     /// Ids whose file this commit deleted.
-    deleted: Vec<String>,
+    deleted: Vec<Cow<'a, str>>,
 }
 
-impl Owners {
-    fn holds(&mut self, path: &str, id: &str, removed: &mut BTreeMap<String, Commit>) {
-        if let Some(before) = self.by_path.insert(path.to_string(), id.to_string()) {
+impl<'a> Owners<'a> {
+    fn holds(&mut self, path: &'a str, id: Cow<'a, str>, removed: &mut BTreeMap<String, Commit>) {
+        removed.remove(id.as_ref());
+        if let Some(before) = self.by_path.insert(path, id.clone()) {
             self.release(&before);
         }
-        *self.files.entry(id.to_string()).or_default() += 1;
-        removed.remove(id);
+        match self.files.get_mut(id.as_ref()) {
+            Some(count) => *count += 1,
+            None => {
+                self.files.insert(id, 1);
+            }
+        }
     }
 
     fn delete(&mut self, path: &str) {
@@ -202,8 +211,8 @@ impl Owners {
     /// After a commit: the documents it deleted and no other file holds now.
     fn commit(&mut self, commit: &Commit, removed: &mut BTreeMap<String, Commit>) {
         for id in std::mem::take(&mut self.deleted) {
-            if self.files.get(&id).is_none_or(|&count| count == 0) {
-                removed.insert(id, commit.clone());
+            if self.files.get(id.as_ref()).is_none_or(|&count| count == 0) {
+                removed.insert(id.into_owned(), commit.clone());
             }
         }
     }
@@ -231,7 +240,6 @@ pub fn build(log: &Log, fronts: fronts::Cache) -> Versions {
     // The matrix files as the revisions so far left them: path → text.
     let mut matrix_files: BTreeMap<String, String> = BTreeMap::new();
     let mut removals = Removals::default();
-    let (mut guideline_owners, mut entry_owners) = (Owners::default(), Owners::default());
     let guideline_blobs = log
         .revisions
         .iter()
@@ -239,6 +247,7 @@ pub fn build(log: &Log, fronts: fronts::Cache) -> Versions {
         .filter(|c| is_guideline_path(&c.path))
         .filter_map(|c| c.blob.as_deref());
     let fronts = fronts::read(log, guideline_blobs, fronts);
+    let (mut guideline_owners, mut entry_owners) = (Owners::default(), Owners::default());
     // Every version of a register entry parsed once, side by side (the loop below needs each one up to
     // three times: its identity, and as the newer and the older side of a comparison).
     let entry_blobs: HashSet<&str> = log
@@ -272,8 +281,12 @@ pub fn build(log: &Log, fronts: fronts::Cache) -> Versions {
                                     .get(id)
                                     .map(|b| entry_tables.get(b).and_then(Option::as_ref))
                             });
-                        last_entry_blob.insert(id.clone(), blob);
-                        entry_owners.holds(&change.path, &id, &mut removals.register);
+                        entry_owners.holds(
+                            &change.path,
+                            Cow::Owned(id.clone()),
+                            &mut removals.register,
+                        );
+                        last_entry_blob.insert(id, blob);
                     }
                     None => entry_owners.delete(&change.path),
                 }
@@ -299,6 +312,24 @@ pub fn build(log: &Log, fronts: fronts::Cache) -> Versions {
             let Some(front) = fronts.get(blob.as_str()) else {
                 continue;
             };
+            let id = match &front.meta {
+                Some(meta) => Cow::Borrowed(meta.id.as_str()),
+                None => Cow::Owned(file_stem(&change.path)),
+            };
+            if !guidelines.contains_key(id.as_ref()) {
+                guidelines.insert(id.to_string(), DocHistory::default());
+            }
+            let Some(history) = guidelines.get_mut(id.as_ref()) else {
+                continue;
+            };
+            guideline_owners.holds(&change.path, id, &mut removals.guidelines);
+            let last = history.stands.last();
+            if last.is_some_and(|last| last.blob == *blob) {
+                // A rename without a change of text is not a new Stand.
+                continue;
+            }
+            let previous = last.and_then(Stand::beschluss);
+            let beschluss = front.meta.as_ref().and_then(|m| m.beschluss.as_ref());
             let stand = Stand {
                 commit: revision.commit.clone(),
                 path: change.path.clone(),
@@ -307,26 +338,8 @@ pub fn build(log: &Log, fronts: fronts::Cache) -> Versions {
                 body_start: front.body_start,
                 text_hash: front.text_hash,
                 meta: front.meta.clone(),
-                fassung: false,
+                fassung: beschluss.is_some() && beschluss != previous,
             };
-            let id = stand
-                .meta
-                .as_ref()
-                .map(|m| m.id.clone())
-                .unwrap_or_else(|| file_stem(&change.path));
-            guideline_owners.holds(&change.path, &id, &mut removals.guidelines);
-            let history = guidelines.entry(id).or_default();
-            if history
-                .stands
-                .last()
-                .is_some_and(|last| last.blob == stand.blob)
-            {
-                // A rename without a change of text is not a new Stand.
-                continue;
-            }
-            let previous = history.stands.last().and_then(Stand::beschluss);
-            let mut stand = stand;
-            stand.fassung = stand.beschluss().is_some() && stand.beschluss() != previous;
             history.stands.push(stand);
         }
         for id in touched_matrices {
@@ -487,9 +500,9 @@ mod tests {
             .collect();
         let rev = |id: &str, time: i64, changes: Vec<(&str, Option<&str>)>| Revision {
             commit: Commit {
-                id: format!("{id:0<40}"),
+                id: format!("{id:0<40}").into(),
                 time,
-                author_email: String::new(),
+                author_email: "".into(),
             },
             changes: changes
                 .into_iter()

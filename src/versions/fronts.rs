@@ -6,7 +6,7 @@
 //! A build after one more commit parses only the front matter of the versions that commit added, instead
 //! of every version in the history.
 
-use std::collections::{HashMap, HashSet};
+use hashbrown::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
