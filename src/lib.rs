@@ -72,6 +72,10 @@ pub struct BuildOptions {
     /// caller to write once the site is out (`publish`: after the switch). Otherwise they are written
     /// as the stage goes.
     pub defer_cache_writes: bool,
+    /// Whether the process ends right after the build (the command line). What the build made is then
+    /// left to the operating system, which takes the memory back at once, instead of being freed on
+    /// another thread while the build finishes (a whole site's documents, versions and pages).
+    pub process_ends: bool,
 }
 
 impl BuildOptions {
@@ -86,6 +90,7 @@ impl BuildOptions {
             today: today(),
             search: true,
             defer_cache_writes: false,
+            process_ends: false,
         }
     }
 }
@@ -231,6 +236,8 @@ pub struct Paged {
     /// The search stage's cache files, not yet written when [`BuildOptions::defer_cache_writes`] asked
     /// for it: [`cache::Writes::flush`] writes them.
     pub cache_writes: cache::Writes,
+    /// [`BuildOptions::process_ends`]: what [`Paged::save_caches`] leaves is not freed.
+    process_ends: bool,
 }
 
 /// The search index of a [`Paged`] site ([`Paged::index`]).
@@ -536,6 +543,7 @@ pub fn render_pages(options: &BuildOptions, warm: Option<&Warm>) -> Result<Paged
         },
         earlier_bodies,
         cache_writes,
+        process_ends: options.process_ends,
     };
     if include_history {
         // The search reads the version pages too.
@@ -734,6 +742,7 @@ impl Paged {
             warm,
             earlier_bodies,
             cache_writes,
+            process_ends,
         } = self;
         cache_writes.flush();
         let _ = match store_save {
@@ -751,7 +760,12 @@ impl Paged {
             timings,
             warm,
         };
-        drop_later((files, links, stored, versions, current, earlier_bodies));
+        let made = (files, links, stored, versions, current, earlier_bodies);
+        if process_ends {
+            std::mem::forget(made);
+        } else {
+            drop_later(made);
+        }
         saved
     }
 }
@@ -900,7 +914,11 @@ pub(crate) fn drop_later<T: Send + 'static>(value: T) {
 /// Checks, renders and writes the site; the output is replaced only if everything succeeded.
 pub fn build(options: &BuildOptions) -> Result<Built, BuildError> {
     build_with(options, None).map(|(built, warm)| {
-        drop_later(warm);
+        if options.process_ends {
+            std::mem::forget(warm);
+        } else {
+            drop_later(warm);
+        }
         built
     })
 }

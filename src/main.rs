@@ -165,6 +165,7 @@ fn main() -> ExitCode {
                 options.output = output;
             }
             options.search = !no_search;
+            options.process_ends = true;
             build(&options, verbose)
         }
         Command::Check { root, format } => check(&root, format),

@@ -212,6 +212,7 @@ pub fn publish(options: &PublishOptions) -> Result<Published, PublishError> {
         today: options.today,
         search: true,
         defer_cache_writes: true,
+        process_ends: false,
     };
     // The release the new one will be built from is known before the build; its manifest is read from
     // the disk while the site is rendered.

@@ -26,7 +26,7 @@
 //! costs time: everything is rendered again. The preview (`serve`, another `base_url`) keeps its own store
 //! in its own cache folder, so that previews and builds do not evict each other's pages.
 
-use std::collections::{HashMap, HashSet};
+use hashbrown::{HashMap, HashSet};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
