@@ -82,7 +82,10 @@ pub struct CurrentPages {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DocumentPages {
     /// Taken unchanged from the store.
-    Reused { key: Hash, files: Arc<[StoredFile]> },
+    Reused {
+        key: Hash,
+        files: Arc<Vec<StoredFile>>,
+    },
     /// Rendered in this build: the output paths of its files (bytes are among the build's files), the
     /// single pages taken from the store instead, and the key of every page (output path, page key).
     Rendered {
@@ -198,7 +201,9 @@ pub struct PageCounts {
 /// The documents' keys and files of the last successful build.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Index {
-    documents: HashMap<Hash, Arc<[StoredFile]>>,
+    /// A `Vec` behind the `Arc`, not a slice: serde decodes an `Arc<[T]>` into a `Vec` and copies it,
+    /// and the index lists every file of the site.
+    documents: HashMap<Hash, Arc<Vec<StoredFile>>>,
     /// The current pages of the last build.
     current: Vec<StoredFile>,
     /// Page key → hash of the page's file, from `documents`.
@@ -214,7 +219,7 @@ pub struct Index {
 
 impl Index {
     /// The stored files of a document key.
-    pub fn files(&self, key: &Hash) -> Option<&Arc<[StoredFile]>> {
+    pub fn files(&self, key: &Hash) -> Option<&Arc<Vec<StoredFile>>> {
         self.documents.get(key)
     }
 
@@ -378,7 +383,7 @@ impl Store {
                         new_files.push((entry, file.bytes.clone()));
                     }
                     stored.sort_by(|a, b| a.path.cmp(&b.path));
-                    documents.insert(*key, stored.into());
+                    documents.insert(*key, Arc::new(stored));
                 }
             }
         }

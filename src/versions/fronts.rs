@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rayon::prelude::*;
+use serde::Deserialize;
 
 use crate::cache;
 use crate::content::frontmatter;
@@ -30,7 +31,7 @@ const FORMAT: u32 = 3;
 const MAX_RECENT: usize = 500;
 
 /// The front matter of a guideline version.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct Front {
     /// `None` when the front matter is not valid under today's rules.
     pub meta: Option<Arc<StandMeta>>,
@@ -40,9 +41,11 @@ pub struct Front {
     pub text_hash: [u8; 32],
 }
 
-/// What a cache file holds: blob id, front matter, body offset, text hash.
-type Cached = Vec<(String, Option<StandMeta>, usize, [u8; 32])>;
-/// The same, borrowed for writing (the same bytes).
+/// What a cache file holds: per blob id the front matter, body offset and text hash. Decoded straight
+/// into the map the build looks versions up in (a list of entries moved into it held every version's
+/// front matter twice); written from [`CachedRef`], the same bytes.
+type Cached = HashMap<String, Front>;
+/// The same, borrowed for writing.
 type CachedRef<'a> = Vec<(&'a str, Option<&'a StandMeta>, usize, [u8; 32])>;
 
 /// The front matter kept by the last build, read by [`Cache::load`] (on another thread while the build does
@@ -61,22 +64,13 @@ impl Cache {
     pub fn load(dir: &Path) -> Cache {
         let stamp = cache::program_stamp(FORMAT);
         let load = |name: &str| cache::read::<Cached>(&dir.join(name), &stamp).unwrap_or_default();
-        let (all, recent) = rayon::join(|| load(FILE), || load(RECENT_FILE));
+        let (mut fronts, recent) = rayon::join(|| load(FILE), || load(RECENT_FILE));
+        let recent_ids = recent.keys().cloned().collect();
+        fronts.extend(recent);
         Cache {
             dir: Some(dir.to_path_buf()),
-            recent: recent.iter().map(|(blob, ..)| blob.clone()).collect(),
-            fronts: all
-                .into_iter()
-                .chain(recent)
-                .map(|(blob, meta, body_start, text_hash)| {
-                    let front = Front {
-                        meta: meta.map(Arc::new),
-                        body_start,
-                        text_hash,
-                    };
-                    (blob, front)
-                })
-                .collect(),
+            recent: recent_ids,
+            fronts,
         }
     }
 }
