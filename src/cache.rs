@@ -53,13 +53,14 @@ pub fn format_stamp(format: u32) -> Vec<u8> {
 /// index and the history's caches, megabytes of every build).
 pub fn read<T: DeserializeOwned>(path: &Path, stamp: &[u8]) -> Option<T> {
     let mut file = std::fs::File::open(path).ok()?;
-    if file.metadata().ok()?.len() >= MAP_FROM {
+    let len = file.metadata().ok()?.len();
+    if len >= MAP_FROM {
         // SAFETY: the program replaces cache files only by rename, never rewrites them (see
         // [`MappedFile`]); a file changed by hand all the same fails its checksum or its decoding.
         let map = unsafe { Mmap::map(&file) }.ok()?;
         return decode(&map, stamp);
     }
-    let mut bytes = Vec::new();
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
     io::Read::read_to_end(&mut file, &mut bytes).ok()?;
     decode(&bytes, stamp)
 }
