@@ -22,8 +22,8 @@ pub struct Blobs {
     /// The mapped file's identity ([`identity`]).
     file: u64,
     mapped: Option<Mmap>,
-    /// Blob id → byte range in `mapped`.
-    index: HashMap<String, Range<usize>>,
+    /// Blob id → byte range in `mapped` (foldhash: thousands of ids are decoded and looked up per build).
+    index: hashbrown::HashMap<String, Range<usize>>,
     read: HashMap<String, String>,
 }
 
@@ -144,7 +144,7 @@ impl Eq for Blobs {}
 pub struct Indexed {
     pub file: u64,
     pub len: usize,
-    pub records: HashMap<String, Range<usize>>,
+    pub records: hashbrown::HashMap<String, Range<usize>>,
 }
 
 impl Indexed {
@@ -189,8 +189,8 @@ pub fn encode(blobs: &HashMap<String, String>) -> Vec<u8> {
 }
 
 /// Where each record of [`encode`] keeps its bytes; reading stops at a damaged record.
-fn index_records(bytes: &[u8]) -> HashMap<String, Range<usize>> {
-    let mut index = HashMap::new();
+fn index_records(bytes: &[u8]) -> hashbrown::HashMap<String, Range<usize>> {
+    let mut index = hashbrown::HashMap::new();
     let mut at = 0;
     while let Some(newline) = bytes[at..].iter().take(128).position(|&b| b == b'\n') {
         let Ok(header) = std::str::from_utf8(&bytes[at..at + newline]) else {
