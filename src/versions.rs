@@ -100,7 +100,7 @@ impl Stand {
 /// What the history uses of a version's front matter: its identity, title and decision. The rest is
 /// read from the version's text when a page needs it; the front matter of every version in the history
 /// is kept (and cached between builds), so it is kept lean.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct StandMeta {
     /// The document's stable id (see [`GuidelineMeta::id`]).
     pub id: String,

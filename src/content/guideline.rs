@@ -36,7 +36,7 @@ impl Status {
 }
 
 /// The decision that adopted a guideline.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Beschluss {
     /// The council body, e.g. „Kreistag“.
     pub gremium: String,

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rayon::prelude::*;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::cache;
 use crate::content::frontmatter;
@@ -26,12 +26,12 @@ pub const FILE: &str = "fronts.bin";
 /// one is not rewritten every time.
 pub const RECENT_FILE: &str = "fronts-neu.bin";
 /// Raised when the files' layout changes.
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
 /// How many versions [`RECENT_FILE`] collects before everything is written to [`FILE`] again.
 const MAX_RECENT: usize = 500;
 
 /// The front matter of a guideline version.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Front {
     /// `None` when the front matter is not valid under today's rules.
     pub meta: Option<Arc<StandMeta>>,
@@ -41,12 +41,29 @@ pub struct Front {
     pub text_hash: [u8; 32],
 }
 
-/// What a cache file holds: per blob id the front matter, body offset and text hash. Decoded straight
-/// into the map the build looks versions up in (a list of entries moved into it held every version's
-/// front matter twice); written from [`CachedRef`], the same bytes.
-type Cached = HashMap<String, Front>;
+/// What a cache file holds: each distinct front matter once — the versions of a document mostly share
+/// theirs, as a title or a decision changes seldom — and per blob id the position of its front matter
+/// (`None`: not valid), the body offset and the text hash. Every build decodes the whole file, and the
+/// versions built from it share the front matter they had in common.
+#[derive(Debug, Serialize, Deserialize)]
+struct File<M, B> {
+    metas: Vec<M>,
+    entries: Vec<(B, Option<u32>, usize, [u8; 32])>,
+}
+
+impl<M, B> File<M, B> {
+    fn empty() -> Self {
+        File {
+            metas: Vec::new(),
+            entries: Vec::new(),
+        }
+    }
+}
+
+/// A cache file as read.
+type Cached = File<StandMeta, String>;
 /// The same, borrowed for writing.
-type CachedRef<'a> = Vec<(&'a str, Option<&'a StandMeta>, usize, [u8; 32])>;
+type CachedRef<'a> = File<&'a StandMeta, &'a str>;
 
 /// The front matter kept by the last build, read by [`Cache::load`] (on another thread while the build does
 /// other work, as `lib.rs` does) and used by [`read`].
@@ -63,10 +80,34 @@ impl Cache {
     /// written by another program.
     pub fn load(dir: &Path) -> Cache {
         let stamp = cache::program_stamp(FORMAT);
-        let load = |name: &str| cache::read::<Cached>(&dir.join(name), &stamp).unwrap_or_default();
-        let (mut fronts, recent) = rayon::join(|| load(FILE), || load(RECENT_FILE));
-        let recent_ids = recent.keys().cloned().collect();
-        fronts.extend(recent);
+        let load =
+            |name: &str| cache::read::<Cached>(&dir.join(name), &stamp).unwrap_or_else(File::empty);
+        let (all, recent) = rayon::join(|| load(FILE), || load(RECENT_FILE));
+        let recent_ids = recent
+            .entries
+            .iter()
+            .map(|(blob, ..)| blob.clone())
+            .collect();
+        let mut fronts = HashMap::with_capacity(all.entries.len() + recent.entries.len());
+        for file in [all, recent] {
+            let metas: Vec<Arc<StandMeta>> = file.metas.into_iter().map(Arc::new).collect();
+            for (blob, meta, body_start, text_hash) in file.entries {
+                let meta = match meta {
+                    None => None,
+                    Some(at) => match metas.get(at as usize) {
+                        Some(meta) => Some(Arc::clone(meta)),
+                        // Not written by this program: the version is parsed again.
+                        None => continue,
+                    },
+                };
+                let front = Front {
+                    meta,
+                    body_start,
+                    text_hash,
+                };
+                fronts.insert(blob, front);
+            }
+        }
         Cache {
             dir: Some(dir.to_path_buf()),
             recent: recent_ids,
@@ -132,17 +173,19 @@ pub fn read<'a>(log: &'a Log, blobs: impl Iterator<Item = &'a str>, cache: Cache
 
 /// What the cache files hold of the versions `blobs`, as written.
 fn entries<'b>(fronts: &'b Fronts, blobs: impl Iterator<Item = &'b str>) -> CachedRef<'b> {
-    blobs
-        .filter_map(|blob| Some((blob, fronts.get(blob)?)))
-        .map(|(blob, front)| {
-            (
-                blob,
-                front.meta.as_deref(),
-                front.body_start,
-                front.text_hash,
-            )
-        })
-        .collect()
+    let mut file = File::empty();
+    let mut positions: HashMap<&StandMeta, u32> = HashMap::new();
+    for (blob, front) in blobs.filter_map(|blob| Some((blob, fronts.get(blob)?))) {
+        let meta = front.meta.as_deref().map(|meta| {
+            *positions.entry(meta).or_insert_with(|| {
+                file.metas.push(meta);
+                u32::try_from(file.metas.len() - 1).unwrap_or(u32::MAX)
+            })
+        });
+        file.entries
+            .push((blob, meta, front.body_start, front.text_hash));
+    }
+    file
 }
 
 /// The front matter of one version's text; `None` if it has none.
@@ -223,6 +266,41 @@ mod tests {
         let fronts = read(&empty, ["b1", "b2"].into_iter(), Cache::load(dir.path()));
         assert_eq!(title(&fronts, "b1").as_deref(), Some("Erste"));
         assert!(fronts.get("b2").is_none());
+    }
+
+    #[test]
+    fn versions_with_the_same_front_matter_share_it_in_the_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        // Two versions of one document whose text differs below the front matter, and another title.
+        let same = text("Gleich");
+        let full = log(&[
+            ("b1", same.clone()),
+            ("b2", format!("{same}Mehr Text.\n")),
+            ("b3", text("Anders")),
+        ]);
+        read(
+            &full,
+            ["b1", "b2", "b3"].into_iter(),
+            Cache::load(dir.path()),
+        );
+        let cached: Cached =
+            cache::read(&dir.path().join(RECENT_FILE), &cache::program_stamp(FORMAT)).unwrap();
+        assert_eq!(cached.metas.len(), 2, "one front matter per distinct value");
+        assert_eq!(cached.entries.len(), 3);
+
+        let empty = log(&[]);
+        let fronts = read(
+            &empty,
+            ["b1", "b2", "b3"].into_iter(),
+            Cache::load(dir.path()),
+        );
+        let meta = |blob| fronts.get(blob).unwrap().meta.clone().unwrap();
+        assert!(Arc::ptr_eq(&meta("b1"), &meta("b2")));
+        assert_eq!(meta("b3").title, "Anders");
+        assert_ne!(
+            fronts.get("b1").unwrap().text_hash,
+            fronts.get("b2").unwrap().text_hash
+        );
     }
 
     #[test]
