@@ -760,12 +760,10 @@ impl Paged {
             timings,
             warm,
         };
-        let made = (files, links, stored, versions, current, earlier_bodies);
-        if process_ends {
-            std::mem::forget(made);
-        } else {
-            drop_later(made);
-        }
+        let_go(
+            (files, links, stored, versions, current, earlier_bodies),
+            process_ends,
+        );
         saved
     }
 }
@@ -911,14 +909,20 @@ pub(crate) fn drop_later<T: Send + 'static>(value: T) {
         .spawn(move || drop(value));
 }
 
+/// Lets go of what a build made: left to the operating system when the process ends with the build
+/// ([`BuildOptions::process_ends`]), else freed on another thread ([`drop_later`]).
+fn let_go<T: Send + 'static>(value: T, process_ends: bool) {
+    if process_ends {
+        std::mem::forget(value);
+    } else {
+        drop_later(value);
+    }
+}
+
 /// Checks, renders and writes the site; the output is replaced only if everything succeeded.
 pub fn build(options: &BuildOptions) -> Result<Built, BuildError> {
     build_with(options, None).map(|(built, warm)| {
-        if options.process_ends {
-            std::mem::forget(warm);
-        } else {
-            drop_later(warm);
-        }
+        let_go(warm, options.process_ends);
         built
     })
 }
