@@ -48,7 +48,7 @@ pub fn format_stamp(format: u32) -> Vec<u8> {
 
 /// Reads the value at `path` if the file exists, carries `stamp` and is intact.
 ///
-/// A file of [`MAP_FROM`] bytes or more is mapped, not read: its bytes are already in the page cache,
+/// A file of 256 KiB or more is mapped, not read: its bytes are already in the page cache,
 /// and a buffer of their size would be fresh memory that the kernel first zeroes (for the page store's
 /// index and the history's caches, megabytes of every build).
 pub fn read<T: DeserializeOwned>(path: &Path, stamp: &[u8]) -> Option<T> {

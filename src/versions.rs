@@ -21,6 +21,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use hashbrown::{HashMap, HashSet};
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::config::CONFIG_FILE;
 use crate::content::guideline::{Beschluss, GuidelineMeta};
@@ -29,7 +30,6 @@ use crate::history::blobs::Blobs;
 use crate::history::{Commit, Completeness, Log};
 use raci::RaciStand;
 use register::RegisterStand;
-use serde::{Deserialize, Serialize};
 
 /// Folder whose files are versioned as guidelines.
 const GUIDELINES_PREFIX: &str = "content/leitlinien/";
@@ -187,12 +187,7 @@ impl<'a> Owners<'a> {
         if let Some(before) = self.by_path.insert(path, id.clone()) {
             self.release(&before);
         }
-        match self.files.get_mut(id.as_ref()) {
-            Some(count) => *count += 1,
-            None => {
-                self.files.insert(id, 1);
-            }
-        }
+        *self.files.entry(id).or_default() += 1;
     }
 
     fn delete(&mut self, path: &str) {

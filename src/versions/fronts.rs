@@ -1,6 +1,6 @@
-//! The front matter of every guideline version in the history: parsed once per blob, in parallel, and kept
-//! between builds by blob id in the history cache ([`FILE`], plus [`RECENT_FILE`] for the versions added
-//! since). A git blob id is the hash of the text, so an entry never goes stale; the files are stamped with
+//! What the history uses of the front matter of every guideline version ([`StandMeta`]): parsed once per
+//! blob, in parallel, and kept between builds by blob id in the history cache ([`FILE`], plus
+//! [`RECENT_FILE`] for the versions added since). A git blob id is the hash of the text, so an entry never goes stale; the files are stamped with
 //! the program that parsed them (rules may change).
 //!
 //! A build after one more commit parses only the front matter of the versions that commit added, instead
