@@ -68,6 +68,32 @@ pub fn read<T: DeserializeOwned>(path: &Path, stamp: &[u8]) -> Option<T> {
 /// The size from which [`read`] maps a file instead of reading it.
 const MAP_FROM: u64 = 256 * 1024;
 
+/// The payload of the cache file at `path` if it exists, carries `stamp` and is intact: its encoded
+/// value, not decoded, as shared bytes (mapped from 256 KiB, as in [`read`]). A reader decodes it with
+/// borrowed parts and keeps the parts it passes on as slices of these bytes ([`bytes::Bytes::slice_ref`])
+/// instead of copies: the page store's index and the output's manifest hand most of what they read on
+/// to the files they write.
+pub fn read_shared(path: &Path, stamp: &[u8]) -> Option<bytes::Bytes> {
+    let mut file = std::fs::File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    let bytes = if len >= MAP_FROM {
+        // SAFETY: as in [`read`].
+        bytes::Bytes::from_owner(unsafe { Mmap::map(&file) }.ok()?)
+    } else {
+        let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+        io::Read::read_to_end(&mut file, &mut bytes).ok()?;
+        bytes::Bytes::from(bytes)
+    };
+    shared_payload(bytes, stamp)
+}
+
+/// The payload of a cache file's `bytes` ([`read_shared`] without the reading); `None` if they are
+/// damaged or carry another stamp.
+pub fn shared_payload(bytes: bytes::Bytes, stamp: &[u8]) -> Option<bytes::Bytes> {
+    let payload = checked_payload(&bytes, stamp)?;
+    Some(bytes.slice_ref(payload))
+}
+
 /// Writes `value` to `path` with `stamp` (under a temporary name, then renamed into place).
 pub fn write<T: Serialize>(path: &Path, stamp: &[u8], value: &T) -> io::Result<()> {
     write_bytes(path, &encode(stamp, value)?)
@@ -331,6 +357,11 @@ pub fn encode<T: Serialize>(stamp: &[u8], value: &T) -> io::Result<Vec<u8>> {
 /// The value of a cache file's `bytes` ([`read`] without the reading); `None` if they are damaged or
 /// carry another stamp.
 pub fn decode<T: DeserializeOwned>(bytes: &[u8], stamp: &[u8]) -> Option<T> {
+    postcard::from_bytes(checked_payload(bytes, stamp)?).ok()
+}
+
+/// The encoded value in a cache file's `bytes`, if they carry `stamp` and their checksum holds.
+fn checked_payload<'a>(bytes: &'a [u8], stamp: &[u8]) -> Option<&'a [u8]> {
     let rest = bytes.strip_prefix(MAGIC)?;
     let (&stamp_len, rest) = rest.split_first()?;
     let (found, rest) = rest.split_at_checked(usize::from(stamp_len))?;
@@ -338,10 +369,7 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8], stamp: &[u8]) -> Option<T> {
         return None;
     }
     let (checksum, payload) = rest.split_at_checked(CHECKSUM)?;
-    if blake3::hash(payload).as_bytes() != checksum {
-        return None;
-    }
-    postcard::from_bytes(payload).ok()
+    (blake3::hash(payload).as_bytes() == checksum).then_some(payload)
 }
 
 #[cfg(test)]

@@ -211,7 +211,7 @@ pub struct Paged {
     pub files: Vec<OutputFile>,
     /// Files reused from an earlier build, linked into the output instead of written (before
     /// [`Paged::complete`], without the history's).
-    pub links: Vec<output::Link>,
+    pub links: output::Linked,
     /// Where reused version pages come from, and where this build's are kept for the next.
     pub store: reuse::Store,
     /// The store's index as this build found it (none when nothing was reused).
@@ -552,20 +552,30 @@ pub fn render_pages(options: &BuildOptions, warm: Option<&Warm>) -> Result<Paged
     Ok(paged)
 }
 
-/// The files of `site` that are taken from the store: linked into the output from `store`.
-fn links_to(store: &reuse::Store, site: &render::Site) -> Vec<output::Link> {
+/// The files of `site` that are taken from the store: linked into the output from `store`, the
+/// documents' version pages reused whole as groups.
+fn links_to(store: &reuse::Store, site: &render::Site) -> output::Linked {
     let stored_files: Arc<Path> = Arc::from(store.files_dir());
-    // Tens of thousands at 10,000 pages with a long history: their paths are copied in parallel.
     let reused: Vec<&reuse::StoredFile> =
         site.versions.reused().chain(&site.current.reused).collect();
-    reused
-        .par_iter()
-        .map(|f| output::Link {
-            path: f.path.clone(),
-            hash: f.hash,
-            dir: Arc::clone(&stored_files),
-        })
-        .collect()
+    output::Linked {
+        files: reused
+            .par_iter()
+            .map(|f| output::Link {
+                path: f.path.clone(),
+                hash: f.hash,
+                dir: Arc::clone(&stored_files),
+            })
+            .collect(),
+        groups: site
+            .versions
+            .bundles()
+            .map(|bundle| output::Group {
+                bundle: bundle.clone(),
+                dir: Arc::clone(&stored_files),
+            })
+            .collect(),
+    }
 }
 
 /// The pages of the site's history, not rendered yet ([`render::render_history`]): no search reads them
@@ -582,7 +592,7 @@ pub(crate) struct WithHistory {
     /// All the site's rendered files, sorted by path.
     files: Vec<OutputFile>,
     /// All files taken from the store.
-    links: Vec<output::Link>,
+    links: output::Linked,
     versions: reuse::VersionPages,
     /// Which of the history's site-wide pages were reused and which rendered.
     current: reuse::CurrentPages,
@@ -643,7 +653,8 @@ impl Paged {
         )
         .map_err(|errors| BuildError::Invalid(Diagnostics::new(errors)))?;
         let mut links = links_to(&self.store, &history);
-        links.extend(self.links.iter().cloned());
+        links.files.extend(self.links.files.iter().cloned());
+        links.groups.extend(self.links.groups.iter().cloned());
         let mut files = history.files;
         files.extend(self.files.iter().cloned());
         files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -843,7 +854,11 @@ impl Paged {
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
             .map_err(WriteFailure::Build)?;
         pages?;
-        staging.write(&index.files, &[], output::Part::Inside(search::OUTPUT_DIR))?;
+        staging.write(
+            &index.files,
+            &output::Linked::default(),
+            output::Part::Inside(search::OUTPUT_DIR),
+        )?;
         Ok(Beside {
             index,
             history,

@@ -17,6 +17,7 @@ use std::sync::{Arc, OnceLock};
 use rayon::prelude::*;
 
 use crate::render::OutputFile;
+use crate::reuse::{Bundle, RawBundle, StoredFile};
 
 /// How many threads write, link and remove files ([`on_disk_threads`]).
 const DISK_THREADS: usize = 8;
@@ -41,15 +42,106 @@ pub fn on_disk_threads<R: Send>(work: impl FnOnce() -> R + Send) -> R {
     }
 }
 
-/// The hashes of one written site's files: path → BLAKE3 of the bytes.
-pub type Manifest = BTreeMap<String, [u8; 32]>;
+/// What one written site holds: each file written or linked on its own with the BLAKE3 hash of its bytes,
+/// and the groups of files it holds whole (a document's version pages from the page store, see
+/// [`Group`]). A build compares the site a folder holds with the one it writes by group first: a group
+/// both hold is not looked into, so a rebuild after one commit compares the files of the documents that
+/// changed and the site's other pages, not every file of a long history.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Manifest {
+    /// Path → hash of the files not in a group.
+    files: BTreeMap<String, Hash>,
+    /// The groups, by their bundle's id.
+    groups: BTreeMap<Hash, Bundle>,
+}
 
-/// Writes `files` (and `links`) into `output`, replacing its previous contents only once all files are
+/// A BLAKE3 hash of a file's bytes.
+pub type Hash = [u8; 32];
+
+impl Manifest {
+    /// How many files the site has.
+    pub fn len(&self) -> usize {
+        self.files.len() + self.groups.values().map(Bundle::len).sum::<usize>()
+    }
+
+    /// Whether the site has no file.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The hash of the file at `path`, if the site has it (groups are decoded to look).
+    pub fn get(&self, path: &str) -> Option<Hash> {
+        self.files.get(path).copied().or_else(|| {
+            self.groups
+                .values()
+                .flat_map(|bundle| bundle.files().unwrap_or_default())
+                .find(|f| f.path == path)
+                .map(|f| f.hash)
+        })
+    }
+}
+
+/// The files of a site that are linked from a folder of earlier files (pages reused from an earlier
+/// build) instead of written: single files, and groups placed and compared as a whole.
+#[derive(Debug, Clone, Default)]
+pub struct Linked {
+    pub files: Vec<Link>,
+    pub groups: Vec<Group>,
+}
+
+impl Linked {
+    /// How many files they are.
+    pub fn len(&self) -> usize {
+        self.files.len() + self.groups.iter().map(|g| g.bundle.len()).sum::<usize>()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty() && self.groups.is_empty()
+    }
+
+    /// All of them as single links (the groups' files decoded).
+    pub fn all(&self) -> io::Result<Vec<Link>> {
+        let mut links = self.files.clone();
+        for group in &self.groups {
+            links.extend(group.links()?);
+        }
+        Ok(links)
+    }
+}
+
+/// A group of files linked from a folder of files named by their hash ([`stored_file`]): one document's
+/// version pages from the page store, its [`Bundle`]. The manifest records the bundle, so that the next
+/// build that writes into this folder finds the group in place by its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    pub bundle: Bundle,
+    /// The folder of the files.
+    pub dir: Arc<Path>,
+}
+
+impl Group {
+    /// Its files as single links.
+    pub fn links(&self) -> io::Result<Vec<Link>> {
+        Ok(self
+            .bundle
+            .files()?
+            .into_iter()
+            .map(|f| Link {
+                path: f.path,
+                hash: f.hash,
+                dir: Arc::clone(&self.dir),
+            })
+            .collect())
+    }
+}
+
+/// Writes `files` (and `linked`) into `output`, replacing its previous contents only once all files are
 /// written: [`write_atomically_with`] writing everything in one part.
 pub fn write_atomically(
     output: &Path,
     files: &[OutputFile],
-    links: &[Link],
+    links: &Linked,
 ) -> io::Result<Written> {
     write_atomically_with(output, |staging| staging.write(files, links, Part::All))
 }
@@ -139,7 +231,8 @@ pub fn write_atomically_with<E: From<io::Error>>(
 }
 
 /// Which of a site's files a [`Staging::write`] writes: all, or those under a folder (a path prefix
-/// ending in `/`), or all others.
+/// ending in `/`), or all others. Groups of files ([`Group`]) are never inside such a folder: a write
+/// of `Inside` takes none and leaves those the folder holds alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Part<'a> {
     All,
@@ -179,7 +272,7 @@ impl Staging {
         Staging {
             path,
             held,
-            written: Manifest::new(),
+            written: Manifest::default(),
             halfway: None,
         }
     }
@@ -197,8 +290,12 @@ impl Staging {
 
     /// Writes `files` and `links`, the site's files of `part`; of what the folder held, the files of
     /// `part` that are not among them are removed.
-    pub fn write(&mut self, files: &[OutputFile], links: &[Link], part: Part) -> io::Result<()> {
-        let mut after = manifest(files, links);
+    pub fn write(&mut self, files: &[OutputFile], links: &Linked, part: Part) -> io::Result<()> {
+        debug_assert!(
+            !matches!(part, Part::Inside(_)) || links.groups.is_empty(),
+            "groups are never inside a part's folder"
+        );
+        let mut after = manifest(files, &links.files);
         match &self.held {
             Some(held) => {
                 update_tree(&self.path, held, part, &after, files, links)?;
@@ -209,11 +306,17 @@ impl Staging {
                 write_tree(&self.path, first)?;
                 self.halfway();
                 write_tree(&self.path, second)?;
-                link_tree(&self.path, links)?;
+                link_tree(&self.path, &links.all()?)?;
             }
         }
         // Merged, not inserted one by one (see `sorted_manifest`).
-        self.written.append(&mut after);
+        self.written.files.append(&mut after.files);
+        self.written.groups.extend(
+            links
+                .groups
+                .iter()
+                .map(|g| (*g.bundle.id(), g.bundle.clone())),
+        );
         Ok(())
     }
 
@@ -245,7 +348,12 @@ pub struct Written {
 
 /// The files that differ between two sites: added, changed or gone, sorted.
 pub fn changed_paths(before: &Manifest, after: &Manifest) -> Vec<String> {
-    let (changed, removed) = differences(before, Part::All, after);
+    let (gone, new) = unshared_groups(before, Part::All, after.groups.values());
+    let gone: Vec<StoredFile> = gone.into_iter().flatten().collect();
+    let new: Vec<StoredFile> = new.into_iter().flatten().collect();
+    let old = entries(&before.files, Part::All, &gone);
+    let now = entries(&after.files, Part::All, &new);
+    let (changed, removed) = differences(&old, &now);
     let mut paths: Vec<String> = changed
         .into_iter()
         .chain(removed)
@@ -286,65 +394,176 @@ impl Places {
     }
 }
 
-/// The manifest of a site made of `files` and `links`.
+/// The manifest of a site made of `files` and the single files `links` (no groups).
 pub fn manifest(files: &[OutputFile], links: &[Link]) -> Manifest {
-    let mut entries: Vec<(String, [u8; 32])> = files
+    let mut entries: Vec<(String, Hash)> = files
         .par_iter()
         .map(|f| (f.path.clone(), f.hash()))
         .collect();
     entries.extend(links.iter().map(|l| (l.path.clone(), l.hash)));
-    sorted_manifest(entries)
+    Manifest {
+        files: sorted_files(entries),
+        groups: BTreeMap::new(),
+    }
 }
 
-/// A manifest of `entries`, sorted first: a map built from sorted entries is built in one pass, while
+/// A map of `entries`, sorted first: a map built from sorted entries is built in one pass, while
 /// inserting thousands of long paths with long common beginnings one by one compares them again and again.
-fn sorted_manifest(mut entries: Vec<(String, [u8; 32])>) -> Manifest {
+fn sorted_files(mut entries: Vec<(String, Hash)>) -> BTreeMap<String, Hash> {
     entries.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
     entries.into_iter().collect()
 }
 
 /// Raised when the manifest's layout changes; a manifest of another format is not trusted.
-const MANIFEST_FORMAT: u32 = 2;
+const MANIFEST_FORMAT: u32 = 3;
+
+/// A manifest as its file holds it.
+#[derive(serde::Serialize)]
+struct ManifestFile<'a> {
+    files: &'a BTreeMap<String, Hash>,
+    groups: Vec<&'a Bundle>,
+}
+
+/// A manifest as it is decoded: the groups' files borrowed from the bytes read.
+#[derive(serde::Deserialize)]
+struct RawManifest<'a> {
+    files: Vec<(String, Hash)>,
+    #[serde(borrow)]
+    groups: Vec<RawBundle<'a>>,
+}
 
 /// A manifest written by [`write_manifest`]; `None` if it is missing, damaged or of another format.
 pub fn read_manifest(path: &Path) -> Option<Manifest> {
-    manifest_from_bytes(&std::fs::read(path).ok()?)
+    let stamp = crate::cache::format_stamp(MANIFEST_FORMAT);
+    manifest_from_payload(&crate::cache::read_shared(path, &stamp)?)
 }
 
 /// A manifest from the bytes of its file (read ahead of time); `None` if they are damaged or of
-/// another format.
-pub fn manifest_from_bytes(bytes: &[u8]) -> Option<Manifest> {
-    // A map is written as its length and its pairs, which is how a list of pairs is read.
-    let entries: Vec<(String, [u8; 32])> =
-        crate::cache::decode(bytes, &crate::cache::format_stamp(MANIFEST_FORMAT))?;
-    Some(sorted_manifest(entries))
+/// another format. Its groups stay parts of `bytes`.
+pub fn manifest_from_bytes(bytes: bytes::Bytes) -> Option<Manifest> {
+    let stamp = crate::cache::format_stamp(MANIFEST_FORMAT);
+    manifest_from_payload(&crate::cache::shared_payload(bytes, &stamp)?)
+}
+
+fn manifest_from_payload(payload: &bytes::Bytes) -> Option<Manifest> {
+    let raw: RawManifest = postcard::from_bytes(payload).ok()?;
+    Some(Manifest {
+        // Written from a map, so sorted: the map is built in one pass.
+        files: raw.files.into_iter().collect(),
+        groups: raw
+            .groups
+            .into_iter()
+            .map(|raw| {
+                let bundle = Bundle::from_raw(raw, payload);
+                (*bundle.id(), bundle)
+            })
+            .collect(),
+    })
 }
 
 /// Writes a manifest (a [`crate::cache`] file: under a temporary name, then renamed into place).
 pub fn write_manifest(path: &Path, manifest: &Manifest) -> io::Result<()> {
-    crate::cache::write(path, &crate::cache::format_stamp(MANIFEST_FORMAT), manifest)
+    let file = ManifestFile {
+        files: &manifest.files,
+        groups: manifest.groups.values().collect(),
+    };
+    crate::cache::write(path, &crate::cache::format_stamp(MANIFEST_FORMAT), &file)
 }
 
-/// Turns `dir`, which holds the files of `before`, into the site of `after` (made of `files` and `links`):
-/// writes what is new or changed, removes what is gone, leaves the rest. Of `before`, only the files of
-/// `part` are looked at: `after` is that part of the new site.
+/// The groups of `before` that `after` does not hold (their files of `part` decoded), and those of
+/// `after` that `before` does not hold (decoded). A group both hold is in place and not looked into;
+/// groups are not looked at in a part `Inside` a folder (see [`Part`]).
+fn unshared_groups<'a>(
+    before: &Manifest,
+    part: Part,
+    after: impl Iterator<Item = &'a Bundle> + Clone,
+) -> (Vec<Vec<StoredFile>>, Vec<Vec<StoredFile>>) {
+    if matches!(part, Part::Inside(_)) {
+        return (Vec::new(), Vec::new());
+    }
+    let ids: hashbrown::HashSet<&Hash> = after.clone().map(Bundle::id).collect();
+    let gone: Vec<&Bundle> = before
+        .groups
+        .iter()
+        .filter(|(id, _)| !ids.contains(id))
+        .map(|(_, bundle)| bundle)
+        .collect();
+    let new: Vec<&Bundle> = after
+        .filter(|b| !before.groups.contains_key(b.id()))
+        .collect();
+    let decode = |bundles: Vec<&Bundle>| -> Vec<Vec<StoredFile>> {
+        bundles
+            .par_iter()
+            .map(|b| b.files().unwrap_or_default())
+            .collect()
+    };
+    (decode(gone), decode(new))
+}
+
+/// The files of `part` in `files` and `more` as (path, hash), sorted by path.
+fn entries<'a>(
+    files: &'a BTreeMap<String, Hash>,
+    part: Part,
+    more: &'a [StoredFile],
+) -> Vec<(&'a str, &'a Hash)> {
+    let mut entries: Vec<(&str, &Hash)> = files
+        .iter()
+        .map(|(path, hash)| (path.as_str(), hash))
+        .chain(more.iter().map(|f| (f.path.as_str(), &f.hash)))
+        .filter(|(path, _)| part.holds(path))
+        .collect();
+    if !more.is_empty() {
+        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    }
+    entries
+}
+
+/// Turns `dir`, which holds the files of `before`, into the site made of `files` and `links`, whose
+/// single files' manifest is `after`: writes what is new or changed, removes what is gone, leaves the
+/// rest. Of `before`, only the files of `part` are looked at: the new files are that part of the site.
 pub fn update_tree(
     dir: &Path,
     before: &Manifest,
     part: Part,
     after: &Manifest,
     files: &[OutputFile],
-    links: &[Link],
+    links: &Linked,
 ) -> io::Result<()> {
-    let (changed, removed) = differences(before, part, after);
+    let (gone, new) = unshared_groups(before, part, links.groups.iter().map(|g| &g.bundle));
+    let gone: Vec<StoredFile> = gone.into_iter().flatten().collect();
+    // The new groups' files as links, each from its group's folder.
+    let new_groups = links
+        .groups
+        .iter()
+        .filter(|g| !before.groups.contains_key(g.bundle.id()));
+    let new_links: Vec<Link> = new_groups
+        .zip(new)
+        .flat_map(|(group, files)| {
+            files.into_iter().map(|f| Link {
+                path: f.path,
+                hash: f.hash,
+                dir: Arc::clone(&group.dir),
+            })
+        })
+        .collect();
+    let old = entries(&before.files, part, &gone);
+    let mut now = entries(&after.files, Part::All, &[]);
+    if !new_links.is_empty() {
+        now.extend(new_links.iter().map(|l| (l.path.as_str(), &l.hash)));
+        now.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    }
+    let (changed, removed) = differences(&old, &now);
     let changed_files: Vec<&OutputFile> = files
         .iter()
         .filter(|f| changed.contains(f.path.as_str()))
         .collect();
     let changed_links: Vec<&Link> = links
+        .files
         .iter()
+        .chain(&new_links)
         .filter(|l| changed.contains(l.path.as_str()))
         .collect();
+    let after_paths: hashbrown::HashSet<&str> = now.iter().map(|(path, _)| *path).collect();
     on_disk_threads(|| {
         // Files that are gone, and every changed file that existed: a file may be a link into the store
         // of reused pages, which must not be overwritten in place.
@@ -356,7 +575,10 @@ pub fn update_tree(
             })?;
         remove_empty_dirs(
             dir,
-            removed.iter().copied().filter(|p| !after.contains_key(*p)),
+            removed
+                .iter()
+                .copied()
+                .filter(|p| !after_paths.contains(*p)),
         );
         create_dirs(
             dir,
@@ -374,39 +596,34 @@ pub fn update_tree(
     })
 }
 
-/// What differs between the files of `part` in `before` and `after`: the paths of `after` that are new
-/// or changed, and the paths of `before` that are gone or changed. One pass over both (they are sorted):
-/// a site of thousands of pages has long paths with long common beginnings, which made looking each
-/// one up in both maps the slowest part of writing the output.
+/// What differs between the files `before` and `after` (each sorted by path): the paths of `after` that
+/// are new or changed, and the paths of `before` that are gone or changed. One pass over both: a site of
+/// thousands of pages has long paths with long common beginnings, which made looking each one up in
+/// both maps the slowest part of writing the output.
 fn differences<'a>(
-    before: &'a Manifest,
-    part: Part,
-    after: &'a Manifest,
+    before: &[(&'a str, &Hash)],
+    after: &[(&'a str, &Hash)],
 ) -> (hashbrown::HashSet<&'a str>, Vec<&'a str>) {
     use std::cmp::Ordering;
     let mut changed = hashbrown::HashSet::new();
     let mut removed = Vec::new();
-    let mut old = before
-        .iter()
-        .filter(|(path, _)| part.holds(path))
-        .peekable();
-    let mut new = after.iter().peekable();
+    let (mut old, mut new) = (before.iter().peekable(), after.iter().peekable());
     loop {
         match (old.peek(), new.peek()) {
             (Some((old_path, old_hash)), Some((new_path, new_hash))) => {
                 match old_path.cmp(new_path) {
                     Ordering::Less => {
-                        removed.push(old_path.as_str());
+                        removed.push(*old_path);
                         old.next();
                     }
                     Ordering::Greater => {
-                        changed.insert(new_path.as_str());
+                        changed.insert(*new_path);
                         new.next();
                     }
                     Ordering::Equal => {
                         if old_hash != new_hash {
-                            removed.push(old_path.as_str());
-                            changed.insert(new_path.as_str());
+                            removed.push(*old_path);
+                            changed.insert(*new_path);
                         }
                         old.next();
                         new.next();
@@ -414,11 +631,11 @@ fn differences<'a>(
                 }
             }
             (Some((old_path, _)), None) => {
-                removed.push(old_path.as_str());
+                removed.push(*old_path);
                 old.next();
             }
             (None, Some((new_path, _))) => {
-                changed.insert(new_path.as_str());
+                changed.insert(*new_path);
                 new.next();
             }
             (None, None) => return (changed, removed),
@@ -467,8 +684,10 @@ pub fn stored_file(dir: &Path, hash: &[u8; 32]) -> PathBuf {
 }
 
 /// Whether the source of any of `links` has gone missing (a store cleared by hand): writing them fails.
-pub fn sources_missing(links: &[Link]) -> bool {
-    links.par_iter().any(|link| !link.source().exists())
+pub fn sources_missing(links: &Linked) -> bool {
+    links.all().map_or(true, |all| {
+        all.par_iter().any(|link| !link.source().exists())
+    })
 }
 
 /// Writes all files under `dir` (directories first, then files in parallel).
@@ -659,10 +878,13 @@ fn exchange(_: &Path, _: &Path) -> io::Result<()> {
 /// A manifest of `(path, byte)`: the byte stands for the file's hash (for tests).
 #[cfg(test)]
 pub(crate) fn manifest_of(entries: &[(&str, u8)]) -> Manifest {
-    entries
-        .iter()
-        .map(|(path, byte)| (path.to_string(), [*byte; 32]))
-        .collect()
+    Manifest {
+        files: entries
+            .iter()
+            .map(|(path, byte)| (path.to_string(), [*byte; 32]))
+            .collect(),
+        groups: BTreeMap::new(),
+    }
 }
 
 #[cfg(test)]
@@ -680,6 +902,14 @@ mod tests {
         std::fs::create_dir_all(source.parent().unwrap()).unwrap();
         std::fs::write(&source, text).unwrap();
         (link, source)
+    }
+
+    /// `link` alone.
+    fn single(link: &Link) -> Linked {
+        Linked {
+            files: vec![link.clone()],
+            groups: Vec::new(),
+        }
     }
 
     fn file(path: &str, text: &str) -> OutputFile {
@@ -705,10 +935,115 @@ mod tests {
         assert_eq!(inside, DISK_THREADS);
     }
 
+    /// A group of `files` (path, text), stored under `dir` as the page store keeps them.
+    fn group(dir: &Path, files: &[(&str, &str)]) -> Group {
+        let stored: Vec<StoredFile> = files
+            .iter()
+            .map(|(path, text)| {
+                let (link, _) = stored(dir, path, text);
+                StoredFile {
+                    path: link.path,
+                    hash: link.hash,
+                    key: None,
+                    search: None,
+                }
+            })
+            .collect();
+        Group {
+            bundle: Bundle::new(&stored),
+            dir: Arc::from(dir.join("gespeichert")),
+        }
+    }
+
+    #[test]
+    fn a_group_the_folder_holds_stays_in_place_one_it_lacks_is_linked_one_gone_is_removed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let site = tmp.path().join("site");
+        let a = group(tmp.path(), &[("a/1.html", "eins"), ("a/2.html", "zwei")]);
+        let b = group(tmp.path(), &[("b/1.html", "drei")]);
+        let c = group(tmp.path(), &[("c/1.html", "vier")]);
+        let index = [file("index.html", "start")];
+        let linked = |groups: &[&Group]| Linked {
+            files: Vec::new(),
+            groups: groups.iter().map(|g| (*g).clone()).collect(),
+        };
+
+        let mut first = Staging::new(site.clone(), None);
+        first.write(&index, &linked(&[&a, &b]), Part::All).unwrap();
+        let first = first.into_manifest();
+        assert_eq!(first.len(), 4);
+        assert_eq!(
+            first.get("a/2.html"),
+            Some(*blake3::hash(b"zwei").as_bytes())
+        );
+        assert_eq!(std::fs::read(site.join("a/1.html")).unwrap(), b"eins");
+
+        // A's files are not linked again (their sources are gone: linking them would fail), B's are
+        // removed, C's linked.
+        for link in a.links().unwrap() {
+            std::fs::remove_file(link.source()).unwrap();
+        }
+        let mut second = Staging::new(site.clone(), Some(first.clone()));
+        second.write(&index, &linked(&[&a, &c]), Part::All).unwrap();
+        let second = second.into_manifest();
+        assert_eq!(std::fs::read(site.join("a/2.html")).unwrap(), b"zwei");
+        assert!(!site.join("b").exists(), "b's files and folder are gone");
+        assert_eq!(std::fs::read(site.join("c/1.html")).unwrap(), b"vier");
+        assert_eq!(changed_paths(&first, &second), ["b/1.html", "c/1.html"]);
+
+        // The manifest's file keeps its groups; read back, they are the same.
+        let path = tmp.path().join("manifest");
+        write_manifest(&path, &second).unwrap();
+        assert_eq!(read_manifest(&path), Some(second.clone()));
+        let bytes = bytes::Bytes::from(std::fs::read(&path).unwrap());
+        assert_eq!(manifest_from_bytes(bytes), Some(second));
+    }
+
+    #[test]
+    fn a_write_inside_a_folder_leaves_the_groups_alone() {
+        let tmp = tempfile::tempdir().unwrap();
+        let site = tmp.path().join("site");
+        let a = group(tmp.path(), &[("a/1.html", "eins")]);
+        let pages = Linked {
+            files: Vec::new(),
+            groups: vec![a],
+        };
+        let mut first = Staging::new(site.clone(), None);
+        first.write(&[], &pages, Part::Outside("suche/")).unwrap();
+        first
+            .write(
+                &[file("suche/i.json", "1")],
+                &Linked::default(),
+                Part::Inside("suche/"),
+            )
+            .unwrap();
+        let first = first.into_manifest();
+        let mut second = Staging::new(site.clone(), Some(first));
+        second
+            .write(
+                &[file("suche/i.json", "2")],
+                &Linked::default(),
+                Part::Inside("suche/"),
+            )
+            .unwrap();
+        assert_eq!(std::fs::read(site.join("a/1.html")).unwrap(), b"eins");
+        assert_eq!(std::fs::read(site.join("suche/i.json")).unwrap(), b"2");
+    }
+
     #[test]
     fn differences_are_found_in_one_pass_over_both_manifests() {
         let before = manifest_of(&[("a", 1), ("b/x", 2), ("c", 3), ("e", 5), ("f", 6)]);
         let after = manifest_of(&[("a", 1), ("b/x", 9), ("d", 4), ("e", 5), ("g", 6)]);
+        fn diff<'a>(
+            before: &'a Manifest,
+            part: Part,
+            after: &'a Manifest,
+        ) -> (hashbrown::HashSet<&'a str>, Vec<&'a str>) {
+            differences(
+                &entries(&before.files, part, &[]),
+                &entries(&after.files, Part::All, &[]),
+            )
+        }
         fn sorted<'a>(
             (changed, mut removed): (hashbrown::HashSet<&'a str>, Vec<&'a str>),
         ) -> (Vec<&'a str>, Vec<&'a str>) {
@@ -718,26 +1053,23 @@ mod tests {
             (changed, removed)
         }
         assert_eq!(
-            sorted(differences(&before, Part::All, &after)),
+            sorted(diff(&before, Part::All, &after)),
             (vec!["b/x", "d", "g"], vec!["b/x", "c", "f"])
         );
         assert_eq!(
-            sorted(differences(&before, Part::Outside("b/"), &after)),
+            sorted(diff(&before, Part::Outside("b/"), &after)),
             (vec!["b/x", "d", "g"], vec!["c", "f"]),
             "files of `before` outside the part are not looked at"
         );
         assert_eq!(
-            sorted(differences(&before, Part::All, &Manifest::new())),
+            sorted(diff(&before, Part::All, &Manifest::default())),
             (vec![], vec!["a", "b/x", "c", "e", "f"])
         );
         assert_eq!(
-            sorted(differences(&Manifest::new(), Part::All, &after)),
+            sorted(diff(&Manifest::default(), Part::All, &after)),
             (vec!["a", "b/x", "d", "e", "g"], vec![])
         );
-        assert_eq!(
-            sorted(differences(&after, Part::All, &after)),
-            (vec![], vec![])
-        );
+        assert_eq!(sorted(diff(&after, Part::All, &after)), (vec![], vec![]));
         assert_eq!(changed_paths(&before, &after), ["b/x", "c", "d", "f", "g"]);
         assert!(changed_paths(&after, &after).is_empty());
     }
@@ -749,12 +1081,12 @@ mod tests {
         write_atomically(
             &out,
             &[file("index.html", "eins"), file("a/b/c.html", "x")],
-            &[],
+            &Linked::default(),
         )
         .unwrap()
         .cleanup
         .wait();
-        write_atomically(&out, &[file("index.html", "zwei")], &[])
+        write_atomically(&out, &[file("index.html", "zwei")], &Linked::default())
             .unwrap()
             .cleanup
             .wait();
@@ -789,7 +1121,10 @@ mod tests {
     }
 
     fn build(out: &Path, files: &[OutputFile]) {
-        write_atomically(out, files, &[]).unwrap().cleanup.wait();
+        write_atomically(out, files, &Linked::default())
+            .unwrap()
+            .cleanup
+            .wait();
     }
 
     #[test]
@@ -834,8 +1169,8 @@ mod tests {
         let index = [file("suche/bleibt.idx", "b"), file("suche/neu.idx", "n")];
         let written = write_atomically_with(&out, |staging| {
             assert!(staging.recycled());
-            staging.write(&pages, &[], Part::Outside("suche/"))?;
-            staging.write(&index, &[], Part::Inside("suche/"))
+            staging.write(&pages, &Linked::default(), Part::Outside("suche/"))?;
+            staging.write(&index, &Linked::default(), Part::Inside("suche/"))
         })
         .unwrap();
         written.cleanup.wait();
@@ -868,7 +1203,11 @@ mod tests {
         let out = tmp.path().join("public");
         build(&out, &[file("a.html", "1")]);
         let failed: io::Result<Written> = write_atomically_with(&out, |staging| {
-            staging.write(&[file("a.html", "2")], &[], Part::Outside("suche/"))?;
+            staging.write(
+                &[file("a.html", "2")],
+                &Linked::default(),
+                Part::Outside("suche/"),
+            )?;
             Err(io::Error::other("die Suche schlug fehl"))
         });
         assert!(failed.is_err());
@@ -905,11 +1244,14 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let (link, source) = stored(tmp.path(), "s.html", "alt");
         let out = tmp.path().join("public");
-        write_atomically(&out, &[], std::slice::from_ref(&link))
+        write_atomically(&out, &[], &single(&link))
             .unwrap()
             .cleanup
             .wait();
-        write_atomically(&out, &[], &[link]).unwrap().cleanup.wait();
+        write_atomically(&out, &[], &single(&link))
+            .unwrap()
+            .cleanup
+            .wait();
         // The spare now holds the link; the third build writes the page instead.
         build(&out, &[file("s.html", "neu")]);
         assert_eq!(std::fs::read_to_string(out.join("s.html")).unwrap(), "neu");
@@ -921,7 +1263,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let (link, _) = stored(tmp.path(), "x/stand/1/index.html", "alt");
         let out = tmp.path().join("public");
-        write_atomically(&out, &[file("index.html", "neu")], &[link])
+        write_atomically(&out, &[file("index.html", "neu")], &single(&link))
             .unwrap()
             .cleanup
             .wait();

@@ -16,7 +16,11 @@
 //! search reads it from there only if it needs its HTML at all.
 //!
 //! The store holds each file once, named by the BLAKE3 hash of its bytes; its index ([`INDEX_FILE`], a
-//! [`crate::cache`] file) maps document keys to their files and page keys to a file. After a successful
+//! [`crate::cache`] file) holds per document (by its address) the key of its version pages and their
+//! files, encoded as one [`Bundle`], and the current pages by their page keys. A build decodes a
+//! document's bundle only when the document changed: a build after one more commit hands the others on
+//! as bytes, to the index it writes and to the output ([`crate::output::Manifest`]), which places and
+//! compares them as a whole. After a successful
 //! build the store keeps exactly the files of that build's documents (older entries are dropped), so it
 //! does not grow with the number of builds. The index is trusted without looking at the files (a build
 //! after one commit does no work per stored file); files put into the store are first written to a
@@ -29,7 +33,6 @@
 use hashbrown::{HashMap, HashSet};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -50,7 +53,7 @@ pub const PENDING_FILE: &str = "pending.bin";
 const OLD_INDEX_FILE: &str = "index.json";
 const FILES_DIR: &str = "files";
 /// Raised when the index layout changes; an index of another format is ignored.
-const FORMAT: u32 = 5;
+const FORMAT: u32 = 6;
 
 /// A BLAKE3 hash: of a file's bytes (its name in the store), or of everything a page or a document's
 /// version pages are made from (its key). Kept as bytes, not hex: the index lists every file of the site.
@@ -78,21 +81,128 @@ pub struct CurrentPages {
     pub rendered: Vec<(String, Hash)>,
 }
 
-/// The version pages of one document, as one build produced them.
+/// The files of one document's version pages, encoded (a `Vec<StoredFile>`, [postcard]). Decoded only
+/// where a build needs them: for a document that changed, or an output folder that lacks them. A build
+/// after one more commit hands most documents' bundles on as they are, from the store's index it read to
+/// the one it writes, and from the output's manifest to the next; read from a mapped file, they are
+/// slices of it, not copies.
+#[derive(Clone, PartialEq, Eq, Serialize)]
+pub struct Bundle {
+    /// BLAKE3 of `bytes`: bundles of the same id hold the same files.
+    id: Hash,
+    bytes: bytes::Bytes,
+}
+
+/// A [`Bundle`] as it is decoded: its bytes borrowed from what is read ([`Bundle::from_raw`]).
+#[derive(Deserialize)]
+pub struct RawBundle<'a> {
+    id: Hash,
+    #[serde(borrow)]
+    bytes: &'a [u8],
+}
+
+impl Bundle {
+    /// The bundle of `files`.
+    pub fn new(files: &[StoredFile]) -> Self {
+        let bytes = postcard::to_stdvec(files).expect("a list of files encodes");
+        Bundle {
+            id: *blake3::hash(&bytes).as_bytes(),
+            bytes: bytes.into(),
+        }
+    }
+
+    /// The bundle decoded as `raw` from `whole`, keeping its bytes as a part of `whole`.
+    pub fn from_raw(raw: RawBundle<'_>, whole: &bytes::Bytes) -> Self {
+        Bundle {
+            id: raw.id,
+            bytes: whole.slice_ref(raw.bytes),
+        }
+    }
+
+    /// What identifies its files: bundles of the same id hold the same files.
+    pub fn id(&self) -> &Hash {
+        &self.id
+    }
+
+    /// Its files, decoded; an error if its bytes are not a list of files (they come from checksummed
+    /// files, so only a bug makes them so).
+    pub fn files(&self) -> io::Result<Vec<StoredFile>> {
+        postcard::from_bytes(&self.bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    }
+
+    /// How many files it holds (read from the front of its bytes; nothing else is decoded).
+    pub fn len(&self) -> usize {
+        // A list is encoded as its length first, a varint, as a `u64` is.
+        postcard::take_from_bytes::<u64>(&self.bytes)
+            .map_or(0, |(len, _)| usize::try_from(len).unwrap_or(0))
+    }
+
+    /// Whether it holds no file.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl std::fmt::Debug for Bundle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bundle")
+            .field("id", &blake3::Hash::from_bytes(self.id).to_hex())
+            .field("files", &self.len())
+            .finish()
+    }
+}
+
+/// One document's version pages in the store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredDocument {
+    /// The key of everything they were rendered from ([`DocumentKey`]).
+    pub key: Hash,
+    /// The folders of its pages a sitemap lists (`…/` of an `…/index.html`).
+    pub listed: Vec<String>,
+    /// Its files.
+    pub bundle: Bundle,
+}
+
+/// A [`StoredDocument`] as it is decoded.
+#[derive(Deserialize)]
+struct RawDocument<'a> {
+    key: Hash,
+    listed: Vec<String>,
+    #[serde(borrow)]
+    bundle: RawBundle<'a>,
+}
+
+impl StoredDocument {
+    /// Page key → hash of the file, of its pages that have a page key (see [`Index::document`]).
+    pub fn pages(&self) -> HashMap<Hash, Hash> {
+        self.bundle
+            .files()
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|f| Some((f.key?, f.hash)))
+            .collect()
+    }
+}
+
+/// The version pages of one document, as one build produced them; `address` is the document's (its
+/// current page's folder), by which the store's index finds them again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DocumentPages {
     /// Taken unchanged from the store.
     Reused {
-        key: Hash,
-        files: Arc<Vec<StoredFile>>,
+        address: String,
+        stored: StoredDocument,
     },
     /// Rendered in this build: the output paths of its files (bytes are among the build's files), the
-    /// single pages taken from the store instead, and the key of every page (output path, page key).
+    /// single pages taken from the store instead, the key of every page (output path, page key), and
+    /// the folders a sitemap lists.
     Rendered {
+        address: String,
         key: Hash,
         paths: Vec<String>,
         reused: Vec<StoredFile>,
         page_keys: Vec<(String, Hash)>,
+        listed: Vec<String>,
     },
 }
 
@@ -104,12 +214,31 @@ pub struct VersionPages {
 }
 
 impl VersionPages {
-    /// The files taken from the store.
+    /// The single files taken from the store for documents that were rendered.
     pub fn reused(&self) -> impl Iterator<Item = &StoredFile> {
         self.documents.iter().flat_map(|d| match d {
-            DocumentPages::Reused { files, .. } => &files[..],
+            DocumentPages::Reused { .. } => &[][..],
             DocumentPages::Rendered { reused, .. } => reused.as_slice(),
         })
+    }
+
+    /// The files of the documents taken from the store whole.
+    pub fn bundles(&self) -> impl Iterator<Item = &Bundle> {
+        self.documents.iter().filter_map(|d| match d {
+            DocumentPages::Reused { stored, .. } => Some(&stored.bundle),
+            DocumentPages::Rendered { .. } => None,
+        })
+    }
+
+    /// The folders of all documents' version pages a sitemap lists.
+    pub fn listed(&self) -> impl Iterator<Item = &str> {
+        self.documents
+            .iter()
+            .flat_map(|d| match d {
+                DocumentPages::Reused { stored, .. } => &stored.listed,
+                DocumentPages::Rendered { listed, .. } => listed,
+            })
+            .map(String::as_str)
     }
 
     /// How many documents and files were reused and how many rendered.
@@ -117,9 +246,9 @@ impl VersionPages {
         let mut counts = Counts::default();
         for document in &self.documents {
             match document {
-                DocumentPages::Reused { files, .. } => {
+                DocumentPages::Reused { stored, .. } => {
                     counts.documents_reused += 1;
-                    counts.files_reused += files.len();
+                    counts.files_reused += stored.bundle.len();
                 }
                 DocumentPages::Rendered { paths, reused, .. } => {
                     counts.documents_rendered += 1;
@@ -199,33 +328,37 @@ pub struct PageCounts {
 }
 
 /// The documents' keys and files of the last successful build.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default)]
 pub struct Index {
-    /// A `Vec` behind the `Arc`, not a slice: serde decodes an `Arc<[T]>` into a `Vec` and copies it,
-    /// and the index lists every file of the site.
-    documents: HashMap<Hash, Arc<Vec<StoredFile>>>,
+    /// By document address.
+    documents: HashMap<String, StoredDocument>,
     /// The current pages of the last build.
     current: Vec<StoredFile>,
-    /// Page key → hash of the page's file, from `documents`.
-    #[serde(skip)]
-    pages: HashMap<Hash, Hash>,
     /// Page key → position in `current`.
-    #[serde(skip)]
     current_keys: HashMap<Hash, usize>,
     /// Hashes an interrupted save may have put into the store without recording them.
-    #[serde(skip)]
     pending: Vec<Hash>,
 }
 
-impl Index {
-    /// The stored files of a document key.
-    pub fn files(&self, key: &Hash) -> Option<&Arc<Vec<StoredFile>>> {
-        self.documents.get(key)
-    }
+/// The index as its file holds it.
+#[derive(Serialize)]
+struct IndexFile<'a> {
+    documents: Vec<(&'a str, &'a StoredDocument)>,
+    current: &'a [StoredFile],
+}
 
-    /// The hash of the stored page of a page key.
-    pub fn page(&self, key: &Hash) -> Option<&Hash> {
-        self.pages.get(key)
+/// The index as it is decoded, its documents' files borrowed from the bytes read.
+#[derive(Deserialize)]
+struct RawIndex<'a> {
+    #[serde(borrow)]
+    documents: Vec<(&'a str, RawDocument<'a>)>,
+    current: Vec<StoredFile>,
+}
+
+impl Index {
+    /// The version pages the last build stored for the document at `address`.
+    pub fn document(&self, address: &str) -> Option<&StoredDocument> {
+        self.documents.get(address)
     }
 
     /// The stored current page of a page key.
@@ -233,14 +366,47 @@ impl Index {
         self.current_keys.get(key).map(|&i| &self.current[i])
     }
 
-    /// The hashes of the files the store may hold: those of the index and those of an interrupted save.
-    fn hashes(&self) -> impl Iterator<Item = &Hash> {
-        self.documents
-            .values()
-            .flat_map(|files| files.iter())
-            .chain(&self.current)
-            .map(|f| &f.hash)
-            .chain(&self.pending)
+    /// The index in `payload` (an index file's, [`cache::read_shared`]); the documents' files stay
+    /// parts of it.
+    fn decode(payload: &bytes::Bytes) -> Option<Index> {
+        let raw: RawIndex = postcard::from_bytes(payload).ok()?;
+        let documents = raw
+            .documents
+            .into_iter()
+            .map(|(address, document)| {
+                let stored = StoredDocument {
+                    key: document.key,
+                    listed: document.listed,
+                    bundle: Bundle::from_raw(document.bundle, payload),
+                };
+                (address.to_string(), stored)
+            })
+            .collect();
+        let current_keys = raw
+            .current
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| Some((f.key?, i)))
+            .collect();
+        Some(Index {
+            documents,
+            current: raw.current,
+            current_keys,
+            pending: Vec::new(),
+        })
+    }
+
+    /// The bytes of its file.
+    fn encode(&self) -> io::Result<Vec<u8>> {
+        let file = IndexFile {
+            documents: self
+                .documents
+                .iter()
+                .map(|(address, document)| (address.as_str(), document))
+                .collect(),
+            current: &self.current,
+        };
+        cache::encode(&cache::format_stamp(FORMAT), &file)
     }
 }
 
@@ -275,20 +441,9 @@ impl Store {
     /// The index of the last build; empty if there is none or it cannot be read.
     pub fn index(&self) -> Index {
         let stamp = cache::format_stamp(FORMAT);
-        let mut index =
-            cache::read::<Index>(&self.dir.join(INDEX_FILE), &stamp).unwrap_or_default();
-        index.pages = index
-            .documents
-            .values()
-            .flat_map(|files| files.iter())
-            .filter_map(|f| Some((f.key?, f.hash)))
-            .collect();
-        index.current_keys = index
-            .current
-            .iter()
-            .enumerate()
-            .filter_map(|(i, f)| Some((f.key?, i)))
-            .collect();
+        let mut index = cache::read_shared(&self.dir.join(INDEX_FILE), &stamp)
+            .and_then(|payload| Index::decode(&payload))
+            .unwrap_or_default();
         index.pending =
             cache::read::<Vec<Hash>>(&self.dir.join(PENDING_FILE), &stamp).unwrap_or_default();
         index
@@ -355,14 +510,16 @@ impl Store {
         let mut new_files: Vec<(StoredFile, bytes::Bytes)> = Vec::new();
         for document in &pages.documents {
             match document {
-                DocumentPages::Reused { key, files } => {
-                    documents.insert(*key, Arc::clone(files));
+                DocumentPages::Reused { address, stored } => {
+                    documents.insert(address.clone(), stored.clone());
                 }
                 DocumentPages::Rendered {
+                    address,
                     key,
                     paths,
                     reused,
                     page_keys,
+                    listed,
                 } => {
                     let page_keys: HashMap<&str, &Hash> = page_keys
                         .iter()
@@ -383,7 +540,12 @@ impl Store {
                         new_files.push((entry, file.bytes.clone()));
                     }
                     stored.sort_by(|a, b| a.path.cmp(&b.path));
-                    documents.insert(*key, Arc::new(stored));
+                    let stored = StoredDocument {
+                        key: *key,
+                        listed: listed.clone(),
+                        bundle: Bundle::new(&stored),
+                    };
+                    documents.insert(address.clone(), stored);
                 }
             }
         }
@@ -414,10 +576,9 @@ impl Store {
             current: current_files,
             ..Index::default()
         };
-        let stamp = cache::format_stamp(FORMAT);
         Ok(PreparedSave {
             garbage: self.garbage(&index, before),
-            encoded_index: cache::encode(&stamp, &index)?,
+            encoded_index: index.encode()?,
             pending: (!new_files.is_empty()).then_some(pending),
             new_files,
         })
@@ -464,21 +625,57 @@ impl Store {
 
     /// The store files no entry of `index` refers to: of the files `before` knew (files added since are
     /// this build's), or of all files in the store when there was no index before.
+    ///
+    /// A document whose files `index` took over whole from `before` (the same [`Bundle`]) is not
+    /// decoded: its files stay and are looked at no further. That is exact as long as no two
+    /// documents' pages have the same bytes (every page names its own address); should they all the
+    /// same, a file still used may go, and the build that misses it renders again without the store
+    /// ([`Store::forget`]).
     fn garbage(&self, index: &Index, before: Option<&Index>) -> Vec<PathBuf> {
-        let used: HashSet<&Hash> = index.hashes().collect();
+        let kept: HashSet<&Hash> = match before {
+            Some(before) => {
+                let ids: HashSet<&Hash> =
+                    before.documents.values().map(|d| d.bundle.id()).collect();
+                index
+                    .documents
+                    .values()
+                    .map(|d| d.bundle.id())
+                    .filter(|id| ids.contains(id))
+                    .collect()
+            }
+            None => HashSet::new(),
+        };
+        let changed = |documents: &'_ HashMap<String, StoredDocument>| -> Vec<StoredFile> {
+            documents
+                .values()
+                .filter(|d| !kept.contains(d.bundle.id()))
+                .flat_map(|d| d.bundle.files().unwrap_or_default())
+                .collect()
+        };
+        let now = changed(&index.documents);
+        let used: HashSet<&Hash> = now.iter().chain(&index.current).map(|f| &f.hash).collect();
         let candidates: Vec<(Hash, PathBuf)> = match before {
-            Some(before) if !before.documents.is_empty() => before
-                .hashes()
-                .filter(|hash| !used.contains(hash))
-                .map(|hash| (*hash, self.file(hash)))
-                .collect(),
+            Some(before) if !before.documents.is_empty() => {
+                let earlier = changed(&before.documents);
+                earlier
+                    .iter()
+                    .chain(&before.current)
+                    .map(|f| &f.hash)
+                    .chain(&before.pending)
+                    .filter(|hash| !used.contains(hash))
+                    .map(|hash| (*hash, self.file(hash)))
+                    .collect()
+            }
             _ => self.listing(),
         };
-        candidates
+        let mut garbage: Vec<PathBuf> = candidates
             .into_iter()
             .filter(|(hash, _)| !used.contains(hash))
             .map(|(_, path)| path)
-            .collect()
+            .collect();
+        garbage.sort_unstable();
+        garbage.dedup();
+        garbage
     }
 
     /// The files in the store: hash and path. A file whose name is not a hash (a temporary copy left by an
@@ -528,6 +725,30 @@ mod tests {
         OutputFile::new(path, text.as_bytes().to_vec())
     }
 
+    /// The pages of a document `address` rendered in this build: `paths`, with page keys `keys`.
+    fn rendered(address: &str, key: Hash, paths: &[&str], keys: &[(&str, Hash)]) -> DocumentPages {
+        with(address, key, paths, keys, Vec::new(), &[])
+    }
+
+    /// [`rendered`], with single pages taken from the store and folders a sitemap lists.
+    fn with(
+        address: &str,
+        key: Hash,
+        paths: &[&str],
+        keys: &[(&str, Hash)],
+        reused: Vec<StoredFile>,
+        listed: &[&str],
+    ) -> DocumentPages {
+        DocumentPages::Rendered {
+            address: address.into(),
+            key,
+            paths: paths.iter().map(|p| p.to_string()).collect(),
+            reused,
+            page_keys: keys.iter().map(|(p, k)| (p.to_string(), *k)).collect(),
+            listed: listed.iter().map(|l| l.to_string()).collect(),
+        }
+    }
+
     #[test]
     fn saved_documents_are_found_again_and_unused_files_are_removed() {
         let tmp = tempfile::tempdir().unwrap();
@@ -540,18 +761,15 @@ mod tests {
         crate::output::write_tree(&out, &files).unwrap();
         let pages = VersionPages {
             documents: vec![
-                DocumentPages::Rendered {
-                    key: k("ka"),
-                    paths: vec!["a/stand/1/index.html".into()],
-                    reused: Vec::new(),
-                    page_keys: vec![("a/stand/1/index.html".into(), k("pa"))],
-                },
-                DocumentPages::Rendered {
-                    key: k("kb"),
-                    paths: vec!["b/x.json".into()],
-                    reused: Vec::new(),
-                    page_keys: Vec::new(),
-                },
+                with(
+                    "a/",
+                    k("ka"),
+                    &["a/stand/1/index.html"],
+                    &[("a/stand/1/index.html", k("pa"))],
+                    Vec::new(),
+                    &["a/"],
+                ),
+                rendered("b/", k("kb"), &["b/x.json"], &[]),
             ],
         };
         store
@@ -559,30 +777,82 @@ mod tests {
             .unwrap();
 
         let index = store.index();
-        let stored = index.files(&k("ka")).expect("document a is stored");
+        let a = index.document("a/").expect("document a is stored").clone();
+        assert_eq!(a.key, k("ka"));
+        assert_eq!(a.listed, ["a/"]);
+        let stored = a.bundle.files().unwrap();
+        assert_eq!(a.bundle.len(), 1);
         assert_eq!(stored[0].path, "a/stand/1/index.html");
         assert_eq!(std::fs::read(store.file(&stored[0].hash)).unwrap(), b"eins");
-        assert!(index.files(&k("unbekannt")).is_none());
-        assert_eq!(index.page(&k("pa")), Some(&stored[0].hash));
-        assert_eq!(index.page(&k("pb")), None);
+        assert!(index.document("unbekannt/").is_none());
+        assert_eq!(a.pages().get(&k("pa")), Some(&stored[0].hash));
+        assert_eq!(a.pages().get(&k("pb")), None);
 
         // The next build uses only document a: b's file leaves the store.
-        let b_hash = index.files(&k("kb")).unwrap()[0].hash;
+        let b_hash = index.document("b/").unwrap().bundle.files().unwrap()[0].hash;
         let next = VersionPages {
             documents: vec![DocumentPages::Reused {
-                key: k("ka"),
-                files: Arc::clone(stored),
+                address: "a/".into(),
+                stored: a.clone(),
             }],
         };
-        let index = store.index();
         store
             .save(Some(&index), &next, &CurrentPages::default(), &[], &out)
             .unwrap();
         assert!(!store.file(&b_hash).exists());
-        assert!(store.index().files(&k("ka")).is_some());
-        // The page keys of a document reused whole are kept for the build that changes it.
-        assert!(store.index().page(&k("pa")).is_some());
-        assert!(store.index().files(&k("kb")).is_none());
+        assert!(store.file(&stored[0].hash).exists());
+        // A document reused whole keeps its bundle, and with it its page keys for the build that
+        // changes it.
+        assert_eq!(store.index().document("a/"), Some(&a));
+        assert!(store.index().document("b/").is_none());
+    }
+
+    #[test]
+    fn a_changed_document_keeps_the_files_it_still_uses_and_drops_the_others() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::new(tmp.path());
+        let out = tmp.path().join("public");
+        let first = vec![file("a/1.html", "eins"), file("a/2.html", "zwei")];
+        crate::output::write_tree(&out, &first).unwrap();
+        let pages = VersionPages {
+            documents: vec![rendered(
+                "a/",
+                k("ka"),
+                &["a/1.html", "a/2.html"],
+                &[("a/1.html", k("p1")), ("a/2.html", k("p2"))],
+            )],
+        };
+        store
+            .save(None, &pages, &CurrentPages::default(), &first, &out)
+            .unwrap();
+        let index = store.index();
+        let stored = index.document("a/").unwrap().bundle.files().unwrap();
+        let (one, two) = (stored[0].clone(), stored[1].clone());
+
+        // Page 1 is taken from the store, page 2 rendered anew with other bytes.
+        let second = vec![file("a/2.html", "zwei, neu")];
+        crate::output::write_tree(&out, &second).unwrap();
+        let next = VersionPages {
+            documents: vec![with(
+                "a/",
+                k("ka2"),
+                &["a/2.html"],
+                &[("a/2.html", k("p2neu"))],
+                vec![one.clone()],
+                &[],
+            )],
+        };
+        store
+            .save(Some(&index), &next, &CurrentPages::default(), &second, &out)
+            .unwrap();
+        assert!(store.file(&one.hash).exists(), "page 1 is still used");
+        assert!(
+            !store.file(&two.hash).exists(),
+            "page 2's old bytes are not"
+        );
+        let a = store.index().document("a/").unwrap().clone();
+        assert_eq!(a.key, k("ka2"));
+        assert_eq!(a.pages().len(), 2);
     }
 
     #[test]
@@ -592,22 +862,11 @@ mod tests {
         let out = tmp.path().join("public");
         let files = vec![file("a/stand/1/index.html", "eins")];
         crate::output::write_tree(&out, &files).unwrap();
-        let rendered = |key: Hash| VersionPages {
-            documents: vec![DocumentPages::Rendered {
-                key,
-                paths: vec!["a/stand/1/index.html".into()],
-                reused: Vec::new(),
-                page_keys: Vec::new(),
-            }],
+        let pages = || VersionPages {
+            documents: vec![rendered("a/", k("ka"), &["a/stand/1/index.html"], &[])],
         };
         store
-            .save(
-                None,
-                &rendered(k("ka")),
-                &CurrentPages::default(),
-                &files,
-                &out,
-            )
+            .save(None, &pages(), &CurrentPages::default(), &files, &out)
             .unwrap();
         // A save that put a file and stopped before its index: only its journal knows the file.
         let orphan = k("verwaist");
@@ -617,11 +876,11 @@ mod tests {
         cache::write(&store.dir.join(PENDING_FILE), &stamp, &vec![orphan]).unwrap();
 
         let index = store.index();
-        assert!(index.files(&k("ka")).is_some());
+        assert!(index.document("a/").is_some());
         store
             .save(
                 Some(&index),
-                &rendered(k("ka")),
+                &pages(),
                 &CurrentPages::default(),
                 &files,
                 &out,
@@ -632,7 +891,14 @@ mod tests {
             "the journal's file is collected"
         );
         assert!(!store.dir.join(PENDING_FILE).exists());
-        let hash = store.index().files(&k("ka")).unwrap()[0].hash;
+        let hash = store
+            .index()
+            .document("a/")
+            .unwrap()
+            .bundle
+            .files()
+            .unwrap()[0]
+            .hash;
         assert!(store.file(&hash).exists());
     }
 
@@ -644,20 +910,22 @@ mod tests {
         let files = vec![file("a/x.json", "eins")];
         crate::output::write_tree(&out, &files).unwrap();
         let pages = VersionPages {
-            documents: vec![DocumentPages::Rendered {
-                key: k("ka"),
-                paths: vec!["a/x.json".into()],
-                reused: Vec::new(),
-                page_keys: Vec::new(),
-            }],
+            documents: vec![rendered("a/", k("ka"), &["a/x.json"], &[])],
         };
         store
             .save(None, &pages, &CurrentPages::default(), &files, &out)
             .unwrap();
-        let hash = store.index().files(&k("ka")).unwrap()[0].hash;
+        let hash = store
+            .index()
+            .document("a/")
+            .unwrap()
+            .bundle
+            .files()
+            .unwrap()[0]
+            .hash;
         store.forget().unwrap();
         let index = store.index();
-        assert!(index.files(&k("ka")).is_none());
+        assert!(index.document("a/").is_none());
         store
             .save(
                 Some(&index),

@@ -688,12 +688,8 @@ pub fn render_history(inputs: &Inputs, made: &CurrentMade) -> Result<Site, Vec<D
     files.extend(version_files);
     // The sitemap lists the pages search engines may index: not the search page, Stände and Synopsen
     // (their templates say `noindex`).
-    let reused_pages = version_pages.reused().filter_map(|f| {
-        f.path
-            .strip_suffix("index.html")
-            .filter(|dir| dir.is_empty() || dir.ends_with('/'))
-            .filter(|dir| versions::is_indexable(dir))
-    });
+    // A changed document's version pages rendered now are among `pages` too.
+    let reused_pages = version_pages.listed();
     let mut page_paths: Vec<&str> = made
         .pages
         .iter()
@@ -704,6 +700,7 @@ pub fn render_history(inputs: &Inputs, made: &CurrentMade) -> Result<Site, Vec<D
         .chain(reused_pages)
         .collect();
     page_paths.sort_unstable();
+    page_paths.dedup();
     files.push(sitemap(config, &page_paths));
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Site {

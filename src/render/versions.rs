@@ -16,8 +16,8 @@
 //! previous Fassung and vs today's text, and every pair of Fassungen while a document has at most
 //! [`ALL_PAIRS_LIMIT`] of them.
 
+use hashbrown::HashMap;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -29,7 +29,7 @@ use crate::render::history::{self, Change, Crumb, Removal, StandLink, changed_by
 use crate::render::{
     DateContext, OutputFile, PageJob, Previous, Shared, TocContext, VersionJob, output_path, toc,
 };
-use crate::reuse::{DocumentKey, DocumentPages, Hash, StoredFile, VersionPages};
+use crate::reuse::{DocumentKey, DocumentPages, Hash, StoredDocument, StoredFile, VersionPages};
 use crate::versions::{DocHistory, Stand, Versions};
 
 /// Up to this many Fassungen, every pair of them is compared.
@@ -313,6 +313,14 @@ fn fassung_paths(id: &str, history: &DocHistory) -> BTreeMap<usize, String> {
 
 /// Whether a version page at `path` may be indexed by search engines: Stand, Fassung and Synopse pages
 /// are `noindex` (they would compete with today's text), the Fassungen overview is not.
+/// The folder of a version page at output path `path` that a sitemap lists: an `index.html`'s, if it
+/// is not a Stand, a Fassung or a Synopse ([`is_indexable`]).
+pub(crate) fn listed_folder(path: &str) -> Option<&str> {
+    path.strip_suffix("index.html")
+        .filter(|dir| dir.is_empty() || dir.ends_with('/'))
+        .filter(|dir| is_indexable(dir))
+}
+
 pub(crate) fn is_indexable(path: &str) -> bool {
     !["/stand/", "/fassung/", "/synopse/"]
         .iter()
@@ -467,28 +475,47 @@ pub(crate) fn render(
                 .as_ref()
                 .map(|build| document_key(build, shared, content, subject, history))
                 .unwrap_or_default();
-            if let Some(files) = previous.and_then(|p| p.index.files(&key)) {
-                let files = Arc::clone(files);
-                return (Vec::new(), Vec::new(), DocumentPages::Reused { key, files });
+            let address = subject.url_path.clone();
+            let stored = previous.and_then(|p| p.index.document(&address));
+            if let Some(stored) = stored.filter(|stored| stored.key == key) {
+                let stored = stored.clone();
+                return (
+                    Vec::new(),
+                    Vec::new(),
+                    DocumentPages::Reused { address, stored },
+                );
             }
+            // Single pages may come from what the store holds of the document's earlier pages.
+            let stored_pages = stored.map(StoredDocument::pages).unwrap_or_default();
             let reuse = build
                 .as_ref()
-                .zip(previous)
-                .map(|(build, previous)| PageReuse { build, previous });
+                .filter(|_| previous.is_some())
+                .map(|build| PageReuse {
+                    build,
+                    stored: &stored_pages,
+                });
             let out = document(
                 shared, content, &published, settings, subject, history, reuse,
             );
-            let paths = out
+            let paths: Vec<String> = out
                 .jobs
                 .iter()
                 .map(VersionJob::output_path)
                 .chain(out.files.iter().map(|f| f.path.clone()))
                 .collect();
+            let listed = paths
+                .iter()
+                .chain(out.reused.iter().map(|f| &f.path))
+                .filter_map(|path| listed_folder(path))
+                .map(str::to_string)
+                .collect();
             let pages = DocumentPages::Rendered {
+                address,
                 key,
                 paths,
                 reused: out.reused,
                 page_keys: out.page_keys,
+                listed,
             };
             (out.jobs, out.files, pages)
         })
@@ -809,7 +836,8 @@ fn document(
 struct PageReuse<'a> {
     /// The build-wide inputs, as for document keys.
     build: &'a blake3::Hash,
-    previous: &'a Previous<'a>,
+    /// Page key → file hash of the document's pages in the store ([`StoredDocument::pages`]).
+    stored: &'a HashMap<Hash, Hash>,
 }
 
 /// The version pages of a changed document: pages to render, files, pages taken from the store, and the
@@ -841,7 +869,7 @@ impl DocumentOutput {
             key.add(input);
         }
         let key = key.finish();
-        let found = reuse.previous.index.page(&key);
+        let found = reuse.stored.get(&key);
         if let Some(hash) = found {
             self.reused.push(StoredFile {
                 path: path.to_string(),
