@@ -153,6 +153,11 @@ pub fn compare(old: &[Block], new: &[Block], labels: &DiffLabels) -> Synopsis {
         }
     }
 
+    // Each block's words, split once: a block is compared with many others.
+    let (old_words, new_words) = (block_words(old), block_words(new));
+    let similar =
+        |o: usize, n: usize, threshold: f32| similar_words(&old_words[o], &new_words[n], threshold);
+
     // Pair changed blocks inside each region first (local edits are the common case), then moves across regions.
     let mut old_partner: Vec<Option<(usize, bool)>> = vec![None; old.len()]; // (new index, moved)
     let mut new_partner: Vec<Option<(usize, bool)>> = vec![None; new.len()];
@@ -165,14 +170,14 @@ pub fn compare(old: &[Block], new: &[Block], labels: &DiffLabels) -> Synopsis {
         } = *op
         {
             let mut next_new = new_index;
-            for o in old_index..old_index + old_len {
+            let region = old_partner.iter_mut().enumerate().skip(old_index);
+            for (o, partner) in region.take(old_len) {
                 // In order: the first sufficiently similar block after the last pairing.
                 let candidate = (next_new..new_index + new_len)
                     .filter(|&n| new_partner[n].is_none())
-                    .map(|n| (n, similarity(&old[o].markdown, &new[n].markdown)))
-                    .find(|&(_, r)| r >= CHANGED_THRESHOLD);
-                if let Some((n, _)) = candidate {
-                    old_partner[o] = Some((n, false));
+                    .find(|&n| similar(o, n, CHANGED_THRESHOLD).is_some());
+                if let Some(n) = candidate {
+                    *partner = Some((n, false));
                     new_partner[n] = Some((o, false));
                     next_new = n + 1;
                 }
@@ -187,8 +192,7 @@ pub fn compare(old: &[Block], new: &[Block], labels: &DiffLabels) -> Synopsis {
             .iter()
             .copied()
             .filter(|&n| new_partner[n].is_none())
-            .map(|n| (n, similarity(&old[o].markdown, &new[n].markdown)))
-            .filter(|&(_, r)| r >= MOVED_THRESHOLD)
+            .filter_map(|n| similar(o, n, MOVED_THRESHOLD).map(|r| (n, r)))
             .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
         if let Some((n, _)) = best {
             old_partner[o] = Some((n, true));
@@ -305,14 +309,32 @@ fn new_row(
     }
 }
 
-/// How similar two texts are (0–1), by their words.
-pub fn similarity(a: &str, b: &str) -> f32 {
-    let a: Vec<&str> = a.split_whitespace().collect();
-    let b: Vec<&str> = b.split_whitespace().collect();
+/// Each block's words.
+fn block_words(blocks: &[Block]) -> Vec<Vec<&str>> {
+    blocks
+        .iter()
+        .map(|b| b.markdown.split_whitespace().collect())
+        .collect()
+}
+
+/// The [`word_similarity`] of two texts' words if it is at least `threshold`. Texts whose lengths alone keep
+/// them below it (they share at most as many words as the shorter has) are not compared: a block is
+/// looked for among all blocks added elsewhere, most of which are not it.
+fn similar_words(a: &[&str], b: &[&str], threshold: f32) -> Option<f32> {
+    let (short, total) = (a.len().min(b.len()), a.len() + b.len());
+    if total > 0 && (2 * short) as f32 / (total as f32) < threshold {
+        return None;
+    }
+    Some(word_similarity(a, b)).filter(|&r| r >= threshold)
+}
+
+/// How similar two texts are (0–1), by their words: twice the words they have in common, in order,
+/// over all their words.
+fn word_similarity(a: &[&str], b: &[&str]) -> f32 {
     if a.is_empty() && b.is_empty() {
         return 1.0;
     }
-    let ops = capture_diff_slices(Algorithm::Patience, &a, &b);
+    let ops = capture_diff_slices(Algorithm::Patience, a, b);
     let same: usize = ops
         .iter()
         .map(|op| match *op {
