@@ -703,8 +703,19 @@ fn the_cached_log_follows_new_commits_and_notices_rewritten_history() {
     );
     let cache = dir.join(regelwerk::history::git::CACHE_DIR);
     let log_file = std::fs::read(cache.join("log.bin")).unwrap();
+    // Before it a commit outside the content: the first of the range read, it changes no document.
+    let notes = dir.join("notizen.txt");
+    std::fs::write(&notes, "Nur eine Notiz.\n").unwrap();
+    git(dir, &["add", "notizen.txt"]);
+    git(dir, &["commit", "--quiet", "-m", "Notiz"]);
+    let outside = git(dir, &["rev-parse", "HEAD"]).trim().to_string();
     let added = commit_all(dir, "Eigenbetrieb genannt", T0 + 11 * DAY);
     regelwerk::build(&options).unwrap();
+    assert!(
+        !dir.join("public/leitlinien/grundsaetze/stand")
+            .join(short(&outside))
+            .exists()
+    );
     let stand = |commit: &str| {
         dir.join("public/leitlinien/grundsaetze/stand")
             .join(short(commit))

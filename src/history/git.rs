@@ -258,8 +258,77 @@ impl GitCli {
         let raw = self
             .output(&args)
             .map_err(|e| format!("git log ist fehlgeschlagen: {e}"))?;
-        let mut revisions = parse_log(&String::from_utf8_lossy(&raw));
+        let mut revisions: Vec<Revision> = parse_log(&String::from_utf8_lossy(&raw))
+            .into_iter()
+            .map(|(revision, _)| revision)
+            .collect();
         revisions.reverse();
+        let blobs = self.blobs_of(&revisions, known)?;
+        Ok((revisions, blobs))
+    }
+
+    /// The first-parent revisions after `cached` up to `head` that changed `dirs`, oldest first, with
+    /// the blobs they reference that `known` does not hold — if `head` continues the first-parent line
+    /// of `cached` (no rebase, no force-push): the oldest commit after `cached` has it as its first
+    /// parent; else `None`. One `git log` of every commit in the range, with its parents; the changes
+    /// outside `dirs` are left out here, not by a pathspec (which would leave out the commits that tell).
+    #[allow(clippy::type_complexity)]
+    fn read_range(
+        &self,
+        dirs: &[String],
+        cached: &str,
+        head: &str,
+        known: &Blobs,
+    ) -> Result<Option<(Vec<Revision>, HashMap<String, String>)>, String> {
+        let range = format!("{cached}..{head}");
+        let raw = self
+            .output(&[
+                "log",
+                "--first-parent",
+                "-z",
+                "--raw",
+                "--no-abbrev",
+                "--no-renames",
+                "--relative",
+                "--format=%H %ct %ae%x01%P",
+                &range,
+            ])
+            .map_err(|e| format!("git log ist fehlgeschlagen: {e}"))?;
+        let mut log = parse_log(&String::from_utf8_lossy(&raw));
+        log.reverse();
+        let continues = log
+            .first()
+            .and_then(|(_, parents)| parents.as_deref())
+            .and_then(|parents| parents.split_whitespace().next())
+            .is_some_and(|parent| parent == cached);
+        if !continues {
+            return Ok(None);
+        }
+        let inside = |path: &str| {
+            dirs.iter().any(|dir| {
+                path.strip_prefix(dir.as_str())
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+            })
+        };
+        let revisions: Vec<Revision> = log
+            .into_iter()
+            .map(|(mut revision, _)| {
+                revision.changes.retain(|change| inside(&change.path));
+                revision
+            })
+            .filter(|revision| !revision.changes.is_empty())
+            .collect();
+        let blobs = self.blobs_of(&revisions, known)?;
+        Ok(Some((revisions, blobs)))
+    }
+
+    /// The blobs `revisions` reference that `known` does not hold: from the working tree where it holds
+    /// them ([`worktree_blobs`]), the rest with one `git cat-file`.
+    fn blobs_of(
+        &self,
+        revisions: &[Revision],
+        known: &Blobs,
+    ) -> Result<HashMap<String, String>, String> {
         let mut wanted: Vec<String> = Vec::new();
         let mut seen = HashSet::new();
         for change in revisions.iter().flat_map(|r| &r.changes) {
@@ -270,28 +339,14 @@ impl GitCli {
                 wanted.push(blob.clone());
             }
         }
-        let blobs = self
-            .read_blobs(&wanted)
-            .map_err(|e| format!("git cat-file ist fehlgeschlagen: {e}"))?;
-        Ok((revisions, blobs))
-    }
-
-    /// Whether `head` continues the first-parent line of `cached` (no rebase, no force-push): the oldest
-    /// first-parent commit after `cached` has `cached` as its first parent.
-    fn first_parent_successor(&self, cached: &str, head: &str) -> bool {
-        let Ok(list) = self.output(&[
-            "rev-list",
-            "--first-parent",
-            "--parents",
-            &format!("{cached}..{head}"),
-        ]) else {
-            return false;
-        };
-        let list = String::from_utf8_lossy(&list);
-        list.lines()
-            .last()
-            .and_then(|oldest| oldest.split_whitespace().nth(1))
-            .is_some_and(|parent| parent == cached)
+        // The newest version of a file is mostly what the working tree holds: read there, it needs no
+        // `git cat-file` (after one more commit, none at all).
+        let (mut blobs, wanted) = worktree_blobs(&self.root, revisions, wanted);
+        blobs.extend(
+            self.read_blobs(&wanted)
+                .map_err(|e| format!("git cat-file ist fehlgeschlagen: {e}"))?,
+        );
+        Ok(blobs)
     }
 
     /// The whole history, kept in the cache for the next build.
@@ -320,7 +375,7 @@ impl GitCli {
     }
 
     /// The cached history plus the commits since, if HEAD continues its first-parent line (`None` after a
-    /// rebase or force-push). The check and the read of the new commits run side by side.
+    /// rebase or force-push; see [`GitCli::read_range`]).
     #[allow(clippy::type_complexity)]
     fn read_since(
         &self,
@@ -329,17 +384,11 @@ impl GitCli {
         shallow: bool,
         head: &str,
     ) -> Result<Option<(Vec<Revision>, Blobs)>, String> {
-        let range = format!("{}..{head}", cached.head);
-        let (successor, read) = std::thread::scope(|scope| {
-            let read = scope.spawn(|| self.read(dirs, Some(&range), &cached.blobs));
-            let successor = self.first_parent_successor(&cached.head, head);
-            (successor, read.join())
-        });
-        if !successor {
+        let Some((new_revisions, new_blobs)) =
+            self.read_range(dirs, &cached.head, head, &cached.blobs)?
+        else {
             return Ok(None);
-        }
-        let (new_revisions, new_blobs) =
-            read.map_err(|_| "git log ist abgebrochen".to_string())??;
+        };
         let CachedLog {
             mut revisions,
             mut blobs,
@@ -513,8 +562,64 @@ impl CachedLog {
 }
 
 /// Parses `git log -z --raw --format="%H %ct %ae"`: a header token per commit, then `:meta` / path pairs.
-fn parse_log(raw: &str) -> Vec<Revision> {
-    let mut revisions: Vec<Revision> = Vec::new();
+/// Of the blobs `wanted`, those the working tree under `root` holds as the newest version of a file
+/// `revisions` changed (its git blob id, the SHA-1 of `blob <length>\0` and its bytes, is the one
+/// wanted): id → text, and the ids still wanted. A file that differs (an uncommitted edit, a checkout
+/// filter, a SHA-256 repository) is left to `git cat-file`.
+fn worktree_blobs(
+    root: &Path,
+    revisions: &[Revision],
+    wanted: Vec<String>,
+) -> (HashMap<String, String>, Vec<String>) {
+    use sha1::{Digest, Sha1};
+    let mut newest: HashMap<&str, &str> = HashMap::new();
+    for change in revisions.iter().flat_map(|r| &r.changes) {
+        match &change.blob {
+            Some(blob) => newest.insert(&change.path, blob),
+            None => newest.remove(change.path.as_str()),
+        };
+    }
+    let candidates: HashMap<&str, &str> = newest
+        .into_iter()
+        .filter(|(_, blob)| blob.len() == 40)
+        .map(|(path, blob)| (blob, path))
+        .collect();
+    let mut found = HashMap::new();
+    let rest = wanted
+        .into_iter()
+        .filter(|id| {
+            let Some(path) = candidates.get(id.as_str()) else {
+                return true;
+            };
+            let Ok(bytes) = std::fs::read(root.join(path)) else {
+                return true;
+            };
+            let mut hasher = Sha1::new();
+            hasher.update(format!("blob {}\0", bytes.len()));
+            hasher.update(&bytes);
+            let hash = hasher.finalize();
+            let matches = hash
+                .iter()
+                .zip(id.as_bytes().chunks(2))
+                .all(|(&byte, hex)| {
+                    std::str::from_utf8(hex)
+                        .ok()
+                        .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+                        == Some(byte)
+                });
+            if matches {
+                found.insert(id.clone(), String::from_utf8_lossy(&bytes).into_owned());
+            }
+            !matches
+        })
+        .collect();
+    (found, rest)
+}
+
+/// The revisions of a raw log (`-z --raw`, each commit's line `<id> <time> <email>`, optionally followed
+/// by `\x01` and its parents), newest first, with the parents where the format gives them.
+fn parse_log(raw: &str) -> Vec<(Revision, Option<String>)> {
+    let mut revisions: Vec<(Revision, Option<String>)> = Vec::new();
     let mut tokens = raw.split('\0');
     while let Some(token) = tokens.next() {
         let token = token.trim_start_matches('\n');
@@ -529,22 +634,27 @@ fn parse_log(raw: &str) -> Vec<Revision> {
             };
             let blob = (!status.starts_with('D') && new_blob.bytes().any(|b| b != b'0'))
                 .then(|| new_blob.to_string());
-            if let Some(revision) = revisions.last_mut() {
+            if let Some((revision, _)) = revisions.last_mut() {
                 revision.changes.push(FileChange {
                     path: path.to_string(),
                     blob,
                 });
             }
         } else if let Some((id, rest)) = token.split_once(' ') {
+            let (rest, parents) = match rest.split_once('\x01') {
+                Some((rest, parents)) => (rest, Some(parents.trim().to_string())),
+                None => (rest, None),
+            };
             let (time, email) = rest.split_once(' ').unwrap_or((rest, ""));
-            revisions.push(Revision {
+            let revision = Revision {
                 commit: Commit {
                     id: id.into(),
                     time: time.trim().parse().unwrap_or(0),
                     author_email: email.trim().into(),
                 },
                 changes: Vec::new(),
-            });
+            };
+            revisions.push((revision, parents));
         }
     }
     revisions
@@ -555,10 +665,71 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_newest_versions_come_from_the_working_tree_when_it_holds_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let git = |args: &[&str]| {
+            let out = Command::new("git")
+                .arg("-C")
+                .arg(dir.path())
+                .args(["-c", "user.name=T", "-c", "user.email=t@example.org"])
+                .args(args)
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{out:?}");
+            String::from_utf8(out.stdout).unwrap()
+        };
+        git(&["init", "--quiet"]);
+        std::fs::create_dir_all(dir.path().join("content")).unwrap();
+        std::fs::write(dir.path().join("content/a.md"), "eins\n").unwrap();
+        std::fs::write(dir.path().join("content/b.md"), "zwei\n").unwrap();
+        git(&["add", "-A"]);
+        git(&["commit", "--quiet", "-m", "eins"]);
+        std::fs::write(dir.path().join("content/a.md"), "eins, neu\n").unwrap();
+        git(&["commit", "--quiet", "-am", "zwei"]);
+        // b is edited and not committed: its blob is not in the working tree.
+        std::fs::write(dir.path().join("content/b.md"), "zwei, nicht committet\n").unwrap();
+
+        let cli = GitCli::new(dir.path());
+        let (revisions, _) = cli
+            .read(&["content".into()], None, &Blobs::default())
+            .unwrap();
+        let blob = |rev: usize, path: &str| {
+            revisions[rev]
+                .changes
+                .iter()
+                .find(|c| c.path == path)
+                .and_then(|c| c.blob.clone())
+                .unwrap()
+        };
+        let (old_a, new_a, b) = (
+            blob(0, "content/a.md"),
+            blob(1, "content/a.md"),
+            blob(0, "content/b.md"),
+        );
+        let (found, rest) = worktree_blobs(
+            dir.path(),
+            &revisions,
+            vec![old_a.clone(), new_a.clone(), b.clone()],
+        );
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[&new_a], "eins, neu\n");
+        assert_eq!(rest, [old_a.clone(), b.clone()]);
+        // What the log reads is the same either way.
+        let (_, texts) = cli
+            .read(&["content".into()], None, &Blobs::default())
+            .unwrap();
+        assert_eq!(texts[&new_a], "eins, neu\n");
+        assert_eq!(texts[&old_a], "eins\n");
+        assert_eq!(texts[&b], "zwei\n");
+    }
+
+    #[test]
     fn parses_raw_log_with_nul_separators() {
         let raw = "aaaa 100 a@b.example\0\n:000000 100644 0000 bbbb A\0content/a.md\0:100644 000000 cccc 0000 D\0content/b.md\0\
                    dddd 50\0\n:100644 100644 1111 2222 M\0content/a.md\0";
-        let revisions = parse_log(raw);
+        let revisions: Vec<Revision> = parse_log(raw).into_iter().map(|(r, _)| r).collect();
         assert_eq!(revisions.len(), 2);
         assert_eq!(&*revisions[0].commit.id, "aaaa");
         assert_eq!(revisions[0].commit.time, 100);
@@ -578,5 +749,12 @@ mod tests {
             ]
         );
         assert_eq!(revisions[1].changes[0].blob.as_deref(), Some("2222"));
+
+        // With parents (a merge: the first is the first parent).
+        let raw = "eeee 70 x@y.example\u{1}ffff 9999\0\n:100644 100644 1111 2222 M\0content/a.md\0";
+        let log = parse_log(raw);
+        assert_eq!(log[0].1.as_deref(), Some("ffff 9999"));
+        assert_eq!(&*log[0].0.commit.author_email, "x@y.example");
+        assert_eq!(log[0].0.changes.len(), 1);
     }
 }
