@@ -206,6 +206,9 @@ impl GitCli {
     /// The commit id of HEAD and whether the clone is shallow, with one `git rev-parse` when the root is
     /// in a repository with commits; otherwise why there is no history.
     fn head(&self) -> Result<(String, bool), String> {
+        if let Some(found) = self.head_from_files() {
+            return Ok(found);
+        }
         let probe = self.output(&[
             "rev-parse",
             "--is-inside-work-tree",
@@ -231,6 +234,22 @@ impl GitCli {
             });
         }
         Err("das git-Repository hat noch keinen Commit".to_string())
+    }
+
+    /// HEAD's commit and whether the clone is shallow, read from the repository's files where they say
+    /// it plainly: a `.git` folder in the root or a folder above it, HEAD a commit id or a branch whose ref
+    /// is a file of its own, no reftable, none of `GIT_DIR`, `GIT_WORK_TREE`, `GIT_CEILING_DIRECTORIES` in
+    /// the environment. Anything
+    /// else (a worktree's `.git` file, packed refs, an unborn branch) is left to `git rev-parse`. A build
+    /// whose HEAD is the cached one then starts no `git` at all.
+    fn head_from_files(&self) -> Option<(String, bool)> {
+        let told = ["GIT_DIR", "GIT_WORK_TREE", "GIT_CEILING_DIRECTORIES"]
+            .iter()
+            .any(|name| std::env::var_os(name).is_some());
+        if told {
+            return None;
+        }
+        plain_head(&self.root)
     }
 
     /// Reads the first-parent revisions that changed `dirs` (all, or those in `range`), oldest first, and
@@ -562,6 +581,40 @@ impl CachedLog {
 }
 
 /// Parses `git log -z --raw --format="%H %ct %ae"`: a header token per commit, then `:meta` / path pairs.
+/// HEAD's commit and whether the clone is shallow, read from the files of the repository `root` is in
+/// (see [`GitCli::head_from_files`]).
+fn plain_head(root: &Path) -> Option<(String, bool)> {
+    let root = root.canonicalize().ok()?;
+    let git_dir = root
+        .ancestors()
+        .map(|dir| dir.join(".git"))
+        .find(|git| git.exists())
+        .filter(|git| git.is_dir())?;
+    if git_dir.join("reftable").exists() {
+        return None;
+    }
+    let head = std::fs::read_to_string(git_dir.join("HEAD")).ok()?;
+    let id = match head.trim().strip_prefix("ref: ") {
+        Some(branch) => {
+            let name = branch.strip_prefix("refs/heads/")?;
+            if name
+                .split('/')
+                .any(|part| part.is_empty() || part.starts_with('.'))
+            {
+                return None;
+            }
+            std::fs::read_to_string(git_dir.join(branch)).ok()?
+        }
+        None => head,
+    };
+    let id = id.trim();
+    let plain = matches!(id.len(), 40 | 64)
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    plain.then(|| (id.to_string(), git_dir.join("shallow").exists()))
+}
+
 /// Of the blobs `wanted`, those the working tree under `root` holds as the newest version of a file
 /// `revisions` changed (its git blob id, the SHA-1 of `blob <length>\0` and its bytes, is the one
 /// wanted): id → text, and the ids still wanted. A file that differs (an uncommitted edit, a checkout
@@ -723,6 +776,55 @@ mod tests {
         assert_eq!(texts[&new_a], "eins, neu\n");
         assert_eq!(texts[&old_a], "eins\n");
         assert_eq!(texts[&b], "zwei\n");
+    }
+
+    #[test]
+    fn head_is_read_from_the_repositorys_files_where_they_say_it_plainly() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path().join("repo");
+        let git = |at: &Path, args: &[&str]| {
+            let out = Command::new("git")
+                .arg("-C")
+                .arg(at)
+                .args(["-c", "user.name=T", "-c", "user.email=t@example.org"])
+                .args(args)
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{out:?}");
+            String::from_utf8(out.stdout).unwrap().trim().to_string()
+        };
+        std::fs::create_dir_all(repo.join("site/content")).unwrap();
+        git(&repo, &["init", "--quiet"]);
+        let site = GitCli::new(&repo.join("site"));
+        assert_eq!(plain_head(&repo.join("site")), None, "no commit yet");
+        std::fs::write(repo.join("site/content/a.md"), "eins\n").unwrap();
+        git(&repo, &["add", "-A"]);
+        git(&repo, &["commit", "--quiet", "-m", "eins"]);
+        std::fs::write(repo.join("site/content/a.md"), "zwei\n").unwrap();
+        git(&repo, &["commit", "--quiet", "-am", "zwei"]);
+        let head = git(&repo, &["rev-parse", "HEAD"]);
+        // From the site's folder inside the repository, on a branch.
+        assert_eq!(plain_head(&repo.join("site")), Some((head.clone(), false)));
+        assert_eq!(site.head(), Ok((head.clone(), false)));
+        // A detached HEAD.
+        git(&repo, &["checkout", "--quiet", "--detach", "HEAD~1"]);
+        let first = git(&repo, &["rev-parse", "HEAD"]);
+        assert_eq!(plain_head(&repo.join("site")), Some((first.clone(), false)));
+        git(&repo, &["checkout", "--quiet", "-"]);
+        // Packed refs are left to git, which gives the same.
+        git(&repo, &["pack-refs", "--all"]);
+        assert_eq!(plain_head(&repo.join("site")), None);
+        assert_eq!(site.head(), Ok((head.clone(), false)));
+        // A shallow clone says so.
+        let clone = dir.path().join("clone");
+        let url = format!("file://{}", repo.display());
+        git(
+            dir.path(),
+            &["clone", "--quiet", "--depth", "1", &url, "clone"],
+        );
+        assert_eq!(plain_head(&clone), Some((head.clone(), true)));
     }
 
     #[test]
