@@ -229,7 +229,8 @@ impl Versions {
 /// Builds the documents' versions from the site's revisions, with the front matter the last build parsed
 /// (see [`fronts`]).
 pub fn build(log: &Log, fronts: fronts::Cache) -> Versions {
-    let mut guidelines: BTreeMap<String, DocHistory> = BTreeMap::new();
+    // Looked up for every change: hashed while the log is followed, sorted once at the end.
+    let mut guidelines: HashMap<String, DocHistory> = HashMap::new();
     let mut register: BTreeMap<String, Vec<RegisterStand>> = BTreeMap::new();
     let mut raci: BTreeMap<String, Vec<RaciStand>> = BTreeMap::new();
     // The matrix files as the revisions so far left them: path → text.
@@ -311,12 +312,7 @@ pub fn build(log: &Log, fronts: fronts::Cache) -> Versions {
                 Some(meta) => Cow::Borrowed(meta.id.as_str()),
                 None => Cow::Owned(file_stem(&change.path)),
             };
-            if !guidelines.contains_key(id.as_ref()) {
-                guidelines.insert(id.to_string(), DocHistory::default());
-            }
-            let Some(history) = guidelines.get_mut(id.as_ref()) else {
-                continue;
-            };
+            let history = guidelines.entry_ref(id.as_ref()).or_default();
             guideline_owners.holds(&change.path, id, &mut removals.guidelines);
             let last = history.stands.last();
             if last.is_some_and(|last| last.blob == *blob) {
@@ -350,7 +346,7 @@ pub fn build(log: &Log, fronts: fronts::Cache) -> Versions {
     }
     Versions {
         completeness: log.completeness.clone(),
-        guidelines,
+        guidelines: guidelines.into_iter().collect(),
         register,
         raci,
         removals,
