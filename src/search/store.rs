@@ -157,6 +157,17 @@ impl Store {
         writes: &Writes,
     ) -> std::io::Result<()> {
         let count = Self::buckets(total);
+        if self.holds_other_counts(count) {
+            // Saved with another bucket count (by another version, or a save that stopped half-way):
+            // read whole and saved anew with `count` buckets, so that later updates rewrite one bucket
+            // again instead of every build reading every file.
+            let mut all = self.load();
+            for &(url, entry) in changed {
+                all.insert(url.to_string(), entry.clone());
+            }
+            let entries: Vec<(&str, &Entry)> = all.iter().map(|(u, e)| (u.as_str(), e)).collect();
+            return self.save_in(&entries, count, writes);
+        }
         let mut buckets: HashMap<usize, Vec<(&str, &Entry)>> = HashMap::new();
         for &(url, entry) in changed {
             buckets
@@ -200,8 +211,27 @@ impl Store {
     /// Saves exactly `entries` (URL, entry): bucket files whose content did not change are left alone,
     /// files of the store with another bucket count are removed. Errors only cost time on the next build.
     pub fn save(&self, entries: &[(&str, &Entry)], writes: &Writes) -> std::io::Result<()> {
+        self.save_in(entries, Self::buckets(entries.len()), writes)
+    }
+
+    /// Whether the store has files of a bucket count other than `count`.
+    fn holds_other_counts(&self, count: usize) -> bool {
+        std::fs::read_dir(&self.dir).is_ok_and(|dir| {
+            dir.flatten().any(|entry| {
+                self.bucket_file(&entry.file_name().to_string_lossy())
+                    .is_some_and(|c| c != count)
+            })
+        })
+    }
+
+    /// [`Store::save`] into `count` buckets.
+    fn save_in(
+        &self,
+        entries: &[(&str, &Entry)],
+        count: usize,
+        writes: &Writes,
+    ) -> std::io::Result<()> {
         std::fs::create_dir_all(&self.dir)?;
-        let count = Self::buckets(entries.len());
         let mut buckets: Vec<Vec<(&str, &Entry)>> = vec![Vec::new(); count];
         for &(url, entry) in entries {
             buckets[bucket_of(url, count)].push((url, entry));
@@ -577,6 +607,40 @@ mod tests {
         assert_eq!(some.len(), 2);
         assert_eq!(some["/7/"], seven);
         assert_eq!(some["/8/"], entry(8, 1));
+    }
+
+    #[test]
+    fn an_update_of_a_store_saved_with_another_bucket_count_saves_it_anew() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path(), "w");
+        let entry = |i: usize| Entry {
+            key: [(i % 251) as u8; 32],
+            value: i.to_le_bytes().to_vec(),
+        };
+        // Saved as one bucket (two entries), then updated as a store of 600 pages: more buckets.
+        let (a, b) = (entry(1), entry(2));
+        store
+            .save(&[("/a/", &a), ("/b/", &b)], &Writes::immediate())
+            .unwrap();
+        let c = entry(3);
+        store
+            .update(600, &[("/c/", &c)], &Writes::immediate())
+            .unwrap();
+        let count = Store::buckets(600);
+        assert!(count > 1);
+        assert!(
+            !store.holds_other_counts(count),
+            "every file has the new count"
+        );
+        let lazy = store.lazy();
+        assert_eq!(
+            lazy.count,
+            Some(count),
+            "buckets are read one at a time again"
+        );
+        for (url, e) in [("/a/", &a), ("/b/", &b), ("/c/", &c)] {
+            assert_eq!(lazy.get(url), Some(e), "{url}");
+        }
     }
 
     #[test]
