@@ -749,6 +749,18 @@ mod tests {
         }
     }
 
+    /// The hash of the first stored file of the document at `address`.
+    fn first_hash(store: &Store, address: &str) -> Hash {
+        store
+            .index()
+            .document(address)
+            .unwrap()
+            .bundle
+            .files()
+            .unwrap()[0]
+            .hash
+    }
+
     #[test]
     fn saved_documents_are_found_again_and_unused_files_are_removed() {
         let tmp = tempfile::tempdir().unwrap();
@@ -891,14 +903,7 @@ mod tests {
             "the journal's file is collected"
         );
         assert!(!store.dir.join(PENDING_FILE).exists());
-        let hash = store
-            .index()
-            .document("a/")
-            .unwrap()
-            .bundle
-            .files()
-            .unwrap()[0]
-            .hash;
+        let hash = first_hash(&store, "a/");
         assert!(store.file(&hash).exists());
     }
 
@@ -915,14 +920,7 @@ mod tests {
         store
             .save(None, &pages, &CurrentPages::default(), &files, &out)
             .unwrap();
-        let hash = store
-            .index()
-            .document("a/")
-            .unwrap()
-            .bundle
-            .files()
-            .unwrap()[0]
-            .hash;
+        let hash = first_hash(&store, "a/");
         store.forget().unwrap();
         let index = store.index();
         assert!(index.document("a/").is_none());

@@ -30,6 +30,17 @@ const TAIL_LIMIT: usize = 500;
 /// The log file of earlier versions, removed when the log is saved.
 const OLD_CACHE_LOG: &str = "log.json";
 const CACHE_BLOBS: &str = "blobs";
+/// The `git log` every read of revisions runs: the first-parent line, each commit's changed files with
+/// their blob ids (`parse_log`), paths relative to the site root.
+const LOG: [&str; 7] = [
+    "log",
+    "--first-parent",
+    "-z",
+    "--raw",
+    "--no-abbrev",
+    "--no-renames",
+    "--relative",
+];
 /// Raised when the cache layout changes.
 const CACHE_FORMAT: u32 = 3;
 
@@ -261,16 +272,8 @@ impl GitCli {
         range: Option<&str>,
         known: &Blobs,
     ) -> Result<(Vec<Revision>, HashMap<String, String>), String> {
-        let mut args = vec![
-            "log",
-            "--first-parent",
-            "-z",
-            "--raw",
-            "--no-abbrev",
-            "--no-renames",
-            "--relative",
-            "--format=%H %ct %ae",
-        ];
+        let mut args = LOG.to_vec();
+        args.push("--format=%H %ct %ae");
         args.extend(range);
         args.push("--");
         args.extend(dirs.iter().map(String::as_str));
@@ -300,18 +303,10 @@ impl GitCli {
         known: &Blobs,
     ) -> Result<Option<(Vec<Revision>, HashMap<String, String>)>, String> {
         let range = format!("{cached}..{head}");
+        let mut args = LOG.to_vec();
+        args.extend(["--format=%H %ct %ae%x01%P", &range]);
         let raw = self
-            .output(&[
-                "log",
-                "--first-parent",
-                "-z",
-                "--raw",
-                "--no-abbrev",
-                "--no-renames",
-                "--relative",
-                "--format=%H %ct %ae%x01%P",
-                &range,
-            ])
+            .output(&args)
             .map_err(|e| format!("git log ist fehlgeschlagen: {e}"))?;
         let mut log = parse_log(&String::from_utf8_lossy(&raw));
         log.reverse();
@@ -717,22 +712,25 @@ fn parse_log(raw: &str) -> Vec<(Revision, Option<String>)> {
 mod tests {
     use super::*;
 
+    /// `git -C at args` with a fixed identity and no user or system configuration; its output, trimmed.
+    fn git_in(at: &Path, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(at)
+            .args(["-c", "user.name=T", "-c", "user.email=t@example.org"])
+            .args(args)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    }
+
     #[test]
     fn the_newest_versions_come_from_the_working_tree_when_it_holds_them() {
         let dir = tempfile::tempdir().unwrap();
-        let git = |args: &[&str]| {
-            let out = Command::new("git")
-                .arg("-C")
-                .arg(dir.path())
-                .args(["-c", "user.name=T", "-c", "user.email=t@example.org"])
-                .args(args)
-                .env("GIT_CONFIG_GLOBAL", "/dev/null")
-                .env("GIT_CONFIG_NOSYSTEM", "1")
-                .output()
-                .unwrap();
-            assert!(out.status.success(), "{out:?}");
-            String::from_utf8(out.stdout).unwrap()
-        };
+        let git = |args: &[&str]| git_in(dir.path(), args);
         git(&["init", "--quiet"]);
         std::fs::create_dir_all(dir.path().join("content")).unwrap();
         std::fs::write(dir.path().join("content/a.md"), "eins\n").unwrap();
@@ -782,19 +780,7 @@ mod tests {
     fn head_is_read_from_the_repositorys_files_where_they_say_it_plainly() {
         let dir = tempfile::tempdir().unwrap();
         let repo = dir.path().join("repo");
-        let git = |at: &Path, args: &[&str]| {
-            let out = Command::new("git")
-                .arg("-C")
-                .arg(at)
-                .args(["-c", "user.name=T", "-c", "user.email=t@example.org"])
-                .args(args)
-                .env("GIT_CONFIG_GLOBAL", "/dev/null")
-                .env("GIT_CONFIG_NOSYSTEM", "1")
-                .output()
-                .unwrap();
-            assert!(out.status.success(), "{out:?}");
-            String::from_utf8(out.stdout).unwrap().trim().to_string()
-        };
+        let git = git_in;
         std::fs::create_dir_all(repo.join("site/content")).unwrap();
         git(&repo, &["init", "--quiet"]);
         let site = GitCli::new(&repo.join("site"));
