@@ -309,7 +309,7 @@ impl Staging {
                 link_tree(&self.path, &links.all()?)?;
             }
         }
-        // Merged, not inserted one by one (see `sorted_manifest`).
+        // Merged, not inserted one by one (see `sorted_files`).
         self.written.files.append(&mut after.files);
         self.written.groups.extend(
             links
@@ -348,9 +348,11 @@ pub struct Written {
 
 /// The files that differ between two sites: added, changed or gone, sorted.
 pub fn changed_paths(before: &Manifest, after: &Manifest) -> Vec<String> {
-    let (gone, new) = unshared_groups(before, Part::All, after.groups.values());
-    let gone: Vec<StoredFile> = gone.into_iter().flatten().collect();
-    let new: Vec<StoredFile> = new.into_iter().flatten().collect();
+    // Only a bug makes a group undecodable (they come from checksummed files): then it counts as empty.
+    let gone =
+        decoded(unshared(&before.groups, |id| after.groups.contains_key(id))).unwrap_or_default();
+    let new =
+        decoded(unshared(&after.groups, |id| before.groups.contains_key(id))).unwrap_or_default();
     let old = entries(&before.files, Part::All, &gone);
     let now = entries(&after.files, Part::All, &new);
     let (changed, removed) = differences(&old, &now);
@@ -470,34 +472,26 @@ pub fn write_manifest(path: &Path, manifest: &Manifest) -> io::Result<()> {
     crate::cache::write(path, &crate::cache::format_stamp(MANIFEST_FORMAT), &file)
 }
 
-/// The groups of `before` that `after` does not hold (their files of `part` decoded), and those of
-/// `after` that `before` does not hold (decoded). A group both hold is in place and not looked into;
-/// groups are not looked at in a part `Inside` a folder (see [`Part`]).
-fn unshared_groups<'a>(
-    before: &Manifest,
-    part: Part,
-    after: impl Iterator<Item = &'a Bundle> + Clone,
-) -> (Vec<Vec<StoredFile>>, Vec<Vec<StoredFile>>) {
-    if matches!(part, Part::Inside(_)) {
-        return (Vec::new(), Vec::new());
-    }
-    let ids: hashbrown::HashSet<&Hash> = after.clone().map(Bundle::id).collect();
-    let gone: Vec<&Bundle> = before
-        .groups
+/// The bundles of `groups` whose ids `held` (the other side's) does not hold. A group both sides hold
+/// is in place and not looked into.
+fn unshared(
+    groups: &BTreeMap<Hash, Bundle>,
+    held: impl Fn(&Hash) -> bool,
+) -> impl Iterator<Item = &Bundle> {
+    groups
         .iter()
-        .filter(|(id, _)| !ids.contains(id))
+        .filter(move |(id, _)| !held(id))
         .map(|(_, bundle)| bundle)
-        .collect();
-    let new: Vec<&Bundle> = after
-        .filter(|b| !before.groups.contains_key(b.id()))
-        .collect();
-    let decode = |bundles: Vec<&Bundle>| -> Vec<Vec<StoredFile>> {
-        bundles
-            .par_iter()
-            .map(|b| b.files().unwrap_or_default())
-            .collect()
-    };
-    (decode(gone), decode(new))
+}
+
+/// The files of `bundles`, decoded side by side.
+fn decoded<'a>(bundles: impl Iterator<Item = &'a Bundle>) -> io::Result<Vec<StoredFile>> {
+    let bundles: Vec<&Bundle> = bundles.collect();
+    let files: Vec<Vec<StoredFile>> = bundles
+        .par_iter()
+        .map(|bundle| bundle.files())
+        .collect::<io::Result<_>>()?;
+    Ok(files.concat())
 }
 
 /// The files of `part` in `files` and `more` as (path, hash), sorted by path.
@@ -529,23 +523,24 @@ pub fn update_tree(
     files: &[OutputFile],
     links: &Linked,
 ) -> io::Result<()> {
-    let (gone, new) = unshared_groups(before, part, links.groups.iter().map(|g| &g.bundle));
-    let gone: Vec<StoredFile> = gone.into_iter().flatten().collect();
-    // The new groups' files as links, each from its group's folder.
-    let new_groups = links
-        .groups
-        .iter()
-        .filter(|g| !before.groups.contains_key(g.bundle.id()));
-    let new_links: Vec<Link> = new_groups
-        .zip(new)
-        .flat_map(|(group, files)| {
-            files.into_iter().map(|f| Link {
-                path: f.path,
-                hash: f.hash,
-                dir: Arc::clone(&group.dir),
-            })
-        })
-        .collect();
+    // Groups are not looked at in a part inside a folder (see `Part`).
+    let (gone, new_links) = if matches!(part, Part::Inside(_)) {
+        (Vec::new(), Vec::new())
+    } else {
+        let ids: hashbrown::HashSet<&Hash> = links.groups.iter().map(|g| g.bundle.id()).collect();
+        let gone = decoded(unshared(&before.groups, |id| ids.contains(id)))?;
+        // The new groups' files as links, each from its group's folder.
+        let new: Vec<&Group> = links
+            .groups
+            .iter()
+            .filter(|g| !before.groups.contains_key(g.bundle.id()))
+            .collect();
+        let new_links: Vec<Vec<Link>> = new
+            .par_iter()
+            .map(|g| g.links())
+            .collect::<io::Result<_>>()?;
+        (gone, new_links.concat())
+    };
     let old = entries(&before.files, part, &gone);
     let mut now = entries(&after.files, Part::All, &[]);
     if !new_links.is_empty() {
