@@ -178,7 +178,7 @@ impl Writes {
         }
     }
 
-    /// [`write`]: `value` with `stamp` at `path`.
+    /// [`write()`]: `value` with `stamp` at `path`.
     pub fn value<T: Serialize>(&self, path: &Path, stamp: &[u8], value: &T) -> io::Result<()> {
         self.bytes(path, encode(stamp, value)?, false)
     }
@@ -336,7 +336,7 @@ pub fn new_tag() -> [u8; TAG] {
     tag
 }
 
-/// The bytes of a cache file holding `value` with `stamp` (what [`write`] writes).
+/// The bytes of a cache file holding `value` with `stamp` (what [`write()`] writes).
 pub fn encode<T: Serialize>(stamp: &[u8], value: &T) -> io::Result<Vec<u8>> {
     let stamp_len = u8::try_from(stamp.len()).map_err(io::Error::other)?;
     let head = MAGIC.len() + 1 + stamp.len() + CHECKSUM;

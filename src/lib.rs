@@ -68,7 +68,7 @@ pub struct BuildOptions {
     /// [`CACHE_DIR`]. Builds for another `base_url` (the preview) need their own: the pages differ, and
     /// each cache keeps only its last build.
     pub cache: PathBuf,
-    /// Whether the search stage keeps its cache files in memory ([`Rendered::cache_writes`]) for the
+    /// Whether the search stage keeps its cache files in memory (`Paged::cache_writes`) for the
     /// caller to write once the site is out (`publish`: after the switch). Otherwise they are written
     /// as the stage goes.
     pub defer_cache_writes: bool,
@@ -631,7 +631,7 @@ impl Paged {
         })
     }
 
-    /// Renders the pages of the site's history, if they are not yet (see [`PendingHistory`]).
+    /// Renders the pages of the site's history, if they are not yet (see `PendingHistory`).
     pub fn complete(&mut self) -> Result<(), BuildError> {
         if let Some(history) = self.render_history()? {
             self.with_history(history);

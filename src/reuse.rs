@@ -7,7 +7,7 @@
 //! under [`DIR`] and hard-linked into the output instead of being rendered and written again. A build after
 //! one more commit renders only the documents that commit touched.
 //!
-//! Within a document that changed, single pages are keyed too ([`Index::page`]): after one more commit
+//! Within a document that changed, single pages are keyed too ([`StoredDocument::pages`]): after one more commit
 //! only the new Stand, its comparisons and the pages that link to it are rendered; the other Stand and
 //! Synopse pages of that document come from the store as well.
 //!
@@ -66,7 +66,7 @@ pub struct StoredFile {
     pub path: String,
     /// BLAKE3 of the bytes: the file's name in the store.
     pub hash: Hash,
-    /// The page key of the file, if it has one (see [`Index::page`]).
+    /// The page key of the file, if it has one (see [`StoredDocument::pages`]).
     pub key: Option<Hash>,
     /// How a current page takes part in the search (`None` for version pages and other files).
     pub search: Option<Searchable>,

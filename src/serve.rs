@@ -18,7 +18,7 @@
 //! - Every HTML response gets `<script src="/__regelwerk/livereload.js?build=N" defer></script>` before
 //!   `</body>`: an external script (the pages' `script-src 'self'` policy holds) that opens the websocket
 //!   `/__regelwerk/livereload?seite=<path>`, which sends `build N` on connect and whenever N changes, N being
-//!   the generation the page's content is from ([`Status::version`]). The page reloads when N is not the
+//!   the generation the page's content is from (`Status::version`). The page reloads when N is not the
 //!   one it was served with: when a build changed its file (the manifests of the two builds tell), once
 //!   for a page shown ahead and not again when the build writes it as shown, the search page when the
 //!   index changed, and every page after a change of the theme or the configuration. Published sites

@@ -305,7 +305,7 @@ impl Bodies {
 
     /// Keeps these entries in the cache folder `cache` for the next run, which read `before` from it:
     /// only entries that changed since are written, into a small second file, until there are more than
-    /// [`MAX_RECENT`] of them or many entries are gone; then all are written anew.
+    /// `MAX_RECENT` of them or many entries are gone; then all are written anew.
     pub fn save(&self, cache: &Path, before: &Bodies) -> std::io::Result<()> {
         let changed: HashMap<String, Arc<Parsed>> = self
             .entries

@@ -6,7 +6,7 @@
 //! damaged or foreign cache — reads the whole history again.
 //!
 //! The log file holds the log up to some commit; the commits after it go into a small second file
-//! ([`CACHE_TAIL`]) until there are [`TAIL_LIMIT`] of them. So a build after one more commit writes a few
+//! ([`CACHE_TAIL`]) until there are `TAIL_LIMIT` of them. So a build after one more commit writes a few
 //! hundred bytes, not the whole log of thousands of commits.
 
 use std::collections::{HashMap, HashSet};
@@ -23,7 +23,7 @@ use crate::history::{Commit, Completeness, FileChange, History, Log, Revision};
 /// The log cache, relative to the site root.
 pub const CACHE_DIR: &str = ".regelwerk-cache/history";
 const CACHE_LOG: &str = "log.bin";
-/// The revisions after those of [`CACHE_LOG`].
+/// The revisions after those of `CACHE_LOG`.
 pub const CACHE_TAIL: &str = "log-neu.bin";
 /// How many revisions the tail holds before the whole log is written again.
 const TAIL_LIMIT: usize = 500;

@@ -1,6 +1,6 @@
 //! The render stage: validated content + theme → the files of the site, rendered in parallel.
 //!
-//! Each part of the site has its own module that turns content into [`PageJob`]s — a template, an output
+//! Each part of the site has its own module that turns content into `PageJob`s — a template, an output
 //! path and the page's own context — and, where it publishes data files, into [`OutputFile`]s directly.
 //! All jobs are then rendered in parallel. Templates receive typed contexts (serialized structs); every URL
 //! in a context is already a full path including the site's base path. The output is deterministic: no

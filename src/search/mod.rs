@@ -73,7 +73,7 @@ pub const CACHE_DIR: &str = "search";
 /// about 0.2 GB per 1,000 pages while it indexes (BENCHMARKS.md).
 pub const MAX_SHARD_PAGES: usize = 10_000;
 /// Sections with fewer pages than this share a shard: the smallest other section's they fit into, else
-/// [`SHARED_SHARD`].
+/// `SHARED_SHARD`.
 pub const MIN_SHARD_PAGES: usize = 1_000;
 /// Shards are built two at a time only while the largest has at most this many pages; larger ones one
 /// after the other, so that the memory of the search stage stays near that of one shard.
@@ -100,7 +100,7 @@ impl std::fmt::Display for SearchError {
 impl std::error::Error for SearchError {}
 
 /// One file of an index, its path relative to the index's folder: owned bytes, or a part of the shard's
-/// cached pack, mapped (see [`read_shard_files`]), with the hash the cache recorded.
+/// cached pack, mapped (see `read_shard_files`), with the hash the cache recorded.
 pub type IndexFile = OutputFile;
 
 /// One search index being built: pages in, files out.

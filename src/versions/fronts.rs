@@ -135,7 +135,7 @@ impl Fronts<'_> {
 }
 
 /// The front matter of every guideline version `log` references, taken from `cache` where it has them
-/// and parsed otherwise. New versions go to [`RECENT_FILE`]; when it has collected [`MAX_RECENT`] or a
+/// and parsed otherwise. New versions go to [`RECENT_FILE`]; when it has collected `MAX_RECENT` or a
 /// quarter of the cached versions are no longer referenced, [`FILE`] is written anew. Versions whose
 /// text is missing are left out.
 pub fn read<'a>(log: &'a Log, blobs: impl Iterator<Item = &'a str>, cache: Cache) -> Fronts<'a> {

@@ -231,7 +231,7 @@ pub fn extract(url: &str, html: &str, analyzer: &mut Analyzer) -> PageData {
 }
 
 /// [`extract`] with index-only terms per section: each term is indexed at the position of the word of
-/// its section it was made from (the first occurrence), with [`TERM_WEIGHT`]. The page's text, word
+/// its section it was made from (the first occurrence), with `TERM_WEIGHT`. The page's text, word
 /// count and every other word's positions are those of the page without terms, so a term that comes
 /// or goes changes the postings of that term only. (Pagefind's indexer gets the terms as text at the
 /// end of their sections instead, `html::with_terms_at`, which moves every later word.) A term whose

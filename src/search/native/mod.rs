@@ -6,13 +6,13 @@
 //!                                                                          pf_fragment, entry
 //! ```
 //!
-//! - [`extract`]: one page → [`PageData`] (fragment + postings), a pure function of URL and HTML
+//! - [`extract`](mod@extract): one page → [`PageData`] (fragment + postings), a pure function of URL and HTML
 //!   (Pagefind's reading of a page, rebuilt on our tag scanner). The search stage caches each page's
 //!   `PageData` ([`codec`], [`crate::search::store`]) and reads only pages that changed; [`Reader`] reads
 //!   single pages in parallel outside an index.
 //! - [`words`]: splitting, normalising and stemming a token exactly as Pagefind (same stemmer crate), so
 //!   the query side in the browser — which stems with the same Snowball build — meets the same words.
-//! - [`write`]: merging, chunking, CBOR, names, gzip — files whose content an earlier build already
+//! - [`write`](mod@write): merging, chunking, CBOR, names, gzip — files whose content an earlier build already
 //!   compressed are taken from it ([`write::Compressed`]).
 //!
 //! The runtime files (`pagefind.js`, `wasm.<lang>.pagefind`) come from the `pagefind` crate itself: once
@@ -85,7 +85,7 @@ impl Native {
     }
 }
 
-/// Reads pages ([`extract`]) on any thread, each with an analyzer from a pool, so that the analyzers'
+/// Reads pages ([`extract()`]) on any thread, each with an analyzer from a pool, so that the analyzers'
 /// memo of tokens carries over from page to page.
 pub struct Reader {
     language: String,

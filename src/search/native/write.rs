@@ -163,7 +163,7 @@ pub fn meta_fields<'a>(pages: impl Iterator<Item = &'a PageData>) -> Vec<String>
         .collect()
 }
 
-/// [`write`], taking files whose content is in `earlier` from there.
+/// [`write()`], taking files whose content is in `earlier` from there.
 pub fn write_reusing(
     pages: Vec<PageData>,
     language: &str,
