@@ -119,6 +119,15 @@ fn stands_fassungen_synopse_and_feed_from_a_repository() {
         "the old text"
     );
     assert!(first.contains("Es gibt einen neueren Stand."));
+    // Its table of contents is the current page's: level-3 headings nested under their level 2.
+    let toc = |html: &str| {
+        let start = html
+            .find("<nav data-pagefind-ignore class=\"toc\"")
+            .expect("a toc");
+        html[start..start + html[start..].find("</nav>").unwrap()].to_string()
+    };
+    assert!(toc(&first).contains("<ol class=\"toc__sublist\">"));
+    assert_eq!(toc(&first), toc(&read(&g.join("index.html"))));
 
     // The renamed document keeps its history under its id; the rename alone is no Stand.
     let d = public.join("leitlinien/datenschutz");
