@@ -7,9 +7,9 @@
 //! under [`DIR`] and hard-linked into the output instead of being rendered and written again. A build after
 //! one more commit renders only the documents that commit touched.
 //!
-//! Within a document that changed, single pages are keyed too ([`StoredDocument::pages`]): after one more commit
-//! only the new Stand, its comparisons and the pages that link to it are rendered; the other Stand and
-//! Synopse pages of that document come from the store as well.
+//! Within a document that changed, single pages are keyed too ([`StoredDocument::pages`]): after one
+//! more commit only the new Stand, its comparisons and the pages that link to it are rendered; the other
+//! Stand and Synopse pages of that document come from the store as well.
 //!
 //! The site's other pages are keyed the same way, one by one ([`CurrentPages`]): a page whose template and
 //! context are those of a page the last build stored is linked from the store instead of rendered, and the
@@ -20,9 +20,8 @@
 //! files, encoded as one [`Bundle`], and the current pages by their page keys. A build decodes a
 //! document's bundle only when the document changed: a build after one more commit hands the others on
 //! as bytes, to the index it writes and to the output ([`crate::output::Manifest`]), which places and
-//! compares them as a whole. After a successful
-//! build the store keeps exactly the files of that build's documents (older entries are dropped), so it
-//! does not grow with the number of builds. The index is trusted without looking at the files (a build
+//! compares them as a whole. After a successful build the store keeps exactly the files of that build's
+//! documents (older entries are dropped), so it does not grow with the number of builds. The index is trusted without looking at the files (a build
 //! after one commit does no work per stored file); files put into the store are first written to a
 //! journal ([`PENDING_FILE`]), so that an interrupted save leaves nothing the next one cannot collect. If
 //! files have gone missing all the same (a cache folder cleared by hand), the build notices when it cannot
