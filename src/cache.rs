@@ -52,17 +52,7 @@ pub fn format_stamp(format: u32) -> Vec<u8> {
 /// and a buffer of their size would be fresh memory that the kernel first zeroes (for the page store's
 /// index and the history's caches, megabytes of every build).
 pub fn read<T: DeserializeOwned>(path: &Path, stamp: &[u8]) -> Option<T> {
-    let mut file = std::fs::File::open(path).ok()?;
-    let len = file.metadata().ok()?.len();
-    if len >= MAP_FROM {
-        // SAFETY: the program replaces cache files only by rename, never rewrites them (see
-        // [`MappedFile`]); a file changed by hand all the same fails its checksum or its decoding.
-        let map = unsafe { Mmap::map(&file) }.ok()?;
-        return decode(&map, stamp);
-    }
-    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-    io::Read::read_to_end(&mut file, &mut bytes).ok()?;
-    decode(&bytes, stamp)
+    postcard::from_bytes(&read_shared(path, stamp)?).ok()
 }
 
 /// The size from which [`read`] maps a file instead of reading it.
@@ -77,7 +67,8 @@ pub fn read_shared(path: &Path, stamp: &[u8]) -> Option<bytes::Bytes> {
     let mut file = std::fs::File::open(path).ok()?;
     let len = file.metadata().ok()?.len();
     let bytes = if len >= MAP_FROM {
-        // SAFETY: as in [`read`].
+        // SAFETY: the program replaces cache files only by rename, never rewrites them (see
+        // [`MappedFile`]); a file changed by hand all the same fails its checksum or its decoding.
         bytes::Bytes::from_owner(unsafe { Mmap::map(&file) }.ok()?)
     } else {
         let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));

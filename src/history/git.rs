@@ -250,9 +250,8 @@ impl GitCli {
     /// HEAD's commit and whether the clone is shallow, read from the repository's files where they say
     /// it plainly: a `.git` folder in the root or a folder above it, HEAD a commit id or a branch whose ref
     /// is a file of its own, no reftable, none of `GIT_DIR`, `GIT_WORK_TREE`, `GIT_CEILING_DIRECTORIES` in
-    /// the environment. Anything
-    /// else (a worktree's `.git` file, packed refs, an unborn branch) is left to `git rev-parse`. A build
-    /// whose HEAD is the cached one then starts no `git` at all.
+    /// the environment. Anything else (a worktree's `.git` file, packed refs, an unborn branch) is left
+    /// to `git rev-parse`. A build whose HEAD is the cached one then starts no `git` at all.
     fn head_from_files(&self) -> Option<(String, bool)> {
         let told = ["GIT_DIR", "GIT_WORK_TREE", "GIT_CEILING_DIRECTORIES"]
             .iter()
@@ -263,19 +262,11 @@ impl GitCli {
         plain_head(&self.root)
     }
 
-    /// Reads the first-parent revisions that changed `dirs` (all, or those in `range`), oldest first, and
-    /// the blobs they reference that `known` does not hold.
+    /// Reads every first-parent revision that changed `dirs`, oldest first, and the blobs they reference.
     #[allow(clippy::type_complexity)]
-    fn read(
-        &self,
-        dirs: &[String],
-        range: Option<&str>,
-        known: &Blobs,
-    ) -> Result<(Vec<Revision>, HashMap<String, String>), String> {
+    fn read(&self, dirs: &[String]) -> Result<(Vec<Revision>, HashMap<String, String>), String> {
         let mut args = LOG.to_vec();
-        args.push("--format=%H %ct %ae");
-        args.extend(range);
-        args.push("--");
+        args.extend(["--format=%H %ct %ae", "--"]);
         args.extend(dirs.iter().map(String::as_str));
         let raw = self
             .output(&args)
@@ -285,7 +276,7 @@ impl GitCli {
             .map(|(revision, _)| revision)
             .collect();
         revisions.reverse();
-        let blobs = self.blobs_of(&revisions, known)?;
+        let blobs = self.blobs_of(&revisions, &Blobs::default())?;
         Ok((revisions, blobs))
     }
 
@@ -370,7 +361,7 @@ impl GitCli {
         shallow: bool,
         head: &str,
     ) -> Result<(Vec<Revision>, Blobs), String> {
-        let (revisions, texts) = self.read(dirs, None, &Blobs::default())?;
+        let (revisions, texts) = self.read(dirs)?;
         if let Some(dir) = &self.cache {
             // A cache that cannot be written only costs the next build time.
             let _ = (|| -> std::io::Result<()> {
@@ -743,9 +734,7 @@ mod tests {
         std::fs::write(dir.path().join("content/b.md"), "zwei, nicht committet\n").unwrap();
 
         let cli = GitCli::new(dir.path());
-        let (revisions, _) = cli
-            .read(&["content".into()], None, &Blobs::default())
-            .unwrap();
+        let (revisions, _) = cli.read(&["content".into()]).unwrap();
         let blob = |rev: usize, path: &str| {
             revisions[rev]
                 .changes
@@ -768,9 +757,7 @@ mod tests {
         assert_eq!(found[&new_a], "eins, neu\n");
         assert_eq!(rest, [old_a.clone(), b.clone()]);
         // What the log reads is the same either way.
-        let (_, texts) = cli
-            .read(&["content".into()], None, &Blobs::default())
-            .unwrap();
+        let (_, texts) = cli.read(&["content".into()]).unwrap();
         assert_eq!(texts[&new_a], "eins, neu\n");
         assert_eq!(texts[&old_a], "eins\n");
         assert_eq!(texts[&b], "zwei\n");

@@ -95,15 +95,7 @@ impl Store {
 
     /// The store read a bucket at a time, as entries are asked for ([`LazyStore::get`]).
     pub fn lazy(&self) -> LazyStore<'_> {
-        let mut counts: Vec<usize> = std::fs::read_dir(&self.dir)
-            .map(|dir| {
-                dir.flatten()
-                    .filter_map(|entry| self.bucket_file(&entry.file_name().to_string_lossy()))
-                    .collect()
-            })
-            .unwrap_or_default();
-        counts.sort_unstable();
-        counts.dedup();
+        let counts = self.counts();
         // Files of more than one bucket count are left by a save that stopped half-way: then all are
         // read at once, as `load` merges them.
         let count = match counts[..] {
@@ -216,12 +208,21 @@ impl Store {
 
     /// Whether the store has files of a bucket count other than `count`.
     fn holds_other_counts(&self, count: usize) -> bool {
-        std::fs::read_dir(&self.dir).is_ok_and(|dir| {
-            dir.flatten().any(|entry| {
-                self.bucket_file(&entry.file_name().to_string_lossy())
-                    .is_some_and(|c| c != count)
+        self.counts().iter().any(|&c| c != count)
+    }
+
+    /// The bucket counts of the store's files, sorted, each once.
+    fn counts(&self) -> Vec<usize> {
+        let mut counts: Vec<usize> = std::fs::read_dir(&self.dir)
+            .map(|dir| {
+                dir.flatten()
+                    .filter_map(|entry| self.bucket_file(&entry.file_name().to_string_lossy()))
+                    .collect()
             })
-        })
+            .unwrap_or_default();
+        counts.sort_unstable();
+        counts.dedup();
+        counts
     }
 
     /// [`Store::save`] into `count` buckets.
